@@ -1,0 +1,18 @@
+// The `parley` subcommands. Each file registers one subcommand on the app and, when the user picks
+// it, sets `run` to the function that does the work (called after parsing, inside main's error
+// handling).
+#pragma once
+
+#include <functional>
+
+namespace CLI {
+class App;
+}
+
+namespace parley::cli {
+
+using Runner = std::function<int()>;
+
+void register_transcribe(CLI::App& app, Runner& run);
+
+}  // namespace parley::cli

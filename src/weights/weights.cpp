@@ -1,0 +1,189 @@
+#include "weights/weights.h"
+
+#include <cstring>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "core/files.h"
+
+namespace parley {
+
+namespace fs = std::filesystem;
+
+const char* dtype_name(DType t) {
+  switch (t) {
+    case DType::F32: return "F32";
+    case DType::F16: return "F16";
+    case DType::BF16: return "BF16";
+    case DType::F64: return "F64";
+    case DType::I64: return "I64";
+    case DType::I32: return "I32";
+    case DType::I16: return "I16";
+    case DType::I8: return "I8";
+    case DType::U8: return "U8";
+    case DType::Bool: return "BOOL";
+  }
+  return "?";
+}
+
+size_t dtype_size(DType t) {
+  switch (t) {
+    case DType::F64: case DType::I64: return 8;
+    case DType::F32: case DType::I32: return 4;
+    case DType::F16: case DType::BF16: case DType::I16: return 2;
+    case DType::I8: case DType::U8: case DType::Bool: return 1;
+  }
+  return 1;
+}
+
+namespace {
+
+float half_to_float(uint16_t h) {
+  const uint32_t sign = (h & 0x8000u) << 16;
+  uint32_t exp = (h >> 10) & 0x1f;
+  uint32_t mant = h & 0x3ffu;
+  uint32_t bits;
+  if (exp == 0) {
+    if (mant == 0) {
+      bits = sign;
+    } else {  // subnormal: normalise
+      exp = 127 - 15 + 1;
+      while ((mant & 0x400u) == 0) {
+        mant <<= 1;
+        --exp;
+      }
+      bits = sign | (exp << 23) | ((mant & 0x3ffu) << 13);
+    }
+  } else if (exp == 31) {
+    bits = sign | 0x7f800000u | (mant << 13);
+  } else {
+    bits = sign | ((exp + 127 - 15) << 23) | (mant << 13);
+  }
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+float bf16_to_float(uint16_t b) {
+  uint32_t bits = static_cast<uint32_t>(b) << 16;
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+Weights load_index(const fs::path& index_file) {
+  nlohmann::json index;
+  try {
+    index = nlohmann::json::parse(read_file(index_file));
+  } catch (const nlohmann::json::exception& e) {
+    bad_model(index_file.string() + ": not valid JSON (" + e.what() + ")");
+  }
+  if (!index.contains("weight_map") || !index["weight_map"].is_object())
+    bad_model(index_file.string() + ": no \"weight_map\"");
+  Weights all;
+  all.set_source(index_file.string());
+  std::map<std::string, Weights> shards;
+  for (auto& [name, shard] : index["weight_map"].items()) {
+    if (!shard.is_string()) bad_model(index_file.string() + ": weight_map entry for " + name + " is not a file name");
+    std::string file = shard.get<std::string>();
+    if (file.find('/') != std::string::npos || file == ".." || file.empty())
+      bad_model(index_file.string() + ": shard name '" + file + "' is not a plain file name");
+    if (!shards.count(file)) shards[file] = Weights::load(index_file.parent_path() / file);
+  }
+  for (auto& [file, w] : shards) {
+    for (const auto& n : w.names()) all.add(n, w.raw(n));
+    all.keep_alive(std::make_shared<Weights>(std::move(w)));
+  }
+  return all;
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+}  // namespace
+
+Weights Weights::load(const fs::path& file) {
+  const std::string name = file.filename().string();
+  if (ends_with(name, ".index.json")) return load_index(file);
+  if (ends_with(name, ".safetensors")) return read_safetensors(file);
+  return read_torch_bin(file);
+}
+
+Weights Weights::load_folder(const fs::path& folder) {
+  for (const char* f : {"model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
+                        "pytorch_model.bin.index.json"}) {
+    if (fs::exists(folder / f)) return load(folder / f);
+  }
+  fail(ErrorKind::BadModel, "no weights in " + folder.string() + " (looked for model.safetensors and pytorch_model.bin)");
+}
+
+void Weights::add(const std::string& name, RawTensor t) { tensors_[name] = std::move(t); }
+
+std::vector<std::string> Weights::names() const {
+  std::vector<std::string> out;
+  out.reserve(tensors_.size());
+  for (const auto& [n, t] : tensors_) out.push_back(n);
+  return out;
+}
+
+const RawTensor& Weights::raw(const std::string& name) const {
+  auto it = tensors_.find(name);
+  if (it == tensors_.end()) bad_model(source_ + ": tensor '" + name + "' is missing");
+  return it->second;
+}
+
+Tensor Weights::get(const std::string& name, const Shape& expected) const {
+  const RawTensor& r = raw(name);
+  if (r.shape != expected)
+    bad_model(source_ + ": tensor '" + name + "' has shape " + shape_to_string(r.shape) + ", expected " +
+              shape_to_string(expected));
+  return get(name);
+}
+
+Tensor Weights::get(const std::string& name) const {
+  const RawTensor& r = raw(name);
+  const int64_t n = shape_numel(r.shape);
+  if (static_cast<size_t>(n) * dtype_size(r.dtype) != r.nbytes)
+    bad_model(source_ + ": tensor '" + name + "' holds " + std::to_string(r.nbytes) + " bytes, not " +
+              std::to_string(n) + " x " + dtype_name(r.dtype));
+  if (r.dtype == DType::F32 && reinterpret_cast<uintptr_t>(r.data) % alignof(float) == 0) {
+    // Shared, not copied: the bytes stay mapped as long as any tensor or this object needs them.
+    auto owners = std::make_shared<std::vector<std::shared_ptr<const void>>>(owners_);
+    return Tensor::wrap(r.shape, reinterpret_cast<const float*>(r.data), owners);
+  }
+  Tensor t(r.shape);
+  float* out = t.data();
+  switch (r.dtype) {
+    case DType::F32:
+      std::memcpy(out, r.data, r.nbytes);
+      break;
+    case DType::F16:
+      for (int64_t i = 0; i < n; ++i) {
+        uint16_t h;
+        std::memcpy(&h, r.data + 2 * i, 2);
+        out[i] = half_to_float(h);
+      }
+      break;
+    case DType::BF16:
+      for (int64_t i = 0; i < n; ++i) {
+        uint16_t h;
+        std::memcpy(&h, r.data + 2 * i, 2);
+        out[i] = bf16_to_float(h);
+      }
+      break;
+    case DType::F64:
+      for (int64_t i = 0; i < n; ++i) {
+        double d;
+        std::memcpy(&d, r.data + 8 * i, 8);
+        out[i] = static_cast<float>(d);
+      }
+      break;
+    default:
+      bad_model(source_ + ": tensor '" + name + "' has dtype " + dtype_name(r.dtype) + ", expected a float type");
+  }
+  return t;
+}
+
+}  // namespace parley
