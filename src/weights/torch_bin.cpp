@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/files.h"
+#include "core/printable.h"
 #include "weights/torch_pickle.h"
 #include "weights/weights.h"
 #include "weights/zip_reader.h"
@@ -86,11 +87,12 @@ class StorageTable {
     const std::string record = prefix_ + "/data/" + t.storage;
     const ZipReader::Entry* e = zip_.find(record);
     if (!e)
-      bad_model(source_ + ": tensor '" + tensor + "' uses storage '" + t.storage + "', but the archive has no record " + record);
+      bad_model(source_ + ": tensor '" + printable(tensor) + "' uses storage '" + printable(t.storage) +
+                "', but the archive has no record " + printable(record));
     std::string_view bytes = zip_.read(*e, keep_);
     const uint64_t want = t.storage_numel * dtype_size(t.dtype);  // below 2^62: checked by the unpickler
     if (bytes.size() != want)
-      bad_model(source_ + ": storage '" + t.storage + "' holds " + std::to_string(bytes.size()) + " bytes, but data.pkl says " +
+      bad_model(source_ + ": storage '" + printable(t.storage) + "' holds " + std::to_string(bytes.size()) + " bytes, but data.pkl says " +
                 std::to_string(t.storage_numel) + " x " + dtype_name(t.dtype) + " (" + std::to_string(want) + " bytes)");
     StorageBytes s{reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()};
     cache_.emplace(t.storage, s);
@@ -112,7 +114,7 @@ void check_byte_order(ZipReader& zip, const std::string& prefix, const std::stri
   std::string_view order = zip.read(*e, keep);
   while (!order.empty() && std::isspace(static_cast<unsigned char>(order.back()))) order.remove_suffix(1);
   if (order != "little")
-    bad_model(source + ": stores its tensors as '" + std::string(order.substr(0, 16)) +
+    bad_model(source + ": stores its tensors as '" + printable(order, 16) +
               "'-endian data; only little-endian files are read");
 }
 
@@ -146,7 +148,7 @@ Weights parse_torch_bin(const uint8_t* data, size_t size, std::shared_ptr<const 
       r.data = s.data + t.offset * es;
     } else {
       if (r.nbytes > gather_budget - gathered)
-        bad_model(source + ": tensor '" + name + "' is a strided view of " + std::to_string(r.nbytes) +
+        bad_model(source + ": tensor '" + printable(name) + "' is a strided view of " + std::to_string(r.nbytes) +
                   " bytes; copying it would exceed the " + std::to_string(gather_budget) + " bytes allowed for this file");
       gathered += r.nbytes;
       auto copy = gather(t, s.data);

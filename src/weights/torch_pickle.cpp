@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "core/error.h"
+#include "core/printable.h"
 
 namespace parley {
 
@@ -361,12 +362,12 @@ bool Machine::step_object(uint8_t op) {
 void Machine::op_global(std::string_view module, std::string_view name) {
   const KnownGlobal* g = find_global(module, name);
   if (!g)
-    bad_model(source_ + ": data.pkl asks for the Python global '" + std::string(module) + "." + std::string(name) +
+    bad_model(source_ + ": data.pkl asks for the Python global '" + printable(module) + "." + printable(name) +
               "', which a weight file has no use for; refusing to load it (nothing in a weight file is executed)");
   Value* v = make(Kind::Global);
   v->fn = g->fn;
   v->dtype = g->dtype;
-  v->s = std::string(module) + "." + std::string(name);
+  v->s = printable(module) + "." + printable(name);  // only for messages
   push(v);
 }
 
@@ -419,7 +420,7 @@ void Machine::op_persistent_id() {
   } else {
     const StorageInfo& s = storages_[it->second];
     if (s.dtype != dtype || s.numel != static_cast<uint64_t>(numel))
-      fail("storage '" + key + "' is described both as " + std::to_string(s.numel) + " x " + dtype_name(s.dtype) +
+      fail("storage '" + printable(key) + "' is described both as " + std::to_string(s.numel) + " x " + dtype_name(s.dtype) +
            " and as " + std::to_string(numel) + " x " + dtype_name(dtype));
   }
   Value* v = make(Kind::Storage);
@@ -457,16 +458,20 @@ Value* Machine::rebuild_tensor(const std::vector<Value*>& args) {
   t.stride = as_counts(args[3], "tensor stride");
   if (t.stride.size() != t.shape.size()) fail("tensor size and stride differ in length");
   // Each factor is at most 2^59 and there are at most max_dims of them: 128-bit sums cannot overflow.
-  unsigned __int128 numel = 1, last = t.offset;
+  // The product of the non-zero dimensions is bounded too, so that no product of dimensions a
+  // model may compute later can overflow, even when one of them is zero.
+  unsigned __int128 numel = 1, nonzero = 1, last = t.offset;
   for (size_t d = 0; d < t.shape.size(); ++d) {
     numel *= static_cast<uint64_t>(t.shape[d]);
-    if (numel > static_cast<unsigned __int128>(kMaxCount)) fail("tensor size " + shape_to_string(t.shape) + " is impossibly large");
+    if (t.shape[d] > 0) nonzero *= static_cast<uint64_t>(t.shape[d]);
+    if (nonzero > static_cast<unsigned __int128>(kMaxCount))
+      fail("tensor size " + shape_to_string(t.shape) + " is impossibly large");
     if (t.shape[d] > 0) last += static_cast<unsigned __int128>(t.shape[d] - 1) * static_cast<uint64_t>(t.stride[d]);
   }
   const bool inside = numel == 0 ? t.offset <= s.numel : last < s.numel;
   if (!inside)
     fail("tensor of size " + shape_to_string(t.shape) + " at offset " + std::to_string(t.offset) +
-         " reaches past the end of storage '" + s.key + "' (" + std::to_string(s.numel) + " elements)");
+         " reaches past the end of storage '" + printable(s.key) + "' (" + std::to_string(s.numel) + " elements)");
   Value* v = make(Kind::Tensor);
   v->i = static_cast<int64_t>(tensors_.size());
   tensors_.push_back(std::move(t));

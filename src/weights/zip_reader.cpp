@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "core/printable.h"
 
 namespace parley {
 
@@ -125,7 +126,7 @@ void ZipReader::parse_directory() {
     if (record > left) bad_model(which + " has a directory record past the end of the directory");
     Entry entry;
     entry.name.assign(reinterpret_cast<const char*>(p + kCentralSize), name_len);
-    const std::string where = z + "entry '" + entry.name + "'";
+    const std::string where = z + "entry '" + printable(entry.name) + "'";
     entry.method = le16(p + 10);
     entry.packed_size = le32(p + 20);
     entry.size = le32(p + 24);
@@ -163,7 +164,7 @@ std::string_view ZipReader::read(const Entry& e, std::vector<std::shared_ptr<con
 }
 
 std::string ZipReader::inflate(const Entry& e) {
-  const std::string where = source_ + ": zip archive: entry '" + e.name + "'";
+  const std::string where = source_ + ": zip archive: entry '" + printable(e.name) + "'";
   if (e.size > e.packed_size * kMaxDeflateRatio + 1024)
     bad_model(where + " claims " + std::to_string(e.size) + " bytes from " + std::to_string(e.packed_size) +
               " compressed ones, more than deflate can produce");

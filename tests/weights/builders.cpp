@@ -156,7 +156,8 @@ std::string state_dict_pickle(const std::vector<FakeTensor>& tensors, bool stop)
     std::vector<int64_t> stride = t.stride;
     if (stride.empty()) {
       stride.assign(t.shape.size(), 1);
-      for (size_t d = t.shape.size(); d-- > 1;) stride[d - 1] = stride[d] * t.shape[d];
+      for (size_t d = t.shape.size(); d-- > 1;)  // wraps for the absurd shapes of hostile tests
+        stride[d - 1] = static_cast<int64_t>(static_cast<uint64_t>(stride[d]) * static_cast<uint64_t>(t.shape[d]));
     }
     p.str(t.name).global("torch._utils", "_rebuild_tensor_v2").mark();
     p.mark().str("storage").global("torch", t.storage_type).str(t.key).str("cpu").integer(t.storage_numel).tuple().op('Q');
@@ -219,7 +220,7 @@ std::string bad_model_message(const std::function<void()>& f) {
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::BadModel) << e.what();
     const std::string msg = e.what();
-    EXPECT_EQ(msg.find('\n'), std::string::npos) << "not one line: " << msg;
+    for (unsigned char c : msg) EXPECT_GE(c, 0x20) << "a control byte in the message: " << msg;
     return msg;
   } catch (const std::exception& e) {
     ADD_FAILURE() << "threw something other than parley::Error: " << e.what();
