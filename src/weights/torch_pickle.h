@@ -36,10 +36,11 @@ struct TorchStateDict {
   size_t skipped = 0;  // entries whose value is not a tensor (they hold no weights)
 };
 
-// Limits that no real checkpoint comes near (a state dict of 10,000 tensors pickles to ~1.5 MB).
+// Limits that no real checkpoint comes near: a state dict of 10,000 tensors pickles to ~1.5 MB
+// and ~150,000 values. They bound the memory a hostile pickle can claim (~100 bytes per value).
 struct PickleLimits {
-  size_t max_bytes = 256u << 20;
-  size_t max_values = 8u << 20;
+  size_t max_bytes = 64u << 20;
+  size_t max_values = 2u << 20;
   size_t max_stack = 1u << 20;
   size_t max_dims = 8;
 };
