@@ -30,9 +30,9 @@ def describe(state):
     out = {}
     for name, t in state.items():
         t = t.detach()
-        values = t.reshape(-1).tolist() if t.is_floating_point() is False else t.float().reshape(-1).tolist()
-        if t.dtype == torch.bool:
-            values = [int(v) for v in values]
+        flat = t.reshape(-1)
+        # float16/bfloat16 values are exact in float32, which is what Parley converts them to
+        values = flat.float().tolist() if t.is_floating_point() else [int(v) for v in flat.tolist()]
         out[name] = {"dtype": DTYPE_NAMES[t.dtype], "shape": list(t.shape), "values": values}
     return out
 
