@@ -1,12 +1,11 @@
 // safetensors: 8-byte little-endian header length, a JSON header naming each tensor's dtype, shape
 // and byte range, then the raw data. https://github.com/huggingface/safetensors (format only).
-#include <cstring>
-#include <limits>
 
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "core/files.h"
+#include "core/printable.h"
 #include "weights/weights.h"
 
 namespace parley {
@@ -14,6 +13,7 @@ namespace parley {
 namespace {
 
 constexpr uint64_t kMaxHeader = 100u << 20;  // the format's own limit
+constexpr uint64_t kMaxElements = uint64_t{1} << 59;  // times 8 bytes, still below 2^63
 
 bool parse_dtype(const std::string& s, DType& out) {
   static const std::pair<const char*, DType> table[] = {
@@ -51,7 +51,7 @@ Weights parse_safetensors(const uint8_t* data, size_t size, std::shared_ptr<cons
   w.set_source(source);
   for (auto& [name, info] : header.items()) {
     if (name == "__metadata__") continue;
-    const std::string where = source + ": tensor '" + name + "'";
+    const std::string where = source + ": tensor '" + printable(name) + "'";
     if (!info.is_object() || !info.contains("dtype") || !info.contains("shape") || !info.contains("data_offsets"))
       bad_model(where + " lacks dtype, shape or data_offsets");
     RawTensor t;
@@ -59,11 +59,14 @@ Weights parse_safetensors(const uint8_t* data, size_t size, std::shared_ptr<cons
       bad_model(where + " has an unknown dtype");
     const auto& shape = info["shape"];
     if (!shape.is_array() || shape.size() > 8) bad_model(where + " has a malformed shape");
-    uint64_t numel = 1;
+    // Every dimension and the product of the non-zero ones stay far below 2^63 bytes, so no later
+    // product of dimensions (whatever a model multiplies) can overflow, even when one is zero.
+    uint64_t numel = 1, nonzero = 1;
     for (const auto& d : shape) {
       if (!d.is_number_unsigned()) bad_model(where + " has a negative or non-integer dimension");
-      uint64_t v = d.get<uint64_t>();
-      if (v != 0 && numel > std::numeric_limits<int64_t>::max() / v / 8) bad_model(where + " has an impossible size");
+      const uint64_t v = d.get<uint64_t>();
+      if (v > kMaxElements || (v != 0 && nonzero > kMaxElements / v)) bad_model(where + " has an impossible size");
+      if (v != 0) nonzero *= v;
       numel *= v;
       t.shape.push_back(static_cast<int64_t>(v));
     }

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/files.h"
+#include "core/printable.h"
 
 namespace parley {
 
@@ -72,34 +73,45 @@ float bf16_to_float(uint16_t b) {
   return f;
 }
 
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// A shard must be a plain weight file beside the index: no folders (no way out of the model
+// folder), no NUL (which would cut the name short), and not another index (which could name this
+// one again and recurse forever).
+bool is_plain_shard_name(const std::string& file) {
+  return !file.empty() && file != "." && file != ".." && file.find('/') == std::string::npos &&
+         file.find('\\') == std::string::npos && file.find('\0') == std::string::npos &&
+         (ends_with(file, ".safetensors") || ends_with(file, ".bin"));
+}
+
 Weights load_index(const fs::path& index_file) {
+  const std::string source = index_file.string();
   nlohmann::json index;
   try {
     index = nlohmann::json::parse(read_file(index_file));
   } catch (const nlohmann::json::exception& e) {
-    bad_model(index_file.string() + ": not valid JSON (" + e.what() + ")");
+    bad_model(source + ": not valid JSON (" + e.what() + ")");
   }
-  if (!index.contains("weight_map") || !index["weight_map"].is_object())
-    bad_model(index_file.string() + ": no \"weight_map\"");
+  if (!index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object())
+    bad_model(source + ": no \"weight_map\"");
   Weights all;
-  all.set_source(index_file.string());
+  all.set_source(source);
   std::map<std::string, Weights> shards;
   for (auto& [name, shard] : index["weight_map"].items()) {
-    if (!shard.is_string()) bad_model(index_file.string() + ": weight_map entry for " + name + " is not a file name");
-    std::string file = shard.get<std::string>();
-    if (file.find('/') != std::string::npos || file == ".." || file.empty())
-      bad_model(index_file.string() + ": shard name '" + file + "' is not a plain file name");
+    if (!shard.is_string()) bad_model(source + ": weight_map entry for " + printable(name) + " is not a file name");
+    const std::string file = shard.get<std::string>();
+    if (!is_plain_shard_name(file))
+      bad_model(source + ": shard name '" + printable(file) + "' is not a plain .safetensors or .bin file name");
     if (!shards.count(file)) shards[file] = Weights::load(index_file.parent_path() / file);
+    if (!shards[file].has(name)) bad_model(source + ": names tensor '" + printable(name) + "' in " + printable(file) + ", which lacks it");
   }
   for (auto& [file, w] : shards) {
     for (const auto& n : w.names()) all.add(n, w.raw(n));
     all.keep_alive(std::make_shared<Weights>(std::move(w)));
   }
   return all;
-}
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 }  // namespace

@@ -66,5 +66,8 @@ Weights read_torch_bin(const std::filesystem::path& file);
 // Exposed for fuzzing and tests: parse safetensors bytes kept alive by `owner`.
 Weights parse_safetensors(const uint8_t* data, size_t size, std::shared_ptr<const void> owner,
                           const std::string& source);
+// Exposed for fuzzing and tests: parse a torch.save archive's bytes kept alive by `owner`.
+Weights parse_torch_bin(const uint8_t* data, size_t size, std::shared_ptr<const void> owner,
+                        const std::string& source);
 
 }  // namespace parley
