@@ -13,6 +13,7 @@
 #include <limits>
 
 #include "audio/av_util.h"
+#include "audio/wav.h"
 #include "core/error.h"
 #include "core/files.h"
 
@@ -133,7 +134,11 @@ class Input {
     av_dict_free(&opts);
     if (ret < 0) {
       check_budget(name);
-      fail_with_ffmpeg(ErrorKind::UnsupportedMedia, name + ": not an audio format Parley can read", ret);
+      const std::string what = name + ": not an audio format Parley can read";
+      // FFmpeg recognised a format outside kFormatWhitelist: its message would list the whole whitelist.
+      const std::string detail = av::take_last_message();
+      if (detail.rfind("Format not on whitelist", 0) == 0) fail(ErrorKind::UnsupportedMedia, what);
+      fail(ErrorKind::UnsupportedMedia, what + " (FFmpeg: " + (detail.empty() ? av::error_string(ret) : detail) + ")");
     }
     av::clear_last_message();
     const int info = avformat_find_stream_info(fmt_, nullptr);
@@ -319,6 +324,9 @@ std::vector<float> decode_memory(std::string_view bytes, const std::string& name
   av::clear_last_message();
   if (bytes.empty()) fail(ErrorKind::BadInput, name + ": empty file");
   if (!(max_seconds > 0)) invalid_argument("the audio length limit must be positive");
+  if (const int64_t missing = wav_missing_bytes(bytes); missing > 0)
+    fail(ErrorKind::BadInput, name + ": truncated WAV file (" + std::to_string(missing) +
+                                  " bytes of audio data missing)");
   const int64_t max_samples = static_cast<int64_t>(std::min(max_seconds, 1e9) * kSampleRate);
 
   Input input(bytes, name);
@@ -383,10 +391,7 @@ std::vector<float> decode_memory(std::string_view bytes, const std::string& name
 
   if (read_error != 0)
     fail_with_ffmpeg(ErrorKind::BadInput, name + ": corrupt or truncated audio", read_error);
-  if (stats.bad_packets * 20 > stats.packets)
-    fail_with_ffmpeg(ErrorKind::BadInput, name + ": corrupt audio (" + std::to_string(stats.bad_packets) + " of " +
-                                              std::to_string(stats.packets) + " packets could not be decoded)");
-  if (out.empty()) fail_with_ffmpeg(ErrorKind::BadInput, name + ": no audio samples could be decoded");
+  // Checked before the error count: a cut-off file is best described as truncated.
   const double decoded = static_cast<double>(out.size()) / kSampleRate;
   if (declared > 0 && declared - decoded > 0.25 + 0.02 * declared) {
     char msg[160];
@@ -394,6 +399,10 @@ std::vector<float> decode_memory(std::string_view bytes, const std::string& name
                   declared);
     fail(ErrorKind::BadInput, name + msg);
   }
+  if (stats.bad_packets * 20 > stats.packets)
+    fail_with_ffmpeg(ErrorKind::BadInput, name + ": corrupt audio (" + std::to_string(stats.bad_packets) + " of " +
+                                              std::to_string(stats.packets) + " packets could not be decoded)");
+  if (out.empty()) fail_with_ffmpeg(ErrorKind::BadInput, name + ": no audio samples could be decoded");
   out.shrink_to_fit();
   return out;
 }

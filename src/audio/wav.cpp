@@ -1,5 +1,6 @@
 #include "audio/wav.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -88,36 +89,70 @@ void write_wav(const std::filesystem::path& path, std::span<const float> samples
   write_file_atomic(path, encode_wav(samples, sample_rate, fmt));
 }
 
-WavData parse_wav(std::string_view bytes, const std::string& name) {
-  auto bad = [&](const std::string& why) { return Error(ErrorKind::BadInput, name + ": " + why); };
+namespace {
+
+// A RIFF chunk as its header declares it; `size` may exceed the bytes present (a truncated file).
+struct Chunk {
+  std::string_view id;
+  size_t body = 0;    // offset of the chunk's data
+  uint32_t size = 0;  // declared size
+};
+
+// The chunks of a RIFF/WAVE file in order, up to the first that runs past the end of the bytes.
+std::vector<Chunk> wav_chunks(std::string_view bytes) {
+  std::vector<Chunk> chunks;
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
   const size_t size = bytes.size();
-  if (size < 12 || std::memcmp(p, "RIFF", 4) != 0 || std::memcmp(p + 8, "WAVE", 4) != 0)
-    throw bad("not a WAV file");
+  if (size < 12 || std::memcmp(p, "RIFF", 4) != 0 || std::memcmp(p + 8, "WAVE", 4) != 0) return chunks;
+  size_t pos = 12;
+  while (pos + 8 <= size) {
+    Chunk c{bytes.substr(pos, 4), pos + 8, get_u32(p + pos + 4)};
+    chunks.push_back(c);
+    if (c.size > size - c.body) break;
+    pos = c.body + c.size + (c.size & 1);  // chunks are padded to even sizes
+  }
+  return chunks;
+}
+
+}  // namespace
+
+int64_t wav_missing_bytes(std::string_view bytes) {
+  for (const Chunk& c : wav_chunks(bytes)) {
+    if (c.id != "data") continue;
+    if (c.size == 0 || c.size == 0xFFFFFFFFu) return 0;  // streaming writers and RF64 leave the size open
+    const int64_t present = static_cast<int64_t>(bytes.size() - c.body);
+    return std::max<int64_t>(0, static_cast<int64_t>(c.size) - present);
+  }
+  return 0;
+}
+
+WavData parse_wav(std::string_view bytes, const std::string& name) {
+  auto bad = [&](const std::string& why) { return Error(ErrorKind::BadInput, name + ": " + why); };
+  if (bytes.size() < 12 || bytes.substr(0, 4) != "RIFF" || bytes.substr(8, 4) != "WAVE") throw bad("not a WAV file");
+  const std::vector<Chunk> chunks = wav_chunks(bytes);
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
 
   WavData wav;
   uint16_t tag = 0, bits = 0, block_align = 0;
   bool have_fmt = false;
-  size_t pos = 12;
-  while (pos + 8 <= size) {
-    const uint32_t chunk = get_u32(p + pos + 4);
-    const unsigned char* body = p + pos + 8;
-    if (chunk > size - pos - 8) throw bad("truncated WAV chunk");
-    if (std::memcmp(p + pos, "fmt ", 4) == 0) {
-      if (chunk < 16) throw bad("WAV format chunk too short");
+  for (const Chunk& c : chunks) {
+    const unsigned char* body = p + c.body;
+    if (c.size > bytes.size() - c.body) throw bad("truncated WAV chunk");
+    if (c.id == "fmt ") {
+      if (c.size < 16) throw bad("WAV format chunk too short");
       tag = get_u16(body);
       wav.channels = get_u16(body + 2);
       const uint32_t rate = get_u32(body + 4);
       block_align = get_u16(body + 12);
       bits = get_u16(body + 14);
       if (tag == kFormatExtensible) {
-        if (chunk < 40) throw bad("WAV extensible format chunk too short");
+        if (c.size < 40) throw bad("WAV extensible format chunk too short");
         tag = get_u16(body + 24);  // the sub-format GUID starts with the format tag
       }
       if (rate == 0 || rate > static_cast<uint32_t>(std::numeric_limits<int>::max())) throw bad("bad WAV sample rate");
       wav.sample_rate = static_cast<int>(rate);
       have_fmt = true;
-    } else if (std::memcmp(p + pos, "data", 4) == 0) {
+    } else if (c.id == "data") {
       if (!have_fmt) throw bad("WAV data before its format chunk");
       if (wav.channels < 1 || wav.channels > 64) throw bad("unsupported WAV channel count " + std::to_string(wav.channels));
       const bool pcm16 = tag == kFormatPcm && bits == 16, f32 = tag == kFormatFloat && bits == 32;
@@ -125,9 +160,9 @@ WavData parse_wav(std::string_view bytes, const std::string& name) {
         throw bad("unsupported WAV sample format (tag " + std::to_string(tag) + ", " + std::to_string(bits) + " bits)");
       const uint32_t width = bits / 8;
       if (block_align != width * wav.channels) throw bad("inconsistent WAV block alignment");
-      if (chunk % block_align != 0) throw bad("WAV data size is not a whole number of frames");
+      if (c.size % block_align != 0) throw bad("WAV data size is not a whole number of frames");
       wav.format = f32 ? SampleFormat::F32 : SampleFormat::Pcm16;
-      const size_t n = chunk / width;
+      const size_t n = c.size / width;
       wav.samples.resize(n);
       for (size_t i = 0; i < n; ++i) {
         if (f32) {
@@ -138,7 +173,6 @@ WavData parse_wav(std::string_view bytes, const std::string& name) {
       }
       return wav;
     }
-    pos += 8 + static_cast<size_t>(chunk) + (chunk & 1);  // chunks are padded to even sizes
   }
   throw bad("WAV file has no data chunk");
 }

@@ -49,4 +49,9 @@ struct WavData {
 WavData parse_wav(std::string_view bytes, const std::string& name);
 WavData read_wav(const std::filesystem::path& path);
 
+// For a RIFF/WAVE file whose `data` chunk declares more bytes than the file holds (a cut-off file),
+// how many are missing; 0 otherwise, also for non-WAV bytes and for the open-ended size streaming
+// writers use. FFmpeg's WAV reader silently stops at the end of such a file; decode.h refuses it.
+int64_t wav_missing_bytes(std::string_view bytes);
+
 }  // namespace parley::audio
