@@ -161,7 +161,7 @@ TEST(Decode, TruncatedFlacIsBadInput) {
   const std::string m =
       expect_error([] { decode_file(data_path("audio/formats/truncated.flac")); }, ErrorKind::BadInput);
   EXPECT_NE(m.find("truncated.flac"), std::string::npos) << m;
-  EXPECT_NE(m.find("truncated"), m.rfind("truncated.flac")) << m;  // says why, not just the name
+  EXPECT_NE(m.find(": truncated"), std::string::npos) << m;  // says why, not just the name
 }
 
 TEST(Decode, TruncatedWavIsBadInput) {
