@@ -58,6 +58,24 @@ FramePtr make_frame() {
   return f;
 }
 
+IoContextPtr make_io(void* opaque, bool write, int (*read)(void*, uint8_t*, int),
+#if LIBAVFORMAT_VERSION_MAJOR >= 61
+                     int (*write_packet)(void*, const uint8_t*, int),
+#else
+                     int (*write_packet)(void*, uint8_t*, int),
+#endif
+                     int64_t (*seek)(void*, int64_t, int)) {
+  constexpr int kBufferSize = 1 << 16;
+  auto* buffer = static_cast<unsigned char*>(av_malloc(kBufferSize));
+  if (!buffer) fail(ErrorKind::Internal, "out of memory (FFmpeg I/O buffer)");
+  AVIOContext* io = avio_alloc_context(buffer, kBufferSize, write ? 1 : 0, opaque, read, write_packet, seek);
+  if (!io) {
+    av_free(buffer);
+    fail(ErrorKind::Internal, "out of memory (FFmpeg I/O context)");
+  }
+  return IoContextPtr(io);
+}
+
 PacketPtr make_packet() {
   PacketPtr p(av_packet_alloc());
   if (!p) fail(ErrorKind::Internal, "out of memory (FFmpeg packet)");

@@ -39,10 +39,35 @@ struct CodecContextFree {
 struct SwrFree {
   void operator()(SwrContext* s) const { swr_free(&s); }
 };
+// A custom AVIOContext and its buffer (FFmpeg may have replaced the buffer it was given).
+struct IoContextFree {
+  void operator()(AVIOContext* io) const {
+    av_freep(&io->buffer);
+    avio_context_free(&io);
+  }
+};
+struct InputFormatFree {
+  void operator()(AVFormatContext* f) const { avformat_close_input(&f); }
+};
+struct OutputFormatFree {
+  void operator()(AVFormatContext* f) const { avformat_free_context(f); }
+};
 using FramePtr = std::unique_ptr<AVFrame, FrameFree>;
 using PacketPtr = std::unique_ptr<AVPacket, PacketFree>;
 using CodecContextPtr = std::unique_ptr<AVCodecContext, CodecContextFree>;
 using SwrPtr = std::unique_ptr<SwrContext, SwrFree>;
+using IoContextPtr = std::unique_ptr<AVIOContext, IoContextFree>;
+using InputFormatPtr = std::unique_ptr<AVFormatContext, InputFormatFree>;
+using OutputFormatPtr = std::unique_ptr<AVFormatContext, OutputFormatFree>;
+
+// An AVIOContext over `opaque` with a fresh buffer; throws Error(Internal) when out of memory.
+IoContextPtr make_io(void* opaque, bool write, int (*read)(void*, uint8_t*, int),
+#if LIBAVFORMAT_VERSION_MAJOR >= 61
+                     int (*write_packet)(void*, const uint8_t*, int),
+#else
+                     int (*write_packet)(void*, uint8_t*, int),
+#endif
+                     int64_t (*seek)(void*, int64_t, int));
 
 FramePtr make_frame();
 PacketPtr make_packet();

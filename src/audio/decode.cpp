@@ -35,7 +35,6 @@ constexpr const char* kFormatWhitelist =
     "xwma,nistsphere,sox,ircam,qcp,gsm,codec2";
 
 constexpr int kMinRate = 1000, kMaxRate = 768000, kMaxChannels = 64;
-constexpr int kIoBufferSize = 1 << 16;
 
 [[noreturn]] void fail_with_ffmpeg(ErrorKind kind, const std::string& message, int err = 0) {
   std::string detail = av::take_last_message();
@@ -113,51 +112,37 @@ class Input {
   Input(std::string_view bytes, const std::string& name) {
     reader_.bytes = bytes;
     reader_.budget = 32 * static_cast<int64_t>(bytes.size()) + (64 << 20);
-    auto* buffer = static_cast<unsigned char*>(av_malloc(kIoBufferSize));
-    if (!buffer) fail(ErrorKind::Internal, "out of memory (FFmpeg I/O buffer)");
-    io_ = avio_alloc_context(buffer, kIoBufferSize, 0, &reader_, read_packet, nullptr, seek);
-    if (!io_) {
-      av_free(buffer);
-      fail(ErrorKind::Internal, "out of memory (FFmpeg I/O context)");
-    }
-    fmt_ = avformat_alloc_context();
-    if (!fmt_) fail(ErrorKind::Internal, "out of memory (FFmpeg format context)");
-    fmt_->pb = io_;
-    fmt_->io_open = refuse_open;
-    fmt_->interrupt_callback.callback = interrupted;
-    fmt_->interrupt_callback.opaque = &reader_;
+    io_ = av::make_io(&reader_, false, read_packet, nullptr, seek);
+    AVFormatContext* fmt = avformat_alloc_context();
+    if (!fmt) fail(ErrorKind::Internal, "out of memory (FFmpeg format context)");
+    fmt->pb = io_.get();
+    fmt->io_open = refuse_open;
+    fmt->interrupt_callback.callback = interrupted;
+    fmt->interrupt_callback.opaque = &reader_;
 
     AVDictionary* opts = nullptr;
     av_dict_set(&opts, "format_whitelist", kFormatWhitelist, 0);
     av_dict_set(&opts, "codec_whitelist", audio_decoder_names().c_str(), 0);
-    const int ret = avformat_open_input(&fmt_, name.c_str(), nullptr, &opts);  // frees fmt_ on failure
+    const int ret = avformat_open_input(&fmt, name.c_str(), nullptr, &opts);  // frees fmt on failure
     av_dict_free(&opts);
     if (ret < 0) {
       check_budget(name);
       const std::string what = name + ": not an audio format Parley can read";
-      // FFmpeg recognised a format outside kFormatWhitelist: its message would list the whole whitelist.
       const std::string detail = av::take_last_message();
+      // FFmpeg recognised a format outside kFormatWhitelist: its message would list the whole whitelist.
       if (detail.rfind("Format not on whitelist", 0) == 0) fail(ErrorKind::UnsupportedMedia, what);
       fail(ErrorKind::UnsupportedMedia, what + " (FFmpeg: " + (detail.empty() ? av::error_string(ret) : detail) + ")");
     }
+    fmt_.reset(fmt);
     av::clear_last_message();
-    const int info = avformat_find_stream_info(fmt_, nullptr);
+    const int info = avformat_find_stream_info(fmt, nullptr);
     if (info < 0) {
       check_budget(name);
       fail_with_ffmpeg(ErrorKind::BadInput, name + ": cannot read the audio stream parameters", info);
     }
   }
-  ~Input() {
-    if (fmt_) avformat_close_input(&fmt_);
-    if (io_) {
-      av_freep(&io_->buffer);  // FFmpeg may have replaced the buffer we allocated
-      avio_context_free(&io_);
-    }
-  }
-  Input(const Input&) = delete;
-  Input& operator=(const Input&) = delete;
 
-  AVFormatContext* fmt() const { return fmt_; }
+  AVFormatContext* fmt() const { return fmt_.get(); }
   void check_budget(const std::string& name) const {
     if (reader_.over_budget)
       fail(ErrorKind::BadInput, name + ": corrupt media (the demuxer re-read the input without end)");
@@ -165,8 +150,8 @@ class Input {
 
  private:
   MemoryReader reader_;
-  AVIOContext* io_ = nullptr;
-  AVFormatContext* fmt_ = nullptr;
+  av::IoContextPtr io_;       // declared before fmt_: the demuxer reads through it until closed
+  av::InputFormatPtr fmt_;
 };
 
 bool is_float_format(int format) {
