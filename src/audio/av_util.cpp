@@ -58,22 +58,25 @@ FramePtr make_frame() {
   return f;
 }
 
-IoContextPtr make_io(void* opaque, bool write, int (*read)(void*, uint8_t*, int),
-#if LIBAVFORMAT_VERSION_MAJOR >= 61
-                     int (*write_packet)(void*, const uint8_t*, int),
-#else
-                     int (*write_packet)(void*, uint8_t*, int),
-#endif
-                     int64_t (*seek)(void*, int64_t, int)) {
+IoContextPtr make_io(void* opaque, ReadFn read, WriteFn write, SeekFn seek) {
   constexpr int kBufferSize = 1 << 16;
   auto* buffer = static_cast<unsigned char*>(av_malloc(kBufferSize));
   if (!buffer) fail(ErrorKind::Internal, "out of memory (FFmpeg I/O buffer)");
-  AVIOContext* io = avio_alloc_context(buffer, kBufferSize, write ? 1 : 0, opaque, read, write_packet, seek);
+  AVIOContext* io = avio_alloc_context(buffer, kBufferSize, write ? 1 : 0, opaque, read, write, seek);
   if (!io) {
     av_free(buffer);
     fail(ErrorKind::Internal, "out of memory (FFmpeg I/O context)");
   }
   return IoContextPtr(io);
+}
+
+int64_t seek_in_buffer(int64_t& pos, int64_t size, int64_t offset, int whence) {
+  whence &= ~AVSEEK_FORCE;
+  if (whence == AVSEEK_SIZE) return size;
+  const int64_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? pos : whence == SEEK_END ? size : -1;
+  if (base < 0 || offset < -base || offset > size - base) return AVERROR(EINVAL);
+  pos = base + offset;
+  return pos;
 }
 
 PacketPtr make_packet() {

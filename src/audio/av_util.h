@@ -60,14 +60,24 @@ using IoContextPtr = std::unique_ptr<AVIOContext, IoContextFree>;
 using InputFormatPtr = std::unique_ptr<AVFormatContext, InputFormatFree>;
 using OutputFormatPtr = std::unique_ptr<AVFormatContext, OutputFormatFree>;
 
-// An AVIOContext over `opaque` with a fresh buffer; throws Error(Internal) when out of memory.
-IoContextPtr make_io(void* opaque, bool write, int (*read)(void*, uint8_t*, int),
+// Callbacks of a custom AVIOContext (FFmpeg 6.1 made the written buffer const).
 #if LIBAVFORMAT_VERSION_MAJOR >= 61
-                     int (*write_packet)(void*, const uint8_t*, int),
+using WriteBuffer = const uint8_t*;
 #else
-                     int (*write_packet)(void*, uint8_t*, int),
+using WriteBuffer = uint8_t*;
 #endif
-                     int64_t (*seek)(void*, int64_t, int));
+using ReadFn = int (*)(void*, uint8_t*, int);
+using WriteFn = int (*)(void*, WriteBuffer, int);
+using SeekFn = int64_t (*)(void*, int64_t, int);
+
+// An AVIOContext over `opaque` with a fresh buffer, writable when `write` is given; throws
+// Error(Internal) when out of memory.
+IoContextPtr make_io(void* opaque, ReadFn read, WriteFn write, SeekFn seek);
+
+// The seek callback's arithmetic for a buffer of `size` bytes read/written at `pos`: answers
+// AVSEEK_SIZE, moves `pos` for SEEK_SET/CUR/END to a target within [0, size] (checked without
+// overflow) and returns it, or returns AVERROR(EINVAL).
+int64_t seek_in_buffer(int64_t& pos, int64_t size, int64_t offset, int whence);
 
 FramePtr make_frame();
 PacketPtr make_packet();

@@ -85,20 +85,7 @@ int read_packet(void* opaque, uint8_t* buf, int size) {
 
 int64_t seek(void* opaque, int64_t offset, int whence) {
   auto* r = static_cast<MemoryReader*>(opaque);
-  const int64_t size = static_cast<int64_t>(r->bytes.size());
-  whence &= ~AVSEEK_FORCE;
-  if (whence == AVSEEK_SIZE) return size;
-  int64_t base;
-  switch (whence) {
-    case SEEK_SET: base = 0; break;
-    case SEEK_CUR: base = r->pos; break;
-    case SEEK_END: base = size; break;
-    default: return AVERROR(EINVAL);
-  }
-  // Checked without overflow: the target must lie within [0, size].
-  if (offset < -base || offset > size - base) return AVERROR(EINVAL);
-  r->pos = base + offset;
-  return r->pos;
+  return av::seek_in_buffer(r->pos, static_cast<int64_t>(r->bytes.size()), offset, whence);
 }
 
 int interrupted(void* opaque) { return static_cast<MemoryReader*>(opaque)->over_budget ? 1 : 0; }
@@ -112,7 +99,7 @@ class Input {
   Input(std::string_view bytes, const std::string& name) {
     reader_.bytes = bytes;
     reader_.budget = 32 * static_cast<int64_t>(bytes.size()) + (64 << 20);
-    io_ = av::make_io(&reader_, false, read_packet, nullptr, seek);
+    io_ = av::make_io(&reader_, read_packet, nullptr, seek);
     AVFormatContext* fmt = avformat_alloc_context();
     if (!fmt) fail(ErrorKind::Internal, "out of memory (FFmpeg format context)");
     fmt->pb = io_.get();

@@ -54,11 +54,7 @@ struct MemoryWriter {
   int64_t pos = 0;
 };
 
-#if LIBAVFORMAT_VERSION_MAJOR >= 61
-int write_packet(void* opaque, const uint8_t* buf, int size) {
-#else
-int write_packet(void* opaque, uint8_t* buf, int size) {
-#endif
+int write_packet(void* opaque, av::WriteBuffer buf, int size) {
   auto* w = static_cast<MemoryWriter*>(opaque);
   if (size <= 0) return 0;
   const size_t end = static_cast<size_t>(w->pos) + static_cast<size_t>(size);
@@ -70,13 +66,7 @@ int write_packet(void* opaque, uint8_t* buf, int size) {
 
 int64_t seek_writer(void* opaque, int64_t offset, int whence) {
   auto* w = static_cast<MemoryWriter*>(opaque);
-  const int64_t size = static_cast<int64_t>(w->bytes.size());
-  whence &= ~AVSEEK_FORCE;
-  if (whence == AVSEEK_SIZE) return size;
-  const int64_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? w->pos : whence == SEEK_END ? size : -1;
-  if (base < 0 || offset < -base || offset > size - base) return AVERROR(EINVAL);
-  w->pos = base + offset;
-  return w->pos;
+  return av::seek_in_buffer(w->pos, static_cast<int64_t>(w->bytes.size()), offset, whence);
 }
 
 // The rate to encode at: `rate` itself when the encoder takes it, else the nearest it takes above,
@@ -164,7 +154,7 @@ class Encoder {
     int ret = avcodec_open2(ctx_.get(), codec, nullptr);
     if (ret < 0) encode_failed(spec.name, "opening the encoder", ret);
 
-    io_ = av::make_io(&out_, true, nullptr, write_packet, seek_writer);
+    io_ = av::make_io(&out_, nullptr, write_packet, seek_writer);
     oc_->pb = io_.get();
     stream_ = avformat_new_stream(oc_.get(), nullptr);
     if (!stream_) fail(ErrorKind::Internal, "out of memory (FFmpeg stream)");

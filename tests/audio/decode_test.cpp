@@ -7,6 +7,7 @@
 #include <random>
 
 #include "audio/wav.h"
+#include "audio_test_util.h"
 #include "common/test_util.h"
 #include "core/error.h"
 #include "core/files.h"
@@ -24,23 +25,7 @@ std::vector<float> wav_samples(const std::string& relative) {
   return w.samples;
 }
 
-// Largest normalised cross-correlation of a and b over lags |lag| <= max_lag: 1 for the same signal
-// up to gain and delay (codec priming), ~0 for unrelated signals.
-double best_correlation(const std::vector<float>& a, const std::vector<float>& b, int max_lag) {
-  double best = -1;
-  for (int lag = -max_lag; lag <= max_lag; ++lag) {
-    double ab = 0, aa = 0, bb = 0;
-    for (int64_t i = 0; i < static_cast<int64_t>(a.size()); ++i) {
-      const int64_t j = i + lag;
-      if (j < 0 || j >= static_cast<int64_t>(b.size())) continue;
-      ab += double(a[i]) * b[j];
-      aa += double(a[i]) * a[i];
-      bb += double(b[j]) * b[j];
-    }
-    if (aa > 0 && bb > 0) best = std::max(best, ab / std::sqrt(aa * bb));
-  }
-  return best;
-}
+using test_util::best_correlation;
 
 // Runs `f`, expecting parley::Error of `kind` with a one-line message; returns the message.
 template <typename F>

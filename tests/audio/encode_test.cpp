@@ -5,6 +5,7 @@
 
 #include "audio/decode.h"
 #include "audio/wav.h"
+#include "audio_test_util.h"
 #include "common/test_util.h"
 #include "core/error.h"
 #include "core/files.h"
@@ -24,22 +25,7 @@ std::vector<float> speech() {
   return x;
 }
 
-// Normalised correlation at the best lag within +/- max_lag (codec delay).
-double best_correlation(const std::vector<float>& a, const std::vector<float>& b, int max_lag) {
-  double best = -1;
-  for (int lag = -max_lag; lag <= max_lag; ++lag) {
-    double ab = 0, aa = 0, bb = 0;
-    for (int64_t i = 0; i < static_cast<int64_t>(a.size()); ++i) {
-      const int64_t j = i + lag;
-      if (j < 0 || j >= static_cast<int64_t>(b.size())) continue;
-      ab += double(a[i]) * b[j];
-      aa += double(a[i]) * a[i];
-      bb += double(b[j]) * b[j];
-    }
-    if (aa > 0 && bb > 0) best = std::max(best, ab / std::sqrt(aa * bb));
-  }
-  return best;
-}
+using test_util::best_correlation;
 
 TEST(Wav, Pcm16ScalesBy32767AndClips) {
   EXPECT_EQ(to_pcm16(0.0f), 0);
