@@ -91,8 +91,9 @@ std::string bytes_to_symbol_text(std::string_view bytes) {
 // full, which keeps a long-running server's memory flat at no cost in speech-sized text.
 struct ByteLevelBpe::Cache {
   static constexpr size_t kMaxEntries = 1 << 16;
+  static constexpr size_t kMaxWordBytes = 256;  // longer pre-tokens are rare and would bloat the cache
   mutable std::shared_mutex mutex;
-  std::unordered_map<std::string, std::vector<int>, TextHash, std::equal_to<>> entries;
+  StringMap<std::vector<int>> entries;
 };
 
 ByteLevelBpe::ByteLevelBpe(std::vector<Entry> vocab, const std::vector<std::pair<std::string, std::string>>& merges,
@@ -236,6 +237,7 @@ void ByteLevelBpe::encode_word(std::string_view word, std::vector<int>& out) con
     }
   }
   out.insert(out.end(), ids.begin(), ids.end());
+  if (word.size() > Cache::kMaxWordBytes) return;
   std::unique_lock lock(cache_->mutex);
   if (cache_->entries.size() >= Cache::kMaxEntries) cache_->entries.clear();
   cache_->entries.emplace(std::string(word), std::move(ids));

@@ -7,7 +7,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,6 +14,8 @@
 #include <unordered_map>
 #include <utility>
 #include <vector>
+
+#include "text/string_map.h"
 
 namespace parley {
 
@@ -60,12 +61,6 @@ class ByteLevelBpe {
     int rank;
     int result;  // symbol
   };
-  struct TextHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  using TextMap = std::unordered_map<std::string, int, TextHash, std::equal_to<>>;
-
   int symbol_of(std::string_view text, bool create);
   std::optional<Merge> merge_of(int left, int right) const;
   void run_merges(std::vector<int>& symbols) const;
@@ -74,7 +69,7 @@ class ByteLevelBpe {
   // merge results missing from the vocabulary (ids from id_end() up; the reference handles those as
   // strings too and maps them to its unknown token at the end).
   std::vector<bool> in_alphabet_;  // id -> its text is spelled in the byte alphabet
-  TextMap extra_symbols_;
+  StringMap<int> extra_symbols_;
   std::vector<std::string> extra_texts_;
   int byte_symbol_[256];
   std::unordered_map<uint64_t, Merge> merges_;  // (left << 32 | right) -> rank, result
@@ -82,7 +77,7 @@ class ByteLevelBpe {
   std::vector<std::string> id_text_;   // id -> vocab.json text ("" where no entry)
   std::vector<std::string> id_bytes_;  // id -> raw bytes
   std::vector<bool> id_present_;
-  TextMap text_to_id_;
+  StringMap<int> text_to_id_;
   std::optional<int> unk_id_;
   std::string source_;
 

@@ -45,6 +45,9 @@ std::vector<std::string_view> Gpt2PreTokenizer::split(std::string_view text) con
   // One matcher per call: RegexPattern is shareable between threads, a RegexMatcher is not.
   std::unique_ptr<icu::RegexMatcher> matcher(impl_->pattern->matcher(status));
   if (U_FAILURE(status)) fail(ErrorKind::Internal, std::string("ICU regex: ") + u_errorName(status));
+  // `\s+(?!\S)` keeps one backtracking entry per whitespace character, and ICU's default 8 MB stack
+  // overflows near a million of them; the stack grows with the input instead (8 bytes a character).
+  matcher->setStackLimit(0, status);
   matcher->reset(ut.get());
   size_t covered = 0;
   while (matcher->find(status) && U_SUCCESS(status)) {

@@ -28,6 +28,7 @@
 #include "core/error.h"
 #include "text/bpe.h"
 #include "text/pretokenizer.h"
+#include "text/string_map.h"
 #include "text/tokenizer_files.h"
 #include "text/utf8.h"
 
@@ -80,8 +81,8 @@ struct WhisperTokenizer::Impl {
   std::vector<int> added_slot;            // id -> index into added_text, or -1
   std::vector<std::string> added_text;
   std::vector<bool> special;              // id -> dropped by skip_special_tokens
-  std::unordered_map<std::string, int> added_ids;
-  std::unordered_map<std::string, NoSplitToken> no_split;
+  StringMap<int> added_ids;
+  StringMap<NoSplitToken> no_split;
   bool no_split_first_byte[256] = {};
   std::vector<size_t> no_split_lengths;  // distinct lengths, longest first
   bool add_prefix_space = false;
@@ -89,10 +90,10 @@ struct WhisperTokenizer::Impl {
   int eot = -1, sot = -1, translate = -1, transcribe = -1, no_timestamps = -1;
   std::optional<int> start_of_lm, start_of_prev, no_speech;
   std::vector<std::string> languages;
-  std::unordered_map<std::string, int> language_ids;
+  StringMap<int> language_ids;
 
   std::optional<int> resolve(std::string_view content) const {
-    auto it = added_ids.find(std::string(content));
+    auto it = added_ids.find(content);
     if (it != added_ids.end()) return it->second;
     return bpe->find(content);
   }
@@ -233,7 +234,7 @@ void WhisperTokenizer::Impl::split_added(std::string_view text,
     if (no_split_first_byte[static_cast<uint8_t>(text[pos])]) {
       for (size_t len : no_split_lengths) {
         if (len > text.size() - pos) continue;
-        auto it = no_split.find(std::string(text.substr(pos, len)));
+        auto it = no_split.find(text.substr(pos, len));
         if (it != no_split.end()) {
           found = &it->second;
           found_len = len;
@@ -363,7 +364,7 @@ std::optional<int> WhisperTokenizer::no_speech() const { return impl_->no_speech
 const std::vector<std::string>& WhisperTokenizer::languages() const { return impl_->languages; }
 
 std::optional<int> WhisperTokenizer::language_id(std::string_view code) const {
-  auto it = impl_->language_ids.find(std::string(code));
+  auto it = impl_->language_ids.find(code);
   if (it == impl_->language_ids.end()) return std::nullopt;
   return it->second;
 }

@@ -235,6 +235,18 @@ TEST(WhisperTokenizer, TimestampTokensListedInTheFiles) {
   EXPECT_EQ(tok.id_to_token(tok.timestamp_begin()), "<|0.00|>");
 }
 
+// Very long runs (a million spaces needs more than ICU's default backtracking stack) still encode,
+// and decoding gives the text back.
+TEST(WhisperTokenizer, LongRunsRoundTrip) {
+  const auto& tok = fixture_tokenizer();
+  for (const std::string& text : {std::string(1000000, ' ') + "x", std::string(300000, '\n'), std::string(200000, 'a'),
+                                  std::string(100000, '!') + " 12345678901234567890"}) {
+    const auto ids = tok.encode(text);
+    EXPECT_LE(ids.size(), text.size());
+    EXPECT_EQ(tok.decode(ids, false), text) << text.size();
+  }
+}
+
 // ----------------------------------------------------------------------------- bad input
 void expect_error(ErrorKind kind, const std::function<void()>& f, const std::string& message_part) {
   try {
