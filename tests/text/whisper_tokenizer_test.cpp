@@ -292,49 +292,37 @@ fs::path folder_with(const std::string& tag, const std::vector<std::pair<std::st
 }
 
 TEST(WhisperTokenizer, BadFoldersAreClearErrors) {
-  expect_error(ErrorKind::BadModel, [] { load(folder_with("tok-empty", {}, false)); }, "has no tokenizer files");
-  expect_error(ErrorKind::BadModel, [] { load(folder_with("tok-novocab", {{"merges.txt", "#version: 0.2\n"}}, false)); },
-               "has no vocab.json");
-  expect_error(ErrorKind::BadModel, [] { load(folder_with("tok-badjson", {{"vocab.json", "{\"a\": 1,"}})); },
-               "vocab.json: not valid JSON");
-  expect_error(ErrorKind::BadModel, [] { load(folder_with("tok-negid", {{"vocab.json", "{\"a\": -3}"}})); },
-               "out of range");
-  expect_error(ErrorKind::BadModel, [] { load(folder_with("tok-hugeid", {{"vocab.json", "{\"a\": 4000000000}"}})); },
-               "out of range");
-  expect_error(ErrorKind::BadModel, [] { load(folder_with("tok-strid", {{"vocab.json", "{\"a\": \"1\"}"}})); },
-               "not an integer");
-  expect_error(ErrorKind::BadModel, [] { load(folder_with("tok-dupid", {{"vocab.json", "{\"a\": 1, \"b\": 1}"}})); },
-               "two tokens have id 1");
-  expect_error(ErrorKind::BadModel, [] { load(folder_with("tok-merges", {{"merges.txt", "#version\na \xFF\n"}})); },
-               "merges.txt is not valid UTF-8");
-  expect_error(ErrorKind::BadModel,
-               [] { load(folder_with("tok-nonotimestamps", {{"added_tokens.json", "{\"<|endoftext|>\": 50257}"}})); },
-               "no <|startoftranscript|> token");
-  expect_error(ErrorKind::BadModel, [] { load(folder_with("tok-dupadded", {{"added_tokens.json", "{\"<|a|>\": 60000, \"<|b|>\": 60000}"}})); },
-               "two added tokens have id 60000");
-  expect_error(ErrorKind::BadModel, [] { load(folder_with("tok-vocabsize", {{"config.json", "{\"vocab_size\": -5}"}})); },
-               "vocab_size is out of range");
-  expect_error(ErrorKind::BadModel,
-               [] { load(folder_with("tok-errors", {{"tokenizer_config.json", "{\"errors\": \"surrogateescape\"}"}})); },
-               "unsupported \"errors\"");
-  expect_error(ErrorKind::BadModel,
-               [] { load(folder_with("tok-fast-wp", {{"tokenizer.json", "{\"model\": {\"type\": \"WordPiece\"}}"}}, false)); },
-               "only BPE models");
-  expect_error(ErrorKind::BadModel,
-               [] {
-                 load(folder_with("tok-fast-merge",
-                                  {{"tokenizer.json", "{\"pre_tokenizer\": {\"type\": \"ByteLevel\"}, \"model\": "
-                                                      "{\"type\": \"BPE\", \"vocab\": {}, \"merges\": [\"a b c\"]}}"}},
-                                  false));
-               },
-               "is not two symbols");
-  expect_error(ErrorKind::BadModel,
-               [] {
-                 load(folder_with("tok-fast-pre", {{"tokenizer.json", "{\"pre_tokenizer\": {\"type\": \"Whitespace\"}, "
-                                                                      "\"model\": {\"type\": \"BPE\"}}"}},
-                                  false));
-               },
-               "ByteLevel pre-tokenizer");
+  struct Case {
+    const char* tag;
+    std::vector<std::pair<std::string, std::string>> files;  // written over the fixture's files
+    bool with_fixture_files;
+    const char* message;
+  };
+  const char* fast_merge = R"({"pre_tokenizer": {"type": "ByteLevel"},
+                               "model": {"type": "BPE", "vocab": {}, "merges": ["a b c"]}})";
+  const std::vector<Case> cases = {
+      {"empty", {}, false, "has no tokenizer files"},
+      {"novocab", {{"merges.txt", "#version: 0.2\n"}}, false, "has no vocab.json"},
+      {"badjson", {{"vocab.json", R"({"a": 1,)"}}, true, "vocab.json: not valid JSON"},
+      {"negid", {{"vocab.json", R"({"a": -3})"}}, true, "out of range"},
+      {"hugeid", {{"vocab.json", R"({"a": 4000000000})"}}, true, "out of range"},
+      {"strid", {{"vocab.json", R"({"a": "1"})"}}, true, "not an integer"},
+      {"dupid", {{"vocab.json", R"({"a": 1, "b": 1})"}}, true, "two tokens have id 1"},
+      {"merges", {{"merges.txt", "#version\na \xFF\n"}}, true, "merges.txt is not valid UTF-8"},
+      {"nosot", {{"added_tokens.json", R"({"<|endoftext|>": 50257})"}}, true, "no <|startoftranscript|> token"},
+      {"dupadded", {{"added_tokens.json", R"({"<|a|>": 60000, "<|b|>": 60000})"}}, true, "two added tokens have id 60000"},
+      {"vocabsize", {{"config.json", R"({"vocab_size": -5})"}}, true, "vocab_size is out of range"},
+      {"errors", {{"tokenizer_config.json", R"({"errors": "surrogateescape"})"}}, true, "unsupported \"errors\""},
+      {"fastwp", {{"tokenizer.json", R"({"model": {"type": "WordPiece"}})"}}, false, "only BPE models"},
+      {"fastmerge", {{"tokenizer.json", fast_merge}}, false, "is not two symbols"},
+      {"fastpre", {{"tokenizer.json", R"({"pre_tokenizer": {"type": "Whitespace"}, "model": {"type": "BPE"}})"}}, false,
+       "ByteLevel pre-tokenizer"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.tag);
+    const fs::path dir = folder_with(std::string("tok-bad-") + c.tag, c.files, c.with_fixture_files);
+    expect_error(ErrorKind::BadModel, [&] { load(dir); }, c.message);
+  }
 }
 
 // ----------------------------------------------------------------------------- merges.txt
