@@ -1,0 +1,32 @@
+// How the server turns uploaded bytes into samples and samples into response bytes.
+//
+// A small seam: the server only calls these two functions, so tests can swap them and the audio
+// module (FFmpeg decoding of any format, encoders for mp3/opus/aac/flac) plugs in at one place:
+// default_audio_codec().
+#pragma once
+
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace parley::server {
+
+struct AudioCodec {
+  // Any supported audio file -> 16 kHz mono float. `filename` (may be empty) is a format hint.
+  // Throws Error(BadInput) for corrupt or empty data, Error(UnsupportedMedia) for unknown formats.
+  std::function<std::vector<float>(std::string_view bytes, const std::string& filename)> decode;
+  // Mono float -> a file in `format`, one of `formats`. "wav" is 16-bit PCM WAV, "pcm" raw
+  // 16-bit little-endian samples.
+  std::function<std::string(std::span<const float> samples, int sample_rate, const std::string& format)> encode;
+  std::vector<std::string> formats;  // what encode accepts, e.g. {"wav", "pcm"}
+};
+
+// The codec `parley serve` uses.
+AudioCodec default_audio_codec();
+
+// The MIME type of an encoded format ("wav" -> "audio/wav").
+std::string audio_mime_type(const std::string& format);
+
+}  // namespace parley::server
