@@ -13,20 +13,16 @@
 
 #include <httplib.h>
 
+#include "server/multipart.h"
+
 namespace parley::server {
 
 struct BodyLimits {
   size_t max_bytes = 25u << 20;            // the whole body (413 beyond)
   std::chrono::seconds deadline{60};       // the whole body must arrive in this time (408 beyond)
+  std::chrono::seconds read_timeout{10};   // httplib's silence limit; a read failing after it: 408
   size_t max_parts = 16;                   // multipart parts
   size_t max_field_bytes = 64u << 10;      // each multipart part that is not a file
-};
-
-struct FormPart {
-  std::string name;
-  std::string filename;  // empty for plain fields
-  std::string content_type;
-  std::string data;
 };
 
 struct RequestBody {

@@ -55,6 +55,7 @@ struct Server::Impl {
         ctx{*service, options, codec, queue, metrics, {}} {
     ctx.limits.max_bytes = options.max_upload_bytes;
     ctx.limits.deadline = std::chrono::seconds(options.body_timeout_s);
+    ctx.limits.read_timeout = std::chrono::seconds(options.read_timeout_s);
     configure();
   }
 
