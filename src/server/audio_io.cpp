@@ -42,7 +42,7 @@ float sample_at(const unsigned char* p, const WavFormat& f) {
   }
 }
 
-std::vector<float> decode_wav(std::string_view bytes) {
+std::vector<float> decode_wav(std::string_view bytes, double max_seconds) {
   auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
   size_t size = bytes.size();
   if (size == 0) bad_input("the audio file is empty");
@@ -81,6 +81,9 @@ std::vector<float> decode_wav(std::string_view bytes) {
   }
   size_t frame = static_cast<size_t>(f.channels) * static_cast<size_t>(f.bits / 8);
   size_t frames = samples_size / frame;
+  if (static_cast<double>(frames) > max_seconds * 16000) {
+    fail(ErrorKind::TooLarge, "the audio is longer than the limit of " + std::to_string(static_cast<long>(max_seconds)) + " seconds");
+  }
   std::vector<float> out(frames);
   size_t step = static_cast<size_t>(f.bits / 8);
   for (size_t i = 0; i < frames; ++i) {
@@ -137,7 +140,7 @@ std::string encode(std::span<const float> samples, int rate, const std::string& 
 
 AudioCodec default_audio_codec() {
   AudioCodec codec;
-  codec.decode = [](std::string_view bytes, const std::string&) { return decode_wav(bytes); };
+  codec.decode = [](std::string_view bytes, const std::string&, double max_seconds) { return decode_wav(bytes, max_seconds); };
   codec.encode = encode;
   codec.formats = {"wav", "pcm"};
   return codec;

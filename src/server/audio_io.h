@@ -15,8 +15,10 @@ namespace parley::server {
 
 struct AudioCodec {
   // Any supported audio file -> 16 kHz mono float. `filename` (may be empty) is a format hint.
-  // Throws Error(BadInput) for corrupt or empty data, Error(UnsupportedMedia) for unknown formats.
-  std::function<std::vector<float>(std::string_view bytes, const std::string& filename)> decode;
+  // Throws Error(BadInput) for corrupt or empty data, Error(UnsupportedMedia) for unknown formats,
+  // and Error(TooLarge) as soon as the audio is found to be longer than `max_seconds`: a small
+  // compressed upload can decode to hours, so the limit must act before the samples are allocated.
+  std::function<std::vector<float>(std::string_view bytes, const std::string& filename, double max_seconds)> decode;
   // Mono float -> a file in `format`, one of `formats`. "wav" is 16-bit PCM WAV, "pcm" raw
   // 16-bit little-endian samples.
   std::function<std::string(std::span<const float> samples, int sample_rate, const std::string& format)> encode;

@@ -72,16 +72,22 @@ double ms_since(std::chrono::steady_clock::time_point start) {
 std::vector<float> decode_upload(Context& ctx, std::string_view bytes, const std::string& filename, Timings& timings) {
   if (bytes.empty()) throw ApiError(400, "empty_file", "the uploaded audio file is empty", "file");
   auto start = std::chrono::steady_clock::now();
-  std::vector<float> samples = ctx.codec.decode(bytes, filename);
+  auto too_long = [&] {
+    char msg[160];
+    std::snprintf(msg, sizeof msg, "the audio is longer than this server's limit of %.0f seconds", ctx.options.max_audio_seconds);
+    return ApiError(413, "audio_too_long", msg, "file");
+  };
+  std::vector<float> samples;
+  try {
+    samples = ctx.codec.decode(bytes, filename, ctx.options.max_audio_seconds);
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::TooLarge) throw too_long();
+    throw;
+  }
   timings.emplace_back("decode", ms_since(start));
   if (samples.empty()) throw ApiError(422, "invalid_audio", "the audio file contains no samples", "file");
-  double seconds = static_cast<double>(samples.size()) / 16000.0;
-  if (seconds > ctx.options.max_audio_seconds) {
-    char msg[160];
-    std::snprintf(msg, sizeof msg, "the audio is %.1f seconds long; this server accepts at most %.0f seconds", seconds,
-                  ctx.options.max_audio_seconds);
-    throw ApiError(413, "audio_too_long", msg, "file");
-  }
+  // The codec's limit is checked again here, in case a decoder only checks it approximately.
+  if (static_cast<double>(samples.size()) > ctx.options.max_audio_seconds * 16000) throw too_long();
   return samples;
 }
 

@@ -108,6 +108,7 @@ void text_to_speech(Context& ctx, const Request& req, const RequestBody& body, R
   if (j.contains("seed") && j["seed"].is_number_unsigned()) request.seed = j["seed"].get<uint64_t>();
 
   Timings timings;
+  int sample_rate = 0;
   std::string audio = run_on_worker(ctx, timings, [&] {
     TtsResult result = ctx.service.text_to_speech(request);
     timings.insert(timings.end(), result.timings.begin(), result.timings.end());
@@ -117,10 +118,11 @@ void text_to_speech(Context& ctx, const Request& req, const RequestBody& body, R
     auto encode_start = std::chrono::steady_clock::now();
     std::string bytes = ctx.codec.encode(result.audio, result.sample_rate, format);
     timings.emplace_back("encode", ms_since(encode_start));
-    if (format == "pcm") res.set_header("X-Sample-Rate", std::to_string(result.sample_rate));
+    sample_rate = result.sample_rate;
     return bytes;
   });
   timings_json(ctx, timings, ms_since(start));
+  if (format == "pcm") res.set_header("X-Sample-Rate", std::to_string(sample_rate));
   res.set_content(std::move(audio), audio_mime_type(format).c_str());
 }
 

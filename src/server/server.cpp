@@ -109,8 +109,12 @@ void Server::Impl::configure() {
   http.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
     set_error(res, 500, "internal_error", "internal error");
   });
-  http.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - request_start).count();
+  // Runs just before the response is written, so a client that has its answer sees it counted.
+  http.set_post_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    // No start time: httplib rejected the request before routing (a malformed request line).
+    bool started = request_start != std::chrono::steady_clock::time_point{};
+    double seconds = started ? std::chrono::duration<double>(std::chrono::steady_clock::now() - request_start).count() : 0;
+    request_start = {};
     metrics.observe_request(route_label(req.path), req.method, res.status, seconds);
     if (options.log_requests) {
       std::fprintf(stderr, "parley: %s %s %d %.1f ms\n", req.method.c_str(), req.path.c_str(), res.status, seconds * 1000);

@@ -131,6 +131,6 @@ std::string error_code(const std::string& body) {
   return e["code"].get<std::string>();
 }
 
-std::vector<float> decode_wav(const std::string& bytes) { return server::default_audio_codec().decode(bytes, "x.wav"); }
+std::vector<float> decode_wav(const std::string& bytes) { return server::default_audio_codec().decode(bytes, "x.wav", 1e9); }
 
 }  // namespace parley::test

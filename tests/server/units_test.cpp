@@ -95,7 +95,7 @@ TEST(InterimCodec, WavRoundTripWithinOneStep) {
   for (size_t i = 0; i < x.size(); ++i) x[i] = std::sin(0.01f * float(i)) * 0.9f;
   x[10] = 2.0f;  // clipped
   x[11] = std::nanf("");  // silenced
-  std::vector<float> y = codec.decode(codec.encode(x, 16000, "wav"), "a.wav");
+  std::vector<float> y = codec.decode(codec.encode(x, 16000, "wav"), "a.wav", 1.0);
   ASSERT_EQ(y.size(), x.size());
   for (size_t i = 0; i < x.size(); ++i) {
     float want = i == 10 ? 1.0f : i == 11 ? 0.0f : x[i];
@@ -109,7 +109,7 @@ TEST(InterimCodec, RejectsWhatItCannotRead) {
   AudioCodec codec = default_audio_codec();
   auto kind = [&](const std::string& bytes) {
     try {
-      codec.decode(bytes, "");
+      codec.decode(bytes, "", 600);
     } catch (const Error& e) {
       return e.kind();
     }
@@ -120,6 +120,12 @@ TEST(InterimCodec, RejectsWhatItCannotRead) {
   EXPECT_EQ(kind(std::string("RIFF\x10\0\0\0WAVEfmt \xff\xff\xff\x7f", 20)), ErrorKind::BadInput);  // fmt size past the end
   std::string wav = codec.encode(std::vector<float>(10, 0.1f), 8000, "wav");
   EXPECT_EQ(kind(wav), ErrorKind::UnsupportedMedia);  // 8 kHz: needs resampling
+  try {  // 1001 samples at 16 kHz is over a limit of 1000 samples
+    codec.decode(codec.encode(std::vector<float>(1001, 0.1f), 16000, "wav"), "", 1000.0 / 16000);
+    ADD_FAILURE() << "expected TooLarge";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::TooLarge);
+  }
 }
 
 TEST(Multipart, ParsesFieldsAndFiles) {
