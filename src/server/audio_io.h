@@ -1,8 +1,7 @@
 // How the server turns uploaded bytes into samples and samples into response bytes.
 //
-// A small seam: the server only calls these two functions, so tests can swap them and the audio
-// module (FFmpeg decoding of any format, encoders for mp3/opus/aac/flac) plugs in at one place:
-// default_audio_codec().
+// A small seam: the server only calls these two functions, so tests can swap them; by default they
+// are the audio module's FFmpeg decoding of any format and its wav/pcm/flac/mp3/opus/aac encoders.
 #pragma once
 
 #include <functional>
@@ -20,9 +19,9 @@ struct AudioCodec {
   // compressed upload can decode to hours, so the limit must act before the samples are allocated.
   std::function<std::vector<float>(std::string_view bytes, const std::string& filename, double max_seconds)> decode;
   // Mono float -> a file in `format`, one of `formats`. "wav" is 16-bit PCM WAV, "pcm" raw
-  // 16-bit little-endian samples.
+  // 16-bit little-endian samples (see audio/encode.h).
   std::function<std::string(std::span<const float> samples, int sample_rate, const std::string& format)> encode;
-  std::vector<std::string> formats;  // what encode accepts, e.g. {"wav", "pcm"}
+  std::vector<std::string> formats;  // what encode accepts, e.g. {"wav", "pcm", "flac", "mp3", ...}
 };
 
 // The codec `parley serve` uses.

@@ -234,11 +234,29 @@ TEST_F(ApiTest, SpeechMapsOpenAIVoicesToTheDefault) {
   }
 }
 
-TEST_F(ApiTest, SpeechDefaultsToWavWithoutAnMp3Encoder) {
+TEST_F(ApiTest, SpeechEveryFormatDecodesToTheSynthesizedLength) {
+  std::string input = "Hello from Parley in every format.";
+  double seconds = double(input.size() * 320) / 16000;  // the fake's 20 ms per character
+  struct Case {
+    const char* format;
+    const char* content_type;
+    double tolerance_s;  // lossy codecs may pad or trim a frame
+  };
+  for (Case c : {Case{"wav", "audio/wav", 0}, Case{"flac", "audio/flac", 0}, Case{"mp3", "audio/mpeg", 0.05},
+                 Case{"opus", "audio/ogg", 0.05}, Case{"aac", "audio/aac", 0.1}}) {
+    auto r = srv.client().Post("/v1/audio/speech", nlohmann::json({{"input", input}, {"response_format", c.format}}).dump(),
+                               "application/json");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << c.format << ": " << r->body;
+    EXPECT_EQ(r->get_header_value("Content-Type"), c.content_type) << c.format;
+    std::vector<float> decoded = server::default_audio_codec().decode(r->body, std::string("x.") + c.format, 60);
+    EXPECT_NEAR(double(decoded.size()) / 16000, seconds, c.tolerance_s + 1e-9) << c.format;
+  }
+  // No response_format: OpenAI's default, mp3.
   auto r = srv.client().Post("/v1/audio/speech", R"({"model":"tts-1","input":"Hi.","voice":"alloy"})", "application/json");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
-  EXPECT_EQ(r->get_header_value("Content-Type"), "audio/wav");
+  EXPECT_EQ(r->get_header_value("Content-Type"), "audio/mpeg");
 }
 
 TEST_F(ApiTest, SpeechRejectsBadRequests) {

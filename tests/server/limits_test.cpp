@@ -44,9 +44,12 @@ TEST_F(LimitsTest, MissingFileWrongTypeAndBadAudio) {
   EXPECT_EQ(status_code(c.Post("/v1/speech-translation", "hello", "text/plain")), P(415, "unsupported_media_type"));
   EXPECT_EQ(status_code(c.Post("/v1/speech-translation", R"({"file":"x"})", "application/json")), P(415, "unsupported_media_type"));
   EXPECT_EQ(status_code(c.Post("/v1/audio/transcriptions", form("", "empty.wav"))), P(400, "empty_file"));
-  EXPECT_EQ(status_code(c.Post("/v1/speech-translation", form(wav_with_samples(0), "zero.wav"))), P(422, "invalid_audio"));
-  std::string corrupt = es.substr(0, 12) + "junkjunkjunkjunk";  // RIFF/WAVE with no fmt or data chunk
-  EXPECT_EQ(status_code(c.Post("/v1/audio/translations", form(corrupt, "bad.wav"))), P(422, "invalid_input"));
+  EXPECT_EQ(status_code(c.Post("/v1/speech-translation", form(wav_with_samples(0), "zero.wav"))), P(422, "invalid_input"));
+  std::string truncated = es.substr(0, es.size() / 2);  // the header promises twice the samples
+  EXPECT_EQ(status_code(c.Post("/v1/audio/translations", form(truncated, "cut.wav"))), P(422, "invalid_input"));
+  std::string junk = es.substr(0, 12) + "junkjunkjunkjunk";  // RIFF/WAVE with no fmt or data chunk
+  EXPECT_EQ(status_code(c.Post("/v1/audio/translations", form(junk, "bad.wav"))), P(415, "unsupported_media_type"));
+  EXPECT_EQ(status_code(c.Post("/v1/audio/transcriptions", form("just some text", "notes.txt"))), P(415, "unsupported_media_type"));
   EXPECT_EQ(status_code(c.Post("/v1/audio/transcriptions", form(es, "es.wav", {{"response_format", "xml"}}))), P(400, "invalid_parameter"));
   EXPECT_EQ(status_code(c.Post("/v1/audio/transcriptions", form(es, "es.wav", {{"temperature", "hot"}}))), P(400, "invalid_parameter"));
   EXPECT_EQ(status_code(c.Post("/v1/audio/transcriptions", form(es, "es.wav", {{"language", "e$"}}))), P(400, "invalid_parameter"));

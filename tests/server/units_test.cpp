@@ -2,7 +2,9 @@
 // interim WAV codec, metrics rendering.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <future>
 #include <thread>
 
@@ -89,7 +91,7 @@ TEST(Base64, Rfc4648Vectors) {
   EXPECT_EQ(base64("foobar"), "Zm9vYmFy");
 }
 
-TEST(InterimCodec, WavRoundTripWithinOneStep) {
+TEST(ServerCodec, WavRoundTripWithinOneStep) {
   AudioCodec codec = default_audio_codec();
   std::vector<float> x(1000);
   for (size_t i = 0; i < x.size(); ++i) x[i] = std::sin(0.01f * float(i)) * 0.9f;
@@ -103,25 +105,15 @@ TEST(InterimCodec, WavRoundTripWithinOneStep) {
     EXPECT_NEAR(y[i], want, 0.5 / 32767 + 1.0 / 32768) << i;
   }
   EXPECT_EQ(codec.encode(x, 16000, "pcm").size(), 2000u);
+  for (const char* f : {"wav", "pcm", "flac", "mp3", "opus", "aac"}) {
+    EXPECT_NE(std::find(codec.formats.begin(), codec.formats.end(), f), codec.formats.end()) << f;
+  }
 }
 
-TEST(InterimCodec, RejectsWhatItCannotRead) {
+TEST(ServerCodec, AudioOverTheLimitStopsDecoding) {
   AudioCodec codec = default_audio_codec();
-  auto kind = [&](const std::string& bytes) {
-    try {
-      codec.decode(bytes, "", 600);
-    } catch (const Error& e) {
-      return e.kind();
-    }
-    return ErrorKind::Internal;
-  };
-  EXPECT_EQ(kind(""), ErrorKind::BadInput);
-  EXPECT_EQ(kind("ID3 not a wav file"), ErrorKind::UnsupportedMedia);
-  EXPECT_EQ(kind(std::string("RIFF\x10\0\0\0WAVEfmt \xff\xff\xff\x7f", 20)), ErrorKind::BadInput);  // fmt size past the end
-  std::string wav = codec.encode(std::vector<float>(10, 0.1f), 8000, "wav");
-  EXPECT_EQ(kind(wav), ErrorKind::UnsupportedMedia);  // 8 kHz: needs resampling
-  try {  // 1001 samples at 16 kHz is over a limit of 1000 samples
-    codec.decode(codec.encode(std::vector<float>(1001, 0.1f), 16000, "wav"), "", 1000.0 / 16000);
+  try {
+    codec.decode(codec.encode(std::vector<float>(16000, 0.1f), 16000, "wav"), "x.wav", 0.5);
     ADD_FAILURE() << "expected TooLarge";
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::TooLarge);

@@ -95,6 +95,17 @@ test("speech: OpenAI voice names map to the default voice; wav and pcm", async (
   assert.deepEqual(nova, wav);
 });
 
+test("speech: OpenAI's default format is mp3, and opus, aac, flac work", async () => {
+  const bytes = async (params) => new Uint8Array(await (await client.audio.speech.create({ model: "tts-1", voice: "nova", input: "Hello.", ...params })).arrayBuffer());
+  const mp3 = await bytes({});
+  // An MP3 file starts with an ID3 tag or an MPEG frame sync.
+  assert.ok(String.fromCharCode(...mp3.subarray(0, 3)) === "ID3" || (mp3[0] === 0xff && (mp3[1] & 0xe0) === 0xe0));
+  assert.equal(String.fromCharCode(...(await bytes({ response_format: "opus" })).subarray(0, 4)), "OggS");
+  assert.equal(String.fromCharCode(...(await bytes({ response_format: "flac" })).subarray(0, 4)), "fLaC");
+  const aac = await bytes({ response_format: "aac" });
+  assert.ok(aac[0] === 0xff && (aac[1] & 0xf6) === 0xf0, "ADTS sync word");
+});
+
 test("speech: errors reach the client as API errors with the server's message", async () => {
   await assert.rejects(
     client.audio.speech.create({ model: "tts-1", voice: "alloy", input: "Hi.", speed: 2, response_format: "wav" }),
