@@ -190,7 +190,7 @@
       if (!response.ok) {
         const message = body && body.error ? body.error.message : `the server answered ${response.status}`;
         const hint = response.status === 503 ? " The server is busy; try again in a moment." : "";
-        throw new Error(`${message.charAt(0).toUpperCase()}${message.slice(1)}.${hint}`.replace(/\.\./g, "."));
+        throw new Error(`${message}${/[.!?)]$/.test(message) ? "" : "."}${hint}`);
       }
       showResult(body);
     } catch (err) {

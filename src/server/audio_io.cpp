@@ -11,15 +11,13 @@ namespace parley::server {
 AudioCodec default_audio_codec() {
   AudioCodec codec;
   codec.decode = [](std::string_view bytes, const std::string& filename, double max_seconds) {
-    // The name appears in error messages: say "upload" rather than echo the client's file name.
-    std::string ext;
-    if (auto dot = filename.rfind('.'); dot != std::string::npos && filename.size() - dot <= 6) {
-      ext = ".";
-      for (char c : filename.substr(dot + 1)) {
-        if (std::isalnum(static_cast<unsigned char>(c))) ext += c;
-      }
+    // The name starts error messages ("notes.txt: not an audio format ...") and its extension helps
+    // FFmpeg recognise headerless formats; keep only plain characters of the client's file name.
+    std::string name;
+    for (char c : filename.substr(filename.size() > 64 ? filename.size() - 64 : 0)) {
+      if (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_') name += c;
     }
-    return audio::decode_bytes(bytes, "upload" + ext, max_seconds);
+    return audio::decode_bytes(bytes, name.empty() ? "upload" : name, max_seconds);
   };
   codec.encode = [](std::span<const float> samples, int sample_rate, const std::string& format) {
     return audio::encode_audio(samples, sample_rate, format);
