@@ -1,0 +1,62 @@
+// parley serve: the HTTP API and the web page, with the models loaded once and shared.
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+#include "core/error.h"
+#include "server/server.h"
+
+namespace parley::cli {
+
+namespace {
+
+struct ServeArgs {
+  server::ServerOptions server;
+  std::string asr_model = "openai/whisper-base";
+  std::string tts_model = "microsoft/speecht5_tts";
+  std::string vocoder = "microsoft/speecht5_hifigan";
+  double max_upload_mb = 25;
+};
+
+// Loads the models named on the command line, once, into the service every worker shares.
+SpeechServiceFactory service_factory(const ServeArgs& args) {
+  return [args]() -> std::shared_ptr<SpeechService> {
+    // Wired to src/pipeline/ when it lands: return pipeline::load_service(args.asr_model, ...);
+    fail(ErrorKind::Internal, "the speech pipeline is not built into this parley yet (models " + args.asr_model + ", " +
+                                  args.tts_model + ", " + args.vocoder + ")");
+  };
+}
+
+}  // namespace
+
+void register_serve(CLI::App& app, Runner& run) {
+  auto args = std::make_shared<ServeArgs>();
+  auto* cmd = app.add_subcommand("serve", "Serve the web page and the HTTP API (OpenAI-compatible audio routes)");
+  auto& s = args->server;
+  cmd->add_option("--host", s.host, "Address to listen on (0.0.0.0 for every interface)")->capture_default_str();
+  cmd->add_option("--port", s.port, "Port to listen on (0 = any free port)")->capture_default_str()->check(CLI::Range(0, 65535));
+  cmd->add_option("--asr-model", args->asr_model, "Whisper model: Hub name or local folder")->capture_default_str();
+  cmd->add_option("--tts-model", args->tts_model, "SpeechT5 model: Hub name or local folder")->capture_default_str();
+  cmd->add_option("--vocoder", args->vocoder, "HiFi-GAN vocoder: Hub name or local folder")->capture_default_str();
+  cmd->add_option("--workers", s.workers, "Requests processed at once")->capture_default_str()->check(CLI::Range(1, 256));
+  cmd->add_option("--queue", s.queue, "Requests that may wait for a worker; more get 503")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 10000));
+  cmd->add_option("--max-upload-mb", args->max_upload_mb, "Largest request body, in MB (413 beyond)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.001, 4096.0));
+  cmd->add_option("--max-audio-seconds", s.max_audio_seconds, "Longest input audio, in seconds (413 beyond)")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 86400.0));
+  cmd->add_option("--max-text-chars", s.max_text_chars, "Longest text-to-speech input (413 beyond)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
+  cmd->add_flag("--quiet", [args](int64_t) { args->server.log_requests = false; }, "Do not log each request on stderr");
+  cmd->callback([&run, args] {
+    run = [args] {
+      args->server.max_upload_bytes = static_cast<size_t>(args->max_upload_mb * 1024 * 1024);
+      return server::serve_until_signal(service_factory(*args), args->server);
+    };
+  });
+}
+
+}  // namespace parley::cli

@@ -1,0 +1,146 @@
+// SpeechService: what the HTTP server (and anything else that serves many callers) needs from the
+// speech pipeline, as one small abstract interface.
+//
+// The real implementation (src/pipeline/) owns the loaded models: Whisper for speech -> text and
+// SpeechT5 + HiFi-GAN for text -> speech. Tests implement it with fakes that answer deterministically,
+// so the server can be tested without models.
+//
+// Audio in is always 16 kHz mono float in [-1, 1] (the server decodes uploads first); audio out is
+// mono float at `sample_rate` (16 kHz for SpeechT5 + HiFi-GAN).
+//
+// Thread safety: every method may be called from several threads at once (the server's workers).
+// An implementation shares its immutable models between calls and keeps per-call state (KV caches,
+// random generators, buffers) local to the call, or pools sessions internally.
+//
+// Errors: methods throw parley::Error (core/error.h). The server maps the kind to an HTTP status:
+// InvalidArgument -> 400 (e.g. an unknown language code), NotFound -> 404, BadInput -> 422 (e.g. text
+// that yields no speech), TooLarge -> 413, Busy -> 503, anything else -> 500. Messages are shown to
+// the user as they are, so they must be one line and must not leak file paths of the server.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace parley {
+
+// Milliseconds per stage, in the order the stages ran, e.g. {"decode", 4.1}, {"asr", 812.0},
+// {"tts", 950.2}, {"vocoder", 120.7}. Stage names are lowercase identifiers; the server prints them
+// as JSON keys "<stage>_ms" and adds its own ("queue", "decode", "encode", "total").
+using Timings = std::vector<std::pair<std::string, double>>;
+
+// One stretch of recognised text with its place in the input audio (seconds from the start).
+// The extra fields are Whisper's per-segment decoding statistics, as OpenAI's verbose_json reports
+// them; implementations that do not have them leave the defaults.
+struct Segment {
+  double start = 0;
+  double end = 0;
+  std::string text;            // as decoded, usually with a leading space (" Hello there.")
+  int64_t seek = 0;            // offset of the 30-second window this came from, in mel frames
+  std::vector<int32_t> tokens; // the text tokens of the segment
+  double temperature = 0;      // the sampling temperature that produced it (fallback may raise it)
+  double avg_logprob = 0;
+  double compression_ratio = 0;
+  double no_speech_prob = 0;
+};
+
+// --- Speech to text ---------------------------------------------------------------------------
+
+enum class AsrTask { Transcribe, Translate };  // keep the spoken language / translate into English
+
+struct AsrRequest {
+  AsrTask task = AsrTask::Transcribe;
+  std::string language;     // spoken language as an ISO 639-1 code ("es"); empty = detect it
+  std::string prompt;       // optional text that conditions the decoder (Whisper's initial prompt)
+  double temperature = 0;   // 0 = greedy (deterministic); > 0 = sampling at that temperature
+  bool timestamps = false;  // true: decode with timestamps so `segments` carry real start/end times
+  std::optional<uint64_t> seed;  // for sampling; unset = a fixed default, so results are repeatable
+  // Called with each segment as soon as it is decoded (long audio, streaming); may be empty. Called
+  // on the thread that runs speech_to_text, in order, before speech_to_text returns.
+  std::function<void(const Segment&)> on_segment;
+};
+
+struct AsrResult {
+  std::string language;       // detected or given spoken language, ISO 639-1 code ("es")
+  std::string language_name;  // its English name as Whisper spells it ("spanish")
+  std::string text;           // the whole text (segments joined), without leading/trailing spaces
+  // At least one segment when text is non-empty; with timestamps = false a single segment may span
+  // the whole input.
+  std::vector<Segment> segments;
+  double duration_s = 0;  // length of the input audio
+  Timings timings;
+};
+
+// --- Text to speech ---------------------------------------------------------------------------
+
+struct TtsRequest {
+  std::string text;   // English text; long text is synthesized sentence by sentence
+  std::string voice;  // one of voices(), or empty for default_voice(). Never a file path: the
+                      // server only passes names it got from voices().
+  std::optional<uint64_t> seed;  // SpeechT5's prenet dropout is random; unset = a fixed default
+  // Called with each piece of audio as soon as it is synthesized (e.g. one sentence), for
+  // streaming; may be empty. Same thread and order rules as AsrRequest::on_segment.
+  std::function<void(std::span<const float> audio, int sample_rate)> on_audio;
+};
+
+struct TtsResult {
+  std::vector<float> audio;  // mono, in [-1, 1]
+  int sample_rate = 16000;
+  Timings timings;
+};
+
+// --- Speech to English speech (the main job) --------------------------------------------------
+
+struct TranslateRequest {
+  std::string language;  // spoken language as an ISO 639-1 code; empty = detect it
+  std::string voice;     // as in TtsRequest
+  std::optional<uint64_t> seed;
+  std::function<void(const Segment&)> on_segment;  // English text as it forms (see AsrRequest)
+  std::function<void(std::span<const float> audio, int sample_rate)> on_audio;  // (see TtsRequest)
+};
+
+struct TranslateResult {
+  std::string language;       // spoken language, ISO 639-1 code
+  std::string language_name;  // its English name ("spanish")
+  std::string text;           // the English text that was spoken
+  std::vector<Segment> segments;
+  double duration_s = 0;      // length of the input audio
+  std::vector<float> audio;   // the English speech, mono
+  int sample_rate = 16000;
+  Timings timings;            // every stage of recognition and synthesis
+};
+
+// Names of the models behind the service, for /health, /v1/models and logs.
+struct ServiceInfo {
+  std::string asr_model;  // e.g. "openai/whisper-base" or a folder name
+  std::string tts_model;  // e.g. "microsoft/speecht5_tts"
+  std::string vocoder;    // e.g. "microsoft/speecht5_hifigan"
+};
+
+class SpeechService {
+ public:
+  virtual ~SpeechService() = default;
+
+  // Whisper on one recording. audio16k: 16 kHz mono samples (non-empty; the caller checks).
+  virtual AsrResult speech_to_text(std::span<const float> audio16k, const AsrRequest& request) = 0;
+  // SpeechT5 + HiFi-GAN on English text (non-empty; the caller checks and bounds its length).
+  virtual TtsResult text_to_speech(const TtsRequest& request) = 0;
+  // Speech in any language -> English text -> English speech (Whisper task "translate", then TTS).
+  virtual TranslateResult translate(std::span<const float> audio16k, const TranslateRequest& request) = 0;
+
+  // The named voices that TtsRequest::voice accepts, e.g. {"awb", "bdl", "clb", "ksp", "rms", "slt"}.
+  virtual std::vector<std::string> voices() const = 0;
+  virtual std::string default_voice() const = 0;  // one of voices(), e.g. "slt"
+  virtual ServiceInfo info() const = 0;
+};
+
+// Builds the service (loads the models) once, when the server starts. The CLI passes a factory so
+// that `parley serve` can print its address only after loading succeeded.
+using SpeechServiceFactory = std::function<std::shared_ptr<SpeechService>()>;
+
+}  // namespace parley

@@ -1,0 +1,166 @@
+// Helpers shared by the route handlers (see routes.h).
+#include <cctype>
+#include <charconv>
+#include <cmath>
+
+#include "server/api_error.h"
+#include "server/routes.h"
+
+namespace parley::server {
+
+void set_error(httplib::Response& res, int status, const std::string& code, const std::string& message) {
+  res.status = status;
+  res.set_content(ApiError(status, code, message).json(), "application/json");
+}
+
+namespace {
+
+// Turns whatever `fn` throws into the matching JSON error. Returns the status of the error.
+int catch_errors(httplib::Response& res, const std::function<void()>& fn, std::string& body) {
+  ApiError error(500, "internal_error", "internal error");
+  try {
+    fn();
+    return 0;
+  } catch (const ApiError& e) {
+    error = e;
+  } catch (const Error& e) {
+    error = to_api_error(e);
+  } catch (const std::bad_alloc&) {
+    error = ApiError(503, "out_of_memory", "the server ran out of memory for this request; try a shorter input");
+  } catch (const std::exception& e) {
+    error = ApiError(500, "internal_error", std::string("internal error: ") + e.what());
+  }
+  res = httplib::Response();
+  res.status = error.status();
+  if (error.status() == 503) res.set_header("Retry-After", "1");
+  body = error.json();
+  return error.status();
+}
+
+}  // namespace
+
+httplib::Server::HandlerWithContentReader with_body(Context& ctx, BodyHandler handle) {
+  return [&ctx, handle = std::move(handle)](const httplib::Request& req, httplib::Response& res,
+                                            const httplib::ContentReader& reader) {
+    bool body_done = false;
+    std::string error_body;
+    int status = catch_errors(res, [&] {
+      RequestBody body = read_body(req, reader, ctx.limits);
+      body_done = true;
+      handle(req, body, res);
+    }, error_body);
+    if (status == 0) return;
+    if (body_done) {
+      res.set_content(error_body, "application/json");
+    } else {
+      respond_and_close(res, status, error_body, "application/json");
+    }
+  };
+}
+
+httplib::Server::Handler guarded(std::function<void(const httplib::Request&, httplib::Response&)> handle) {
+  return [handle = std::move(handle)](const httplib::Request& req, httplib::Response& res) {
+    std::string error_body;
+    if (catch_errors(res, [&] { handle(req, res); }, error_body) != 0) res.set_content(error_body, "application/json");
+  };
+}
+
+double ms_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
+std::vector<float> decode_upload(Context& ctx, std::string_view bytes, const std::string& filename, Timings& timings) {
+  if (bytes.empty()) throw ApiError(400, "empty_file", "the uploaded audio file is empty", "file");
+  auto start = std::chrono::steady_clock::now();
+  auto too_long = [&] {
+    char msg[160];
+    std::snprintf(msg, sizeof msg, "the audio is longer than this server's limit of %.0f seconds", ctx.options.max_audio_seconds);
+    return ApiError(413, "audio_too_long", msg, "file");
+  };
+  std::vector<float> samples;
+  try {
+    samples = ctx.codec.decode(bytes, filename, ctx.options.max_audio_seconds);
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::TooLarge) throw too_long();
+    throw;
+  }
+  timings.emplace_back("decode", ms_since(start));
+  if (samples.empty()) throw ApiError(422, "invalid_audio", "the audio file contains no samples", "file");
+  // The codec's limit is checked again here, in case a decoder only checks it approximately.
+  if (static_cast<double>(samples.size()) > ctx.options.max_audio_seconds * 16000) throw too_long();
+  return samples;
+}
+
+nlohmann::ordered_json timings_json(Context& ctx, const Timings& timings, double total_ms) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  for (const auto& [stage, ms] : timings) {
+    out[stage + "_ms"] = std::round(ms * 10) / 10;
+    ctx.metrics.observe_stage(stage, ms / 1000);
+  }
+  out["total_ms"] = std::round(total_ms * 10) / 10;
+  return out;
+}
+
+std::string option(const httplib::Request& req, const RequestBody& body, const std::string& name) {
+  if (auto v = body.field(name)) return *v;
+  return req.has_param(name.c_str()) ? req.get_param_value(name.c_str()) : std::string();
+}
+
+std::optional<double> number_option(const std::string& value, const std::string& name, double lo, double hi) {
+  if (value.empty()) return std::nullopt;
+  double v = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+  if (ec != std::errc() || end != value.data() + value.size() || !std::isfinite(v) || v < lo || v > hi) {
+    char msg[200];
+    std::snprintf(msg, sizeof msg, "'%s' must be a number from %g to %g", name.c_str(), lo, hi);
+    throw ApiError(400, "invalid_parameter", msg, name);
+  }
+  return v;
+}
+
+std::optional<uint64_t> seed_option(const std::string& value) {
+  if (value.empty()) return std::nullopt;
+  uint64_t v = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+  if (ec != std::errc() || end != value.data() + value.size()) {
+    throw ApiError(400, "invalid_parameter", "'seed' must be a whole number from 0 to 2^64-1", "seed");
+  }
+  return v;
+}
+
+std::string language_option(const std::string& value) {
+  std::string lang;
+  for (char c : value) lang += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lang.empty() || lang == "auto") return "";
+  bool letters = lang.size() <= 20;
+  for (char c : lang) letters = letters && c >= 'a' && c <= 'z';
+  if (!letters) {
+    throw ApiError(400, "invalid_parameter", "'language' must be an ISO 639-1 code such as 'es', or 'auto'", "language");
+  }
+  return lang;
+}
+
+std::string base64(std::string_view bytes) {
+  static const char* digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 2 < bytes.size(); i += 3) {
+    uint32_t v = (uint8_t(bytes[i]) << 16) | (uint8_t(bytes[i + 1]) << 8) | uint8_t(bytes[i + 2]);
+    out += digits[v >> 18];
+    out += digits[(v >> 12) & 63];
+    out += digits[(v >> 6) & 63];
+    out += digits[v & 63];
+  }
+  if (i < bytes.size()) {
+    uint32_t v = uint8_t(bytes[i]) << 16;
+    if (i + 1 < bytes.size()) v |= uint8_t(bytes[i + 1]) << 8;
+    out += digits[v >> 18];
+    out += digits[(v >> 12) & 63];
+    out += i + 1 < bytes.size() ? digits[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+}  // namespace parley::server

@@ -1,0 +1,77 @@
+// Internal to the server: what every route handler shares, and the route groups. Not a public API.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "pipeline/service.h"
+#include "server/audio_io.h"
+#include "server/metrics.h"
+#include "server/request_body.h"
+#include "server/server.h"
+#include "server/work_queue.h"
+
+namespace parley::server {
+
+struct Context {
+  SpeechService& service;
+  const ServerOptions& options;
+  const AudioCodec& codec;
+  WorkQueue& queue;
+  Metrics& metrics;
+  BodyLimits limits;
+};
+
+// Route groups, each registering its handlers on `http`.
+void add_audio_routes(httplib::Server& http, Context& ctx);      // /v1/audio/{transcriptions,translations,speech}
+void add_translate_route(httplib::Server& http, Context& ctx);   // /v1/speech-translation
+void add_info_routes(httplib::Server& http, Context& ctx);       // /health, /metrics, /v1/models, /v1/voices, web page
+
+// Every POST handler's frame: reads the body within limits, runs `handle`, and turns any exception
+// into a JSON error (closing the connection when the body was not read to its end).
+using BodyHandler = std::function<void(const httplib::Request&, const RequestBody&, httplib::Response&)>;
+httplib::Server::HandlerWithContentReader with_body(Context& ctx, BodyHandler handle);
+// The same frame for handlers without a body.
+httplib::Server::Handler guarded(std::function<void(const httplib::Request&, httplib::Response&)> handle);
+
+// Sets `res` to a JSON error.
+void set_error(httplib::Response& res, int status, const std::string& code, const std::string& message);
+
+// Milliseconds since `start`.
+double ms_since(std::chrono::steady_clock::time_point start);
+
+// Decodes an upload into 16 kHz mono and checks it against the limits (422 empty, 413 too long);
+// adds a "decode" timing.
+std::vector<float> decode_upload(Context& ctx, std::string_view bytes, const std::string& filename, Timings& timings);
+
+// Runs `job` on a worker, timing the wait in line as "queue".
+template <class F>
+auto run_on_worker(Context& ctx, Timings& timings, F&& job) {
+  auto queued = std::chrono::steady_clock::now();
+  return ctx.queue.run([&] {
+    double wait = ms_since(queued);
+    timings.emplace_back("queue", wait);
+    return job();
+  });
+}
+
+// Records each timing in the metrics and renders them as {"<stage>_ms": ms, ..., "total_ms": ms}.
+nlohmann::ordered_json timings_json(Context& ctx, const Timings& timings, double total_ms);
+
+// Request options, from a multipart field or else the query string; empty when absent.
+std::string option(const httplib::Request& req, const RequestBody& body, const std::string& name);
+// Typed readers that throw ApiError(400) naming the parameter.
+std::optional<double> number_option(const std::string& value, const std::string& name, double lo, double hi);
+std::optional<uint64_t> seed_option(const std::string& value);
+std::string language_option(const std::string& value);  // "" / "auto" -> "" (detect)
+
+std::string base64(std::string_view bytes);
+
+}  // namespace parley::server

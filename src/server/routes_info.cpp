@@ -1,0 +1,81 @@
+// GET routes: /health, /metrics, /v1/models, /v1/voices and the web page (files from web/, compiled
+// into the binary). None of them waits for a worker, so they answer while the models are busy.
+#include <ctime>
+
+#include "core/embedded.h"
+#include "server/api_error.h"
+#include "server/routes.h"
+
+namespace parley::server {
+
+namespace {
+
+using httplib::Request;
+using httplib::Response;
+
+std::string mime_type(std::string_view name) {
+  auto ends = [&](std::string_view ext) { return name.size() >= ext.size() && name.substr(name.size() - ext.size()) == ext; };
+  if (ends(".html")) return "text/html; charset=utf-8";
+  if (ends(".css")) return "text/css; charset=utf-8";
+  if (ends(".js")) return "text/javascript; charset=utf-8";
+  if (ends(".svg")) return "image/svg+xml";
+  if (ends(".png")) return "image/png";
+  if (ends(".ico")) return "image/x-icon";
+  if (ends(".json") || ends(".webmanifest")) return "application/json";
+  return "application/octet-stream";
+}
+
+void health(Context& ctx, const Request&, Response& res) {
+  ServiceInfo info = ctx.service.info();
+  nlohmann::ordered_json j = {
+      {"status", "ok"},
+      {"models", {{"asr", info.asr_model}, {"tts", info.tts_model}, {"vocoder", info.vocoder}}},
+      {"workers", ctx.queue.workers()},
+      {"in_flight", ctx.queue.running()},
+      {"queue", {{"waiting", ctx.queue.waiting()}, {"capacity", ctx.queue.capacity()}}}};
+  res.set_header("Cache-Control", "no-store");
+  res.set_content(j.dump(), "application/json");
+}
+
+void models(Context& ctx, const Request&, Response& res) {
+  ServiceInfo info = ctx.service.info();
+  // OpenAI's model ids first, so clients that ask for "whisper-1" or "tts-1" find them; then the
+  // checkpoints actually loaded. Every id runs the same loaded models.
+  nlohmann::ordered_json data = nlohmann::ordered_json::array();
+  for (const std::string& id : {std::string("whisper-1"), std::string("tts-1"), info.asr_model, info.tts_model}) {
+    data.push_back({{"id", id}, {"object", "model"}, {"created", 0}, {"owned_by", "parley"}});
+  }
+  res.set_content(nlohmann::ordered_json({{"object", "list"}, {"data", data}}).dump(), "application/json");
+}
+
+void voices(Context& ctx, const Request&, Response& res) {
+  nlohmann::ordered_json j = {{"voices", ctx.service.voices()}, {"default", ctx.service.default_voice()}};
+  res.set_content(j.dump(), "application/json");
+}
+
+void static_file(const Request& req, Response& res) {
+  std::string name = req.path == "/" ? "index.html" : req.path.substr(1);
+  for (const auto& file : embedded::web_files()) {
+    if (file.name == name) {
+      res.set_header("Cache-Control", "no-cache");
+      res.set_header("X-Content-Type-Options", "nosniff");
+      res.set_content(std::string(file.data), mime_type(file.name).c_str());
+      return;
+    }
+  }
+  throw ApiError(404, "not_found", "no such page or API route: " + req.path);
+}
+
+}  // namespace
+
+void add_info_routes(httplib::Server& http, Context& ctx) {
+  http.Get("/health", guarded([&ctx](const Request& req, Response& res) { health(ctx, req, res); }));
+  http.Get("/metrics", guarded([&ctx](const Request&, Response& res) {
+             res.set_content(ctx.metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
+           }));
+  http.Get("/v1/models", guarded([&ctx](const Request& req, Response& res) { models(ctx, req, res); }));
+  http.Get("/v1/voices", guarded([&ctx](const Request& req, Response& res) { voices(ctx, req, res); }));
+  http.Get(R"(/[A-Za-z0-9_.\-/]*)", guarded(static_file));
+}
+
+}  // namespace parley::server

@@ -1,0 +1,200 @@
+#include "server/server.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <thread>
+
+#include "server/api_error.h"
+#include "server/routes.h"
+
+namespace parley::server {
+
+namespace {
+
+const std::vector<std::string> kPostRoutes = {"/v1/audio/transcriptions", "/v1/audio/translations", "/v1/audio/speech",
+                                              "/v1/speech-translation"};
+const std::vector<std::string> kGetRoutes = {"/health", "/metrics", "/v1/models", "/v1/voices"};
+
+bool contains(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+
+// The route label for metrics: a known route, the web page, or "other" (bounded label values).
+std::string route_label(const std::string& path) {
+  if (contains(kPostRoutes, path) || contains(kGetRoutes, path)) return path;
+  return path.rfind("/v1/", 0) == 0 ? "other" : "web";
+}
+
+// Set by the pre-routing handler, read by the logger: both run on the connection's thread.
+thread_local std::chrono::steady_clock::time_point request_start;
+
+}  // namespace
+
+struct Server::Impl {
+  std::shared_ptr<SpeechService> service;
+  ServerOptions options;
+  AudioCodec codec;
+  WorkQueue queue;
+  Metrics metrics;
+  Context ctx;
+  httplib::Server http;
+  std::thread thread;
+  int port = 0;
+  std::mutex stop_mutex;
+
+  Impl(std::shared_ptr<SpeechService> s, ServerOptions o, AudioCodec c)
+      : service(std::move(s)),
+        options(std::move(o)),
+        codec(std::move(c)),
+        queue(options.workers, options.queue),
+        metrics({{"parley_queue_depth", "Requests waiting for a worker.", [this] { return double(queue.waiting()); }},
+                 {"parley_queue_capacity", "Places in the queue.", [this] { return double(queue.capacity()); }},
+                 {"parley_requests_in_flight", "Requests being processed by a worker.", [this] { return double(queue.running()); }},
+                 {"parley_workers", "Worker threads running the models.", [this] { return double(queue.workers()); }}}),
+        ctx{*service, options, codec, queue, metrics, {}} {
+    ctx.limits.max_bytes = options.max_upload_bytes;
+    ctx.limits.deadline = std::chrono::seconds(options.body_timeout_s);
+    ctx.limits.read_timeout = std::chrono::seconds(options.read_timeout_s);
+    configure();
+  }
+
+  void configure();
+  void reject_misrouted();
+};
+
+void Server::Impl::configure() {
+  int threads = options.connection_threads > 0 ? options.connection_threads : options.workers + options.queue + 16;
+  http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  http.set_read_timeout(options.read_timeout_s, 0);
+  http.set_write_timeout(options.read_timeout_s, 0);
+  http.set_keep_alive_timeout(3);  // also bounds how long stop() waits for idle connections
+  // Bodies are limited by read_body() as they stream in (httplib's own limit skips chunked bodies).
+  http.set_payload_max_length(std::numeric_limits<size_t>::max());
+
+  http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    request_start = std::chrono::steady_clock::now();
+    // Only POST routes read bodies within limits; httplib would buffer any other body whole.
+    bool has_body = req.has_header("Transfer-Encoding") ||
+                    (req.has_header("Content-Length") && req.get_header_value("Content-Length") != "0");
+    if (req.method == "POST" && !has_body && !req.has_header("Content-Length")) {
+      // httplib would wait for the client to close the connection to find the body's end.
+      set_error(res, 411, "length_required", "a POST request needs a Content-Length or a chunked body");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (req.method != "POST" && has_body) {
+      respond_and_close(res, 400, ApiError(400, "unexpected_body", req.method + " requests take no body").json(),
+                        "application/json");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (req.method != "GET" && req.method != "HEAD" && req.method != "POST") {
+      set_error(res, 405, "method_not_allowed", req.method + " is not supported here");
+      res.set_header("Allow", contains(kPostRoutes, req.path) ? "POST" : "GET, HEAD");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (req.method != "POST" && contains(kPostRoutes, req.path)) {
+      set_error(res, 405, "method_not_allowed", req.path + " takes POST requests");
+      res.set_header("Allow", "POST");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  // Errors that httplib itself answers (bad request line, unmatched route) get a JSON body too.
+  http.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty() || res.content_length_ > 0) return httplib::Server::HandlerResponse::Unhandled;
+    std::string message = res.status == 404 ? "no such page or API route: " + req.path : "the request could not be read";
+    set_error(res, res.status, res.status == 404 ? "not_found" : "bad_request", message);
+    return httplib::Server::HandlerResponse::Handled;
+  }));
+  http.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+    set_error(res, 500, "internal_error", "internal error");
+  });
+  // Runs just before the response is written, so a client that has its answer sees it counted.
+  http.set_post_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    // No start time: httplib rejected the request before routing (a malformed request line).
+    bool started = request_start != std::chrono::steady_clock::time_point{};
+    double seconds = started ? std::chrono::duration<double>(std::chrono::steady_clock::now() - request_start).count() : 0;
+    request_start = {};
+    metrics.observe_request(route_label(req.path), req.method, res.status, seconds);
+    if (options.log_requests) {
+      std::fprintf(stderr, "parley: %s %s %d %.1f ms\n", req.method.c_str(), req.path.c_str(), res.status, seconds * 1000);
+    }
+  });
+
+  add_audio_routes(http, ctx);
+  add_translate_route(http, ctx);
+  add_info_routes(http, ctx);
+  reject_misrouted();
+}
+
+// POST to anything but the POST routes: drop the body (within limits), then 404 or 405.
+void Server::Impl::reject_misrouted() {
+  http.Post(".*", [this](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
+    bool read_all = discard_body(req, reader, ctx.limits);
+    bool known = contains(kGetRoutes, req.path);
+    ApiError error = known ? ApiError(405, "method_not_allowed", req.path + " takes GET requests")
+                           : ApiError(404, "not_found", "no such API route: " + req.path);
+    if (read_all) {
+      set_error(res, error.status(), error.code(), error.what());
+    } else {
+      respond_and_close(res, error.status(), error.json(), "application/json");
+    }
+    if (known) res.set_header("Allow", "GET, HEAD");
+  });
+}
+
+Server::Server(std::shared_ptr<SpeechService> service, ServerOptions options, AudioCodec codec)
+    : impl_(std::make_unique<Impl>(std::move(service), std::move(options), std::move(codec))) {}
+
+Server::~Server() { stop(); }
+
+int Server::start() {
+  auto& o = impl_->options;
+  if (impl_->thread.joinable()) return impl_->port;
+  if (o.port < 0 || o.port > 65535) invalid_argument("the port must be from 0 to 65535");
+  int port = o.port == 0 ? impl_->http.bind_to_any_port(o.host)
+                         : (impl_->http.bind_to_port(o.host, o.port) ? o.port : -1);
+  if (port <= 0) invalid_argument("cannot listen on " + o.host + ":" + std::to_string(o.port) + " (address in use or not local?)");
+  impl_->port = port;
+  impl_->thread = std::thread([this] { impl_->http.listen_after_bind(); });
+  return port;
+}
+
+void Server::stop() {
+  std::lock_guard lock(impl_->stop_mutex);
+  if (impl_->thread.joinable()) {
+    impl_->http.stop();
+    impl_->thread.join();  // httplib's pool finishes every connection it accepted
+  }
+  impl_->queue.shutdown();
+}
+
+int Server::port() const { return impl_->port; }
+
+std::string Server::url() const { return "http://" + impl_->options.host + ":" + std::to_string(impl_->port); }
+
+int serve_until_signal(const SpeechServiceFactory& factory, const ServerOptions& options, AudioCodec codec) {
+  // Block the signals before any thread exists (model loading may start some), so that every thread
+  // inherits the mask and only sigwait() below sees them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);  // a client that hangs up must not kill the server
+
+  std::shared_ptr<SpeechService> service = factory();
+  Server server(service, options, std::move(codec));
+  server.start();
+  std::printf("parley: listening on %s (web page and API; Ctrl-C to stop)\n", server.url().c_str());
+  std::fflush(stdout);
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  std::fprintf(stderr, "parley: %s received: finishing requests in flight, then exiting\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  server.stop();
+  std::fprintf(stderr, "parley: stopped\n");
+  return 0;
+}
+
+}  // namespace parley::server

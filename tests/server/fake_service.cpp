@@ -1,0 +1,161 @@
+#include "fake_service.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <stdexcept>
+#include <thread>
+
+#include "core/error.h"
+
+namespace parley::test {
+
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+
+double rms(std::span<const float> x) {
+  double sum = 0;
+  for (float v : x) sum += double(v) * v;
+  return x.empty() ? 0 : std::sqrt(sum / double(x.size()));
+}
+
+}  // namespace
+
+void FakeSpeechService::enter() {
+  ++calls_;
+  ++active_;
+  if (int ms = delay_ms_; ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  std::unique_lock lock(mutex_);
+  released_.wait(lock, [this] { return !held_; });
+}
+
+void FakeSpeechService::hold() {
+  std::lock_guard lock(mutex_);
+  held_ = true;
+}
+
+void FakeSpeechService::release() {
+  {
+    std::lock_guard lock(mutex_);
+    held_ = false;
+  }
+  released_.notify_all();
+}
+
+// One segment per 4 seconds, its text naming its number and loudness, so the output depends on the
+// audio the server decoded.
+AsrResult FakeSpeechService::speech_to_text(std::span<const float> audio, const AsrRequest& request) {
+  {
+    std::lock_guard lock(mutex_);
+    asr_requests_.push_back(request);
+  }
+  enter();
+  AsrResult r;
+  r.language = request.language.empty() ? "es" : request.language;
+  r.language_name = r.language == "es" ? "spanish" : r.language == "en" ? "english" : "language " + r.language;
+  r.duration_s = double(audio.size()) / 16000.0;
+  size_t per = static_cast<size_t>(kSegmentSeconds * 16000);
+  for (size_t at = 0, i = 0; at < audio.size(); at += per, ++i) {
+    size_t n = std::min(per, audio.size() - at);
+    char text[96];
+    std::snprintf(text, sizeof text, " %s part %zu, loudness %.4f.",
+                  request.task == AsrTask::Translate ? "English" : "Spoken", i + 1, rms(audio.subspan(at, n)));
+    Segment s;
+    s.start = double(at) / 16000.0;
+    s.end = double(at + n) / 16000.0;
+    s.text = text;
+    s.seek = static_cast<int64_t>(at / 160);
+    s.tokens = {50364, int32_t(1000 + i), 50414};
+    s.temperature = request.temperature;
+    s.avg_logprob = -0.25;
+    s.compression_ratio = 1.5;
+    s.no_speech_prob = 0.01;
+    if (request.on_segment) request.on_segment(s);
+    r.segments.push_back(std::move(s));
+  }
+  for (const auto& s : r.segments) r.text += s.text;
+  if (!r.text.empty()) r.text.erase(0, 1);
+  r.timings = {{"asr", 1.5}};
+  leave();
+  return r;
+}
+
+// A tone: 20 ms per character, its pitch set by the voice, its phase by the seed.
+TtsResult FakeSpeechService::text_to_speech(const TtsRequest& request) {
+  {
+    std::lock_guard lock(mutex_);
+    tts_requests_.push_back(request);
+  }
+  enter();
+  if (request.text == "error: bad input") {
+    leave();
+    bad_input("the fake service refuses this text");
+  }
+  if (request.text == "error: crash") {
+    leave();
+    throw std::runtime_error("fake crash");
+  }
+  auto names = voices();
+  std::string voice = request.voice.empty() ? default_voice() : request.voice;
+  auto index = std::find(names.begin(), names.end(), voice) - names.begin();
+  double freq = 200.0 + 20.0 * double(index);
+  double phase = double(request.seed.value_or(0) % 360) * kPi / 180.0;
+  TtsResult r;
+  r.sample_rate = 16000;
+  r.audio.resize(std::max<size_t>(1600, request.text.size() * 320));
+  for (size_t i = 0; i < r.audio.size(); ++i) {
+    r.audio[i] = static_cast<float>(0.3 * std::sin(2 * kPi * freq * double(i) / 16000.0 + phase));
+  }
+  if (request.on_audio) request.on_audio(r.audio, r.sample_rate);
+  r.timings = {{"tts", 2.0}, {"vocoder", 0.5}};
+  leave();
+  return r;
+}
+
+TranslateResult FakeSpeechService::translate(std::span<const float> audio, const TranslateRequest& request) {
+  {
+    std::lock_guard lock(mutex_);
+    translate_requests_.push_back(request);
+  }
+  AsrRequest asr;
+  asr.task = AsrTask::Translate;
+  asr.language = request.language;
+  AsrResult text = speech_to_text(audio, asr);
+  TtsRequest tts;
+  tts.text = text.text;
+  tts.voice = request.voice;
+  tts.seed = request.seed;
+  TtsResult speech = text_to_speech(tts);
+  TranslateResult r;
+  r.language = text.language;
+  r.language_name = text.language_name;
+  r.text = text.text;
+  r.segments = text.segments;
+  r.duration_s = text.duration_s;
+  r.audio = std::move(speech.audio);
+  r.sample_rate = speech.sample_rate;
+  r.timings = text.timings;
+  r.timings.insert(r.timings.end(), speech.timings.begin(), speech.timings.end());
+  return r;
+}
+
+std::vector<std::string> FakeSpeechService::voices() const { return {"awb", "bdl", "clb", "ksp", "rms", "slt"}; }
+
+std::vector<AsrRequest> FakeSpeechService::asr_requests() const {
+  std::lock_guard lock(mutex_);
+  return asr_requests_;
+}
+
+std::vector<TtsRequest> FakeSpeechService::tts_requests() const {
+  std::lock_guard lock(mutex_);
+  return tts_requests_;
+}
+
+std::vector<TranslateRequest> FakeSpeechService::translate_requests() const {
+  std::lock_guard lock(mutex_);
+  return translate_requests_;
+}
+
+}  // namespace parley::test

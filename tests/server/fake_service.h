@@ -1,0 +1,56 @@
+// A SpeechService without models, for the server's tests: every answer is computed from the input
+// (so a test can tell which audio and options reached it) and it can be made slow or held, to fill
+// the server's queue deterministically.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <vector>
+
+#include "pipeline/service.h"
+
+namespace parley::test {
+
+class FakeSpeechService : public SpeechService {
+ public:
+  // Length of one fake segment, seconds.
+  static constexpr double kSegmentSeconds = 4.0;
+
+  AsrResult speech_to_text(std::span<const float> audio16k, const AsrRequest& request) override;
+  // Text "error: bad input" throws Error(BadInput); "error: crash" throws std::runtime_error.
+  TtsResult text_to_speech(const TtsRequest& request) override;
+  TranslateResult translate(std::span<const float> audio16k, const TranslateRequest& request) override;
+  std::vector<std::string> voices() const override;
+  std::string default_voice() const override { return "slt"; }
+  ServiceInfo info() const override { return {"fake-whisper", "fake-speecht5", "fake-hifigan"}; }
+
+  // Every call sleeps this long first (0 = no delay).
+  void set_delay_ms(int ms) { delay_ms_ = ms; }
+  // While held, every call waits (after counting itself as active) until release().
+  void hold();
+  void release();
+  int active() const { return active_; }  // calls inside the service now
+  int calls() const { return calls_; }    // calls so far
+
+  // What the server passed in (copies, in call order).
+  std::vector<AsrRequest> asr_requests() const;
+  std::vector<TtsRequest> tts_requests() const;
+  std::vector<TranslateRequest> translate_requests() const;
+
+ private:
+  void enter();
+  void leave() { --active_; }
+
+  std::atomic<int> delay_ms_{0};
+  std::atomic<int> active_{0};
+  std::atomic<int> calls_{0};
+  mutable std::mutex mutex_;
+  std::condition_variable released_;
+  bool held_ = false;
+  std::vector<AsrRequest> asr_requests_;
+  std::vector<TtsRequest> tts_requests_;
+  std::vector<TranslateRequest> translate_requests_;
+};
+
+}  // namespace parley::test

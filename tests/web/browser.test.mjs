@@ -1,0 +1,132 @@
+// The web page in headless Chromium (Debian's /usr/bin/chromium driven by playwright-core): record
+// from a fake microphone that plays a fixture WAV, and upload a file; each run must show the English
+// text and a playable audio result, and saves a screenshot under tests/web/screenshots/.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { chromium } from "playwright-core";
+import { startServer, fixture, repo } from "./server.mjs";
+
+const screenshots = path.join(repo, "tests/web/screenshots");
+const chromiumPath = process.env.CHROMIUM || "/usr/bin/chromium";
+let server;
+let context;
+let profile;
+
+before(async () => {
+  server = await startServer();
+  fs.mkdirSync(screenshots, { recursive: true });
+  profile = fs.mkdtempSync(path.join(os.tmpdir(), "parley-chromium-"));  // an empty profile each run
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: chromiumPath,
+    headless: true,
+    viewport: { width: 900, height: 1100 },
+    args: [
+      "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync",
+      "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+      `--use-file-for-fake-audio-capture=${fixture("jfk.wav")}`,
+      "--autoplay-policy=no-user-gesture-required",
+    ],
+  });
+});
+
+after(async () => {
+  await context?.close();
+  if (profile) fs.rmSync(profile, { recursive: true, force: true });
+  assert.equal(await server?.stop(), 0);
+});
+
+async function openPage() {
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (err) => errors.push(err.message));
+  await page.goto(server.url, { waitUntil: "load" });
+  await page.waitForFunction(() => !document.getElementById("voice").disabled);
+  return { page, errors };
+}
+
+// The result audio element loads and has a duration, and its WAV decodes to samples.
+async function checkPlayableResult(page) {
+  const audio = await page.$eval("#result-audio", async (el) => {
+    if (!(el.duration > 0)) await new Promise((resolve, reject) => {
+      el.addEventListener("loadedmetadata", resolve, { once: true });
+      el.addEventListener("error", () => reject(new Error("the audio element cannot load the result")), { once: true });
+    });
+    const bytes = await (await fetch(el.src)).arrayBuffer();
+    const decoded = await new AudioContext().decodeAudioData(bytes);
+    await el.play();
+    return { duration: el.duration, samples: decoded.length, playing: !el.paused };
+  });
+  assert.ok(audio.duration > 0, `duration ${audio.duration}`);
+  assert.ok(audio.samples > 0);
+  assert.ok(audio.playing);
+  const download = await page.$eval("#download", (a) => ({ href: a.href, name: a.download }));
+  assert.match(download.href, /^blob:/);
+  assert.equal(download.name, "parley-translation.wav");
+}
+
+// What the API answers for `bytes`, to compare the page with.
+async function apiText(bytes, name) {
+  const form = new FormData();
+  form.append("file", new Blob([bytes], { type: "audio/wav" }), name);
+  const response = await fetch(`${server.url}/v1/speech-translation`, { method: "POST", body: form });
+  assert.equal(response.status, 200);
+  return (await response.json()).text;
+}
+
+test("microphone: record from the fake device, translate, play", async () => {
+  const { page, errors } = await openPage();
+  assert.equal(await page.getAttribute("#tab-mic", "aria-selected"), "true");
+  await page.click("#record");
+  await page.waitForFunction(() => document.getElementById("record-time").textContent >= "0:03", null, { timeout: 20000 });
+  await page.click("#record");
+  await page.waitForSelector("#mic-preview:not([hidden])");
+  assert.match(await page.textContent("#mic-status"), /Recorded \d+\.\d seconds/);
+  await page.click("#translate");
+  await page.waitForSelector("#result:not([hidden])", { timeout: 60000 });
+  const text = await page.textContent("#result-text");
+  assert.ok(text.trim().length > 0);
+  // The fake service reports each segment's loudness: the recording carried sound, not silence.
+  const loudness = [...text.matchAll(/loudness (\d+\.\d+)/g)].map((m) => Number(m[1]));
+  assert.ok(loudness.length > 0 && Math.max(...loudness) > 0.001, text);
+  assert.match(await page.textContent("#result-language"), /\(\w+\)/);
+  assert.ok((await page.$$("#timings tr")).length >= 3);
+  await checkPlayableResult(page);
+  await page.screenshot({ path: path.join(screenshots, "microphone.png"), fullPage: true });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("audio file: upload, translate, play", async () => {
+  const { page, errors } = await openPage();
+  await page.click("#tab-file");
+  assert.equal(await page.isVisible("#panel-file"), true);
+  assert.equal(await page.isVisible("#panel-mic"), false);
+  await page.setInputFiles("#file-input", fixture("jfk.wav"));
+  assert.match(await page.textContent("#file-name"), /jfk\.wav/);
+  await page.selectOption("#voice", "bdl");
+  await page.click("#translate");
+  await page.waitForSelector("#result:not([hidden])", { timeout: 60000 });
+  const text = (await page.textContent("#result-text")).trim();
+  assert.equal(text, await apiText(fs.readFileSync(fixture("jfk.wav")), "jfk.wav"));
+  await checkPlayableResult(page);
+  await page.screenshot({ path: path.join(screenshots, "audio-file.png"), fullPage: true });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("audio file: a file that is not audio shows a clear error", async () => {
+  const { page } = await openPage();
+  await page.click("#tab-file");
+  await page.setInputFiles("#file-input", { name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("not audio") });
+  await page.click("#translate");
+  await page.waitForSelector("#error:not([hidden])", { timeout: 30000 });
+  const message = await page.textContent("#error");
+  assert.match(message, /audio|format/i);
+  assert.equal(await page.isVisible("#result"), false);
+  await page.screenshot({ path: path.join(screenshots, "error.png"), fullPage: true });
+  await page.close();
+});
