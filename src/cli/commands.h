@@ -14,5 +14,6 @@ namespace parley::cli {
 using Runner = std::function<int()>;
 
 void register_transcribe(CLI::App& app, Runner& run);
+void register_models(CLI::App& app, Runner& run);
 
 }  // namespace parley::cli

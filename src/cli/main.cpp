@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "parley 0.1.0");
   parley::cli::Runner run;
   parley::cli::register_transcribe(app, run);
+  parley::cli::register_models(app, run);
 
   try {
     app.parse(argc, argv);
