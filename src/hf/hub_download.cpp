@@ -185,7 +185,7 @@ class Downloader {
     headers.push_back("Accept-Encoding: identity");  // the size must be the file's, not a compressed one's
     HttpResponse head = client_.fetch("HEAD", url, headers, kMaxHeadBytes);
     if (head.status >= 400 || head.status < 200) throw_hub_error(head, ref_.repo_id, "file " + file, sent_token);
-    FileMetadata meta = parse_file_metadata(head, url);
+    FileMetadata meta = parse_file_metadata(head, head.url);  // head.url: after relative redirects
     if (meta.commit != commit_)
       fail(ErrorKind::Network, ref_.repo_id + ": the Hub answered for commit " + meta.commit + " when " + commit_ +
                                    " was asked for " + file);

@@ -87,7 +87,12 @@ FakeHub::FakeHub() : hub_(std::make_unique<httplib::Server>()), cdn_(std::make_u
             [this](const httplib::Request& req, httplib::Response& res) { handle_resolve(req, res, true); });
   hub_->Get(R"(/([^/]+)/([^/]+)/resolve/([^/]+)/(.+))",
             [this](const httplib::Request& req, httplib::Response& res) { handle_resolve(req, res, false); });
-  cdn_->Get(R"(/lfs/([0-9a-f]{64}))", [this](const httplib::Request& req, httplib::Response& res) { handle_cdn(req, res); });
+  cdn_->Get(R"(/lfs/([0-9a-f]{64}))", [this](const httplib::Request& req, httplib::Response& res) {
+    handle_cdn(req, res, false);
+  });
+  cdn_->Get(R"(/lfs-data/([0-9a-f]{64}))", [this](const httplib::Request& req, httplib::Response& res) {
+    handle_cdn(req, res, true);
+  });
   hub_port_ = start(*hub_, hub_thread_);
   cdn_port_ = start(*cdn_, cdn_thread_);
 }
@@ -262,9 +267,19 @@ void FakeHub::handle_resolve(const httplib::Request& req, httplib::Response& res
   serve_bytes(req, res, name, content);
 }
 
-void FakeHub::handle_cdn(const httplib::Request& req, httplib::Response& res) {
+void FakeHub::handle_cdn(const httplib::Request& req, httplib::Response& res, bool data_path) {
   record("cdn", req);
   std::string sha = req.matches[1];
+  bool redirect;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    redirect = relative_redirects_ && !data_path;
+  }
+  if (redirect) {  // a storage server that moves the bytes once more, with a relative Location
+    res.status = 302;
+    res.set_header("Location", "/lfs-data/" + sha);
+    return;
+  }
   std::string name, content;
   {
     std::lock_guard<std::mutex> lock(mu_);

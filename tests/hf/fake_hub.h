@@ -70,7 +70,9 @@ class FakeHub {
   void ignore_range(bool on);
   void require_token(const std::string& token);
   void add_listed_name(const std::string& repo_id, const std::string& name);  // listed, never served
-  void relative_redirects(bool on);  // non-LFS files answer 307 to /api/resolve-cache/... like the Hub
+  // Non-LFS files answer HEAD and GET with 307 to /api/resolve-cache/... like the Hub does, and the CDN
+  // moves LFS bytes once more, to /lfs-data/<sha256>, with a relative Location.
+  void relative_redirects(bool on);
   void override_size(const std::string& file, uint64_t size);  // announce a wrong size in HEAD
 
   std::vector<RequestRecord> requests() const;
@@ -86,7 +88,7 @@ class FakeHub {
   };
   void handle_listing(const httplib::Request& req, httplib::Response& res);
   void handle_resolve(const httplib::Request& req, httplib::Response& res, bool from_cache_path);
-  void handle_cdn(const httplib::Request& req, httplib::Response& res);
+  void handle_cdn(const httplib::Request& req, httplib::Response& res, bool data_path);
   void serve_bytes(const httplib::Request& req, httplib::Response& res, const std::string& file,
                    const std::string& content);
   bool authorized(const httplib::Request& req, httplib::Response& res);

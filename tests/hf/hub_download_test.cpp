@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <functional>
+#include <thread>
 
 #include "common/test_util.h"
 #include "core/error.h"
@@ -235,7 +236,10 @@ TEST_F(HubTest, FollowsRelativeRedirectsLikeTheHub) {
   hub.relative_redirects(true);
   DownloadReport r = download_model(parse_model_ref(kSpeecht5), options);
   EXPECT_EQ(read_file(r.snapshot / "config.json"), speecht5.files.at("config.json").content);
-  EXPECT_GT(hub.count("HEAD", "/api/resolve-cache/models/"), 0);
+  EXPECT_EQ(read_file(r.snapshot / "model.safetensors"), speecht5.files.at("model.safetensors").content);
+  EXPECT_EQ(hub.count("HEAD", "/api/resolve-cache/models/"), 4);  // the four git files
+  EXPECT_EQ(hub.count("GET", "/api/resolve-cache/models/"), 4);  // straight to where HEAD was redirected
+  EXPECT_EQ(hub.count("GET", "/lfs-data/"), 2);                   // model.safetensors, spm_char.model
 }
 
 TEST_F(HubTest, NotFoundAndUnauthorizedSayWhy) {
@@ -335,6 +339,32 @@ TEST_F(HubTest, VerifyFindsACorruptedCachedBlob) {
   download_model(parse_model_ref(kHifigan), options);
   EXPECT_EQ(hub.count("GET", "/lfs/"), 1);
   EXPECT_EQ(read_file(r.snapshot / "model.safetensors"), hifigan.files.at("model.safetensors").content);
+}
+
+TEST_F(HubTest, ConcurrentDownloadsOfOneModelFetchEachFileOnce) {
+  // Four downloaders of one model into one cache (as several processes or server workers would be):
+  // the blob locks make one of them fetch each file while the others wait and then reuse it.
+  std::vector<std::string> errors(4);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < errors.size(); ++i) {
+    threads.emplace_back([&, i] {
+      try {
+        download_model(parse_model_ref(kSpeecht5), options);
+      } catch (const std::exception& e) {
+        errors[i] = e.what();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& e : errors) EXPECT_EQ(e, "");
+  EXPECT_EQ(hub.count("GET", "/lfs/"), 2);  // model.safetensors and spm_char.model, once each
+  EXPECT_EQ(hub.count("GET", "/resolve/"), 4);
+  for (const auto& [name, file] : speecht5.files) {
+    if (name != "pytorch_model.bin") {
+      EXPECT_EQ(read_file(snapshot(speecht5) / name), file.content) << name;
+    }
+  }
+  for (const auto& b : blob_names(speecht5)) EXPECT_EQ(b.find(".incomplete"), std::string::npos) << b;
 }
 
 }  // namespace
