@@ -341,6 +341,40 @@ TEST_F(HubTest, VerifyFindsACorruptedCachedBlob) {
   EXPECT_EQ(read_file(r.snapshot / "model.safetensors"), hifigan.files.at("model.safetensors").content);
 }
 
+TEST_F(HubTest, ShardedWeightsComeWithAllTheirShards) {
+  FakeRepo big;
+  big.id = "parley-test/sharded";
+  big.commit = parley::test::git_blob_sha1_hex("sharded");
+  big.files["config.json"] = {"{}", false};
+  big.files["model.safetensors.index.json"] = {
+      R"({"metadata":{"total_size":6},"weight_map":{"a":"model-00001-of-00002.safetensors",)"
+      R"("b":"model-00002-of-00002.safetensors","c":"model-00001-of-00002.safetensors"}})",
+      false};
+  big.files["model-00001-of-00002.safetensors"] = {"shard one", true};
+  big.files["model-00002-of-00002.safetensors"] = {"shard two", true};
+  big.files["pytorch_model.bin.index.json"] = {R"({"weight_map":{"a":"pytorch_model-00001-of-00001.bin"}})", false};
+  big.files["pytorch_model-00001-of-00001.bin"] = {"torch", true};
+  big.files["tf_model.h5"] = {"tf", true};
+  hub.add_repo(big);
+  DownloadReport r = download_model(parse_model_ref(big.id), options);
+  EXPECT_EQ(r.files, (std::vector<std::string>{"config.json", "model.safetensors.index.json",
+                                               "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"}));
+  EXPECT_EQ(read_file(r.snapshot / "model-00002-of-00002.safetensors"), "shard two");
+  EXPECT_EQ(missing_model_files(r.snapshot), "");
+  EXPECT_EQ(hub.count("HEAD", "pytorch_model"), 0);
+  EXPECT_EQ(hub.count("HEAD", "tf_model"), 0);
+
+  // An index that names a file the repository does not have is refused.
+  big.id = "parley-test/sharded-broken";
+  big.files.erase("model-00002-of-00002.safetensors");
+  hub.add_repo(big);
+  ErrorKind kind{};
+  std::string err = error_of([&] { download_model(parse_model_ref(big.id), options); }, &kind);
+  EXPECT_EQ(err, "parley-test/sharded-broken: model.safetensors.index.json names a missing file "
+                 "model-00002-of-00002.safetensors");
+  EXPECT_EQ(kind, ErrorKind::BadModel);
+}
+
 TEST_F(HubTest, ConcurrentDownloadsOfOneModelFetchEachFileOnce) {
   // Four downloaders of one model into one cache (as several processes or server workers would be):
   // the blob locks make one of them fetch each file while the others wait and then reuse it.
