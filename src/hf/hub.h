@@ -65,7 +65,8 @@ const std::vector<std::string>& default_models();
 
 // A model folder to load, from a local folder (used as is) or a Hub name ORG/NAME[@REV]:
 //  - a snapshot in the cache that has config.json, every name in `required_files` and a complete weight
-//    set is used with no network at all;
+//    set is used with no network at all (a branch is not checked for newer commits here: that is what
+//    `parley models download` / download_model do);
 //  - otherwise, unless offline, the model is downloaded (download_model) and its snapshot returned;
 //  - offline and missing: Error(NotFound) in one line naming `parley models download ORG/NAME`.
 // Throws Error(InvalidArgument) for a name that is neither a folder nor a valid Hub name.

@@ -190,27 +190,29 @@ bool FakeHub::authorized(const httplib::Request& req, httplib::Response& res) {
   return false;
 }
 
+// The repository at a revision ("main" or its commit), or a 404 with the Hub's X-Error-Code. Needs mu_.
+const FakeRepo* FakeHub::find_repo(const std::string& id, const std::string& revision, httplib::Response& res) {
+  auto it = repos_.find(id);
+  const char* error = it == repos_.end()                                         ? "RepoNotFound"
+                      : revision != "main" && revision != it->second.commit ? "RevisionNotFound"
+                                                                                 : nullptr;
+  if (!error) return &it->second;
+  res.status = 404;
+  res.set_header("X-Error-Code", error);
+  return nullptr;
+}
+
 void FakeHub::handle_listing(const httplib::Request& req, httplib::Response& res) {
   record("hub", req);
   if (!authorized(req, res)) return;
   std::string id = req.matches[1].str() + "/" + req.matches[2].str();
-  std::string revision = req.matches[3];
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = repos_.find(id);
-  if (it == repos_.end()) {
-    res.status = 404;
-    res.set_header("X-Error-Code", "RepoNotFound");
-    return;
-  }
-  if (revision != "main" && revision != it->second.commit) {
-    res.status = 404;
-    res.set_header("X-Error-Code", "RevisionNotFound");
-    return;
-  }
+  const FakeRepo* repo = find_repo(id, req.matches[3], res);
+  if (!repo) return;
   nlohmann::json siblings = nlohmann::json::array();
-  for (const auto& [name, file] : it->second.files) siblings.push_back({{"rfilename", name}});
+  for (const auto& [name, file] : repo->files) siblings.push_back({{"rfilename", name}});
   for (const auto& name : extra_names_[id]) siblings.push_back({{"rfilename", name}});
-  nlohmann::json body = {{"id", id}, {"modelId", id}, {"sha", it->second.commit}, {"private", false},
+  nlohmann::json body = {{"id", id}, {"modelId", id}, {"sha", repo->commit}, {"private", false},
                          {"siblings", siblings}};
   res.set_content(body.dump(), "application/json");
 }
@@ -219,21 +221,11 @@ void FakeHub::handle_resolve(const httplib::Request& req, httplib::Response& res
   record("hub", req);
   if (!authorized(req, res)) return;
   std::string id = req.matches[1].str() + "/" + req.matches[2].str();
-  std::string revision = req.matches[3];
   std::string name = req.matches[4];
   std::unique_lock<std::mutex> lock(mu_);
-  auto it = repos_.find(id);
-  if (it == repos_.end()) {
-    res.status = 404;
-    res.set_header("X-Error-Code", "RepoNotFound");
-    return;
-  }
-  const FakeRepo& repo = it->second;
-  if (revision != "main" && revision != repo.commit) {
-    res.status = 404;
-    res.set_header("X-Error-Code", "RevisionNotFound");
-    return;
-  }
+  const FakeRepo* found = find_repo(id, req.matches[3], res);
+  if (!found) return;
+  const FakeRepo& repo = *found;
   res.set_header("X-Repo-Commit", repo.commit);
   auto file = repo.files.find(name);
   if (file == repo.files.end()) {

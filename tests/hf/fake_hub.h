@@ -86,6 +86,7 @@ class FakeHub {
     int ms = 0;
     int times = 0;
   };
+  const FakeRepo* find_repo(const std::string& id, const std::string& revision, httplib::Response& res);
   void handle_listing(const httplib::Request& req, httplib::Response& res);
   void handle_resolve(const httplib::Request& req, httplib::Response& res, bool from_cache_path);
   void handle_cdn(const httplib::Request& req, httplib::Response& res, bool data_path);

@@ -18,6 +18,7 @@ namespace {
 namespace fs = std::filesystem;
 using parley::test::FakeHub;
 using parley::test::FakeRepo;
+using parley::test::error_of;
 
 const char* kHifigan = "parley-test/hifigan-tiny-random";
 const char* kSpeecht5 = "parley-test/speecht5-tiny-random";
@@ -45,15 +46,6 @@ struct HubTest : ::testing::Test {
   }
 };
 
-std::string error_of(const std::function<void()>& f, ErrorKind* kind = nullptr) {
-  try {
-    f();
-  } catch (const Error& e) {
-    if (kind) *kind = e.kind();
-    return e.what();
-  }
-  return "";
-}
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 

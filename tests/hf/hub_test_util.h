@@ -3,10 +3,12 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 
 #include "fake_hub.h"
+#include "core/error.h"
 #include "hf/hub.h"
 
 namespace parley::test {
@@ -23,6 +25,17 @@ inline hub::HubOptions hub_test_options(const FakeHub& hub, const std::filesyste
   o.max_retries = 2;
   o.retry_delay_ms = 10;
   return o;
+}
+
+// The message of the parley::Error `f` throws ("" when it throws none); its kind into `kind`.
+inline std::string error_of(const std::function<void()>& f, ErrorKind* kind = nullptr) {
+  try {
+    f();
+  } catch (const Error& e) {
+    if (kind) *kind = e.kind();
+    return e.what();
+  }
+  return "";
 }
 
 // Sets (or, with nullopt, removes) an environment variable for the scope.
