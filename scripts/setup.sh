@@ -12,7 +12,7 @@ PACKAGES=(
   libopenblas-dev libdnnl-dev
   libavformat-dev libavcodec-dev libavutil-dev libswresample-dev ffmpeg
   libfftw3-dev libsentencepiece-dev libzip-dev libicu-dev
-  nlohmann-json3-dev libcli11-dev libcurl4-openssl-dev libcpp-httplib-dev
+  nlohmann-json3-dev libcli11-dev libcurl4-openssl-dev libssl-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev
   clang libclang-rt-14-dev
   chromium wrk python3

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   parley::cli::Runner run;
   parley::cli::register_transcribe(app, run);
   parley::cli::register_serve(app, run);
+  parley::cli::register_models(app, run);
 
   try {
     app.parse(argc, argv);
