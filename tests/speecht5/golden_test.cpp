@@ -1,7 +1,10 @@
-// SpeechT5 + HiFi-GAN against the reference's goldens (tests/data/cases/speecht5-tiny-random), with
-// the recorded prenet dropout masks: tokenizer ids, encoder states, per-step spectra and stop logits,
-// the step count and stop reason, the postnet mel and the waveform.
+// SpeechT5 + HiFi-GAN against the reference's goldens, with the recorded prenet dropout masks:
+// tokenizer ids, encoder states, per-step spectra and stop logits, the step count and stop reason,
+// the postnet mel and the waveform. Cases: the shared fixture (speecht5-tiny-random) and the two
+// extra configurations of tools/make_speecht5_goldens.py (speecht5-small-a, -b).
+#include <cctype>
 #include <cstdio>
+#include <map>
 
 #include "common/test_util.h"
 #include "core/files.h"
@@ -27,15 +30,16 @@ struct Fixture {
   GoldenFile golden;
 };
 
-const Fixture& fixture(const std::string& weights_file) {
+const Fixture& fixture(const std::string& golden, const std::string& weights_file) {
   static std::map<std::string, Fixture> cache;
-  auto it = cache.find(weights_file);
+  const std::string key = golden + "|" + weights_file;
+  auto it = cache.find(key);
   if (it != cache.end()) return it->second;
   Fixture f;
-  f.golden = read_golden("cases/speecht5-tiny-random/golden.json");
+  f.golden = read_golden("cases/" + golden + "/golden.json");
   f.tts = SpeechT5Tts::load(model_copy("models/" + f.golden.model, weights_file));
   f.vocoder = HifiGan::load(model_copy("models/" + f.golden.vocoder, weights_file));
-  return cache.emplace(weights_file, std::move(f)).first->second;
+  return cache.emplace(key, std::move(f)).first->second;
 }
 
 // Asserts and also prints the measured difference (the report quotes it).
@@ -73,20 +77,35 @@ void check_case(const Fixture& f, const GoldenCase& c) {
                "waveform from the golden mel");
 }
 
-class SpeechT5Golden : public ::testing::TestWithParam<std::string> {};
+struct GoldenParam {
+  std::string golden;        // cases/<golden>/golden.json
+  std::string weights_file;  // the weight file the models are read from
+};
+
+class SpeechT5Golden : public ::testing::TestWithParam<GoldenParam> {};
 
 TEST_P(SpeechT5Golden, EveryCaseMatchesTheReference) {
-  const Fixture& f = fixture(GetParam());
+  const Fixture& f = fixture(GetParam().golden, GetParam().weights_file);
   ASSERT_EQ(f.golden.cases.size(), 3u);
   for (const GoldenCase& c : f.golden.cases) check_case(f, c);
 }
 
-INSTANTIATE_TEST_SUITE_P(Weights, SpeechT5Golden, ::testing::Values("model.safetensors"),
-                         [](const auto& info) { return std::string("safetensors"); });
+std::string param_name(const ::testing::TestParamInfo<GoldenParam>& info) {
+  std::string n = info.param.golden + "_" + (info.param.weights_file == "model.safetensors" ? "safetensors" : "bin");
+  for (char& ch : n)
+    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  return n;
+}
+
+INSTANTIATE_TEST_SUITE_P(Goldens, SpeechT5Golden,
+                         ::testing::Values(GoldenParam{"speecht5-tiny-random", "model.safetensors"},
+                                           GoldenParam{"speecht5-small-a", "model.safetensors"},
+                                           GoldenParam{"speecht5-small-b", "model.safetensors"}),
+                         param_name);
 
 TEST(SpeechT5Golden, SessionIsReusableAcrossRequests) {
   // A second run in the same session (caches already sized, possibly larger) gives the same numbers.
-  const Fixture& f = fixture("model.safetensors");
+  const Fixture& f = fixture("speecht5-tiny-random", "model.safetensors");
   TtsSession session(f.tts);
   const std::string dir = "cases/" + f.golden.model + "/";
   for (int round = 0; round < 2; ++round)
