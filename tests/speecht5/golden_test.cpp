@@ -80,6 +80,7 @@ void check_case(const Fixture& f, const GoldenCase& c) {
 struct GoldenParam {
   std::string golden;        // cases/<golden>/golden.json
   std::string weights_file;  // the weight file the models are read from
+  friend void PrintTo(const GoldenParam& p, std::ostream* os) { *os << p.golden << " from " << p.weights_file; }
 };
 
 class SpeechT5Golden : public ::testing::TestWithParam<GoldenParam> {};
