@@ -100,6 +100,7 @@ std::string param_name(const ::testing::TestParamInfo<GoldenParam>& info) {
 
 INSTANTIATE_TEST_SUITE_P(Goldens, SpeechT5Golden,
                          ::testing::Values(GoldenParam{"speecht5-tiny-random", "model.safetensors"},
+                                           GoldenParam{"speecht5-tiny-random", "pytorch_model.bin"},
                                            GoldenParam{"speecht5-small-a", "model.safetensors"},
                                            GoldenParam{"speecht5-small-b", "model.safetensors"}),
                          param_name);
