@@ -1,5 +1,7 @@
 #include "speecht5/hifigan.h"
 
+#include <cstring>
+
 #include "core/error.h"
 #include "hf/model_dir.h"
 #include "tensor/ops.h"
@@ -56,19 +58,30 @@ std::shared_ptr<const HifiGan> HifiGan::load(const std::filesystem::path& folder
   return model;
 }
 
-Tensor HifiGan::resblock(const ResBlock& block, const Tensor& x) const {
-  Tensor h = x.clone(), t, u;
+namespace {
+
+// dst = leaky_relu(src), into dst's storage.
+void leaky_copy(const Tensor& src, float slope, Tensor& dst) {
+  dst.resize(src.shape());
+  const float* s = src.data();
+  float* d = dst.data();
+  for (int64_t i = 0, n = src.numel(); i < n; ++i) d[i] = s[i] >= 0.f ? s[i] : s[i] * slope;
+}
+
+}  // namespace
+
+void HifiGan::resblock(const ResBlock& block, const Tensor& x, Tensor& h, Scratch& s) const {
+  h.resize(x.shape());
+  std::memcpy(h.data(), x.data(), sizeof(float) * x.numel());
   const float slope = static_cast<float>(config_.leaky_relu_slope);
   for (size_t i = 0; i < block.w1.size(); ++i) {
-    t = h.clone();
-    ops::leaky_relu(t, slope);
+    leaky_copy(h, slope, s.t);
     const int64_t k = block.w1[i].dim(2);
-    ops::conv1d(t, block.w1[i], block.b1[i], 1, same_padding(k, block.dilation[i]), block.dilation[i], u);
-    ops::leaky_relu(u, slope);
-    ops::conv1d(u, block.w2[i], block.b2[i], 1, same_padding(k, 1), 1, t);
-    ops::add(h, t);
+    ops::conv1d(s.t, block.w1[i], block.b1[i], 1, same_padding(k, block.dilation[i]), block.dilation[i], s.u);
+    ops::leaky_relu(s.u, slope);
+    ops::conv1d(s.u, block.w2[i], block.b2[i], 1, same_padding(k, 1), 1, s.t);
+    ops::add(h, s.t);
   }
-  return h;
 }
 
 std::vector<float> HifiGan::vocode(const Tensor& mel) const {
@@ -84,17 +97,23 @@ std::vector<float> HifiGan::vocode(const Tensor& mel) const {
       const float v = mel[t * bins + b];
       x[b * frames + t] = c.normalize_before ? (v - mean_[b]) / scale_[b] : v;
     }
-  Tensor y;
+  Tensor y, sum;
+  Scratch scratch;
   ops::conv1d(x, conv_pre_w_, conv_pre_b_, 1, 3, 1, y);
   const size_t kernels = c.resblock_kernel_sizes.size();
   for (size_t i = 0; i < upsamples_.size(); ++i) {
     ops::leaky_relu(y, static_cast<float>(c.leaky_relu_slope));
     ops::conv_transpose1d(y, upsamples_[i].weight, upsamples_[i].bias, upsamples_[i].stride, upsamples_[i].padding, x);
-    Tensor sum = resblock(resblocks_[i * kernels], x);
-    for (size_t j = 1; j < kernels; ++j) ops::add(sum, resblock(resblocks_[i * kernels + j], x));
-    const float divisor = static_cast<float>(kernels);  // divided, not scaled by 1/k: the reference's rounding
+    // The average of the residual blocks (summed in the reference's order, then divided, not scaled
+    // by 1/k: the reference's rounding).
+    resblock(resblocks_[i * kernels], x, sum, scratch);
+    for (size_t j = 1; j < kernels; ++j) {
+      resblock(resblocks_[i * kernels + j], x, scratch.h, scratch);
+      ops::add(sum, scratch.h);
+    }
+    const float divisor = static_cast<float>(kernels);
     for (int64_t e = 0, n = sum.numel(); e < n; ++e) sum[e] /= divisor;
-    y = std::move(sum);
+    std::swap(y, sum);
   }
   ops::leaky_relu(y, kFinalLeakySlope);
   ops::conv1d(y, conv_post_w_, conv_post_b_, 1, 3, 1, x);

@@ -40,7 +40,11 @@ class HifiGan {
     Tensor weight, bias;
     int stride = 1, padding = 0;
   };
-  Tensor resblock(const ResBlock& block, const Tensor& x) const;
+  struct Scratch {
+    Tensor h, t, u;
+  };
+  // h = the residual block applied to x.
+  void resblock(const ResBlock& block, const Tensor& x, Tensor& h, Scratch& s) const;
 
   HifiGanConfig config_;
   Tensor mean_, scale_;  // [mel_bins] (used when normalize_before)
