@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "text/sentences.h"
+#include "text/utf8.h"
 
 namespace parley::speecht5 {
 
@@ -41,7 +42,7 @@ std::vector<std::string> pack(const std::vector<std::string>& sentences, SplitMo
 
 std::vector<std::string> plan_pieces(const SpeechT5Tokenizer& tokenizer, std::string_view text, int64_t max_tokens,
                                      SplitMode mode) {
-  if (!sentences::valid_utf8(text)) bad_input("the text is not valid UTF-8");
+  utf8::require_valid(text, "the text");
   if (sentences::trim(text).empty()) bad_input("the text is empty: nothing to synthesize");
   const std::vector<int> ids = tokenizer.encode(text);
   if (!tokenizer.has_speakable(ids)) bad_input("the text has no character that the speech model knows");

@@ -4,47 +4,25 @@
 #include <array>
 #include <cctype>
 
+#include "text/utf8.h"
+
 namespace parley::sentences {
 
-// ----------------------------------------------------------------------------- UTF-8
+// ----------------------------------------------------------------------------- whitespace
 
+namespace {
+
+// The code point at s[pos], advancing pos; an ill-formed byte reads as U+FFFD and advances by one,
+// so no input can make a scan read past the end.
 char32_t next_code_point(std::string_view s, size_t& pos) {
-  const auto byte = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
-  const unsigned char b0 = byte(pos);
-  int len = b0 < 0x80 ? 1 : (b0 >> 5) == 0x6 ? 2 : (b0 >> 4) == 0xe ? 3 : (b0 >> 3) == 0x1e ? 4 : 0;
-  if (len == 0 || pos + len > s.size()) {
+  if (utf8::sequence_length(s, pos) == 0) {
     ++pos;
     return 0xfffd;
   }
-  char32_t c = len == 1 ? b0 : len == 2 ? (b0 & 0x1f) : len == 3 ? (b0 & 0x0f) : (b0 & 0x07);
-  for (int i = 1; i < len; ++i) {
-    const unsigned char b = byte(pos + i);
-    if ((b >> 6) != 0x2) {
-      ++pos;
-      return 0xfffd;
-    }
-    c = (c << 6) | (b & 0x3f);
-  }
-  // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
-  static constexpr char32_t min_for_len[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (c < min_for_len[len] || (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff) {
-    ++pos;
-    return 0xfffd;
-  }
-  pos += len;
-  return c;
+  return utf8::next_code_point(s, pos);
 }
 
-bool valid_utf8(std::string_view s) {
-  size_t pos = 0;
-  while (pos < s.size()) {
-    const size_t start = pos;
-    const char32_t c = next_code_point(s, pos);
-    // A genuine U+FFFD takes three bytes; a one-byte step returning it marks an invalid byte.
-    if (c == 0xfffd && pos - start != 3) return false;
-  }
-  return true;
-}
+}  // namespace
 
 bool is_space(char32_t c) {
   return (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x20) || c == 0x85 || c == 0xa0 || c == 0x1680 ||

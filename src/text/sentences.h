@@ -1,4 +1,4 @@
-// Sentence splitting for speech synthesis, and the UTF-8 scanning it needs.
+// Sentence splitting for speech synthesis, and the whitespace rules it shares with the SpeechT5 tokenizer.
 //
 // Text-to-speech models take a bounded number of tokens (SpeechT5: max_text_positions), and streaming
 // wants the first sentence early. `split()` cuts text into sentences; `split_to_fit()` cuts one piece
@@ -25,10 +25,7 @@ std::vector<std::string> split(std::string_view text);
 // is returned alone: the caller decides). Returns {trimmed text} when it fits as a whole.
 std::vector<std::string> split_to_fit(std::string_view text, const std::function<bool(std::string_view)>& fits);
 
-// --- UTF-8 helpers ---
-bool valid_utf8(std::string_view s);
-// The code point starting at s[pos]; advances pos past it (an invalid byte reads as U+FFFD, one byte).
-char32_t next_code_point(std::string_view s, size_t& pos);
+// --- whitespace (scans treat an ill-formed byte as one non-space character) ---
 // Python's str.isspace() for a code point (the whitespace the reference strips around special tokens).
 bool is_space(char32_t c);
 // `s` without leading and trailing whitespace.

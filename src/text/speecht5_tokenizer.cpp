@@ -9,6 +9,7 @@
 #include "core/files.h"
 #include "hf/model_dir.h"
 #include "text/sentences.h"
+#include "text/utf8.h"
 
 namespace parley {
 
@@ -40,8 +41,6 @@ struct SpeechT5Tokenizer::Impl {
 
 namespace {
 
-using sentences::is_space;
-using sentences::next_code_point;
 
 // A special token named in special_tokens_map.json or tokenizer_config.json: a plain string (which the
 // reference strips on both sides) or an AddedToken dict with its own lstrip/rstrip flags.
@@ -135,7 +134,7 @@ void SpeechT5Tokenizer::Impl::encode_plain(std::string_view text, std::vector<in
 
 std::vector<int> SpeechT5Tokenizer::encode(std::string_view text) const {
   if (!impl_) fail(ErrorKind::Internal, "SpeechT5Tokenizer used before load()");
-  if (!sentences::valid_utf8(text)) bad_input("the text is not valid UTF-8");
+  utf8::require_valid(text, "the text");
   // Split on special tokens, leftmost first and the longest at a position (the reference's trie).
   struct Part {
     std::string_view text;
@@ -148,7 +147,7 @@ std::vector<int> SpeechT5Tokenizer::encode(std::string_view text) const {
     for (const auto& t : impl_->split_tokens)
       if (text.compare(pos, t.text.size(), t.text) == 0 && (!best || t.text.size() > best->text.size())) best = &t;
     if (!best) {
-      next_code_point(text, pos);
+      utf8::next_code_point(text, pos);  // valid: checked above
       continue;
     }
     parts.push_back({text.substr(start, pos - start)});

@@ -80,16 +80,12 @@ TEST(SplitToFit, DropsNothing) {
   }
 }
 
-TEST(Utf8, ValidatesAndDecodes) {
-  EXPECT_TRUE(valid_utf8("plain \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xef\xbf\xbd"));
-  EXPECT_FALSE(valid_utf8("\xff"));
-  EXPECT_FALSE(valid_utf8("\xc3"));          // truncated
-  EXPECT_FALSE(valid_utf8("\xc0\xaf"));      // overlong
-  EXPECT_FALSE(valid_utf8("\xed\xa0\x80"));  // surrogate
-  size_t pos = 0;
-  EXPECT_EQ(next_code_point("\xe2\x82\xac", pos), U'\u20ac');
-  EXPECT_EQ(pos, 3u);
+TEST(Whitespace, PythonsIsspaceAndIllFormedBytes) {
   EXPECT_EQ(trim("\xe3\x80\x80 x y\t\n"), "x y");  // ideographic space is whitespace, as in Python
+  EXPECT_TRUE(is_space(0x85));
+  EXPECT_FALSE(is_space(0x200b));  // zero-width space is not
+  EXPECT_EQ(trim(" \xff "), "\xff");  // an ill-formed byte is kept, and read safely
+  EXPECT_EQ(split("A.\xc3"), (Strings{"A.\xc3"}));
 }
 
 }  // namespace
