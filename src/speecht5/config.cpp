@@ -29,12 +29,18 @@ void require(bool ok, const std::string& source, const std::string& what) {
   if (!ok) bad_model(source + ": " + what);
 }
 
+// A JSON object whose model_type (when given) is `type`.
+void require_model_type(const nlohmann::json& j, const std::string& type, const std::string& what,
+                        const std::string& source) {
+  require(j.is_object(), source, "not a JSON object");
+  const std::string found = json_string_or(j, "model_type", type, source);
+  require(found == type, source, "model_type is \"" + found + "\", not " + what);
+}
+
 }  // namespace
 
 TtsConfig TtsConfig::from_json(const nlohmann::json& j, const std::string& source) {
-  require(j.is_object(), source, "not a JSON object");
-  const std::string type = json_string_or(j, "model_type", "speecht5", source);
-  require(type == "speecht5", source, "model_type is \"" + type + "\", not a SpeechT5 model");
+  require_model_type(j, "speecht5", "a SpeechT5 model", source);
   TtsConfig c;
   c.vocab_size = positive(j, "vocab_size", source);
   c.hidden_size = positive(j, "hidden_size", source);
@@ -81,9 +87,7 @@ int64_t HifiGanConfig::hop_length() const {
 }
 
 HifiGanConfig HifiGanConfig::from_json(const nlohmann::json& j, const std::string& source) {
-  require(j.is_object(), source, "not a JSON object");
-  const std::string type = json_string_or(j, "model_type", "hifigan", source);
-  require(type == "hifigan", source, "model_type is \"" + type + "\", not a HiFi-GAN vocoder");
+  require_model_type(j, "hifigan", "a HiFi-GAN vocoder", source);
   HifiGanConfig c;
   c.model_in_dim = positive(j, "model_in_dim", source);
   c.sampling_rate = positive(j, "sampling_rate", source);

@@ -9,6 +9,9 @@
 // before any work), next() synthesizes and returns the next one, so a caller can play or stream the
 // first sentence while the rest is made. SplitMode::Sentences makes every sentence its own piece,
 // for the earliest first audio.
+//
+// The models are shared read-only; a Synthesizer holds one request's decoding state (a TtsSession):
+// give each worker thread its own.
 #pragma once
 
 #include <memory>

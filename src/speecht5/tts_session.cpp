@@ -70,9 +70,12 @@ TtsResult TtsSession::generate(std::span<const int> ids, const Tensor& speaker, 
   TtsResult result;
   result.encoder = m.encode(ids);
   const int64_t n = result.encoder.dim(0), H = c.hidden_size, r = c.reduction_factor, mel = c.num_mel_bins;
-  // As the reference: int(tokens * ratio / reduction_factor), in double precision, truncated.
-  const int64_t maxlen = static_cast<int64_t>(static_cast<double>(n) * options.maxlenratio / static_cast<double>(r));
-  const int64_t minlen = static_cast<int64_t>(static_cast<double>(n) * options.minlenratio / static_cast<double>(r));
+  // As the reference: int(tokens * ratio / reduction_factor), in double precision, truncated (held
+  // below 2^53 so that a huge ratio cannot overflow the conversion; the step cap applies anyway).
+  const auto steps_for = [&](double ratio) {
+    return static_cast<int64_t>(std::min(static_cast<double>(n) * ratio / static_cast<double>(r), 0x1p53));
+  };
+  const int64_t maxlen = steps_for(options.maxlenratio), minlen = steps_for(options.minlenratio);
   const int64_t cap = std::min(m.max_steps(), std::max<int64_t>({maxlen, minlen, 1}));
 
   // Per-request buffers, sized once.

@@ -159,6 +159,10 @@ TEST(Synthesis, StepsStopAtTheSpeechPositionTable) {
   EXPECT_EQ(r.steps, 400);
   EXPECT_EQ(r.stop, StopReason::Positions);
   EXPECT_EQ(r.mel.dim(0), 400 * 3);
+  opt.maxlenratio = 1e300;  // no overflow on the way
+  opt.minlenratio = 1e300;
+  SeededMasks more(3);
+  EXPECT_EQ(model->generate(model->tokenizer().encode("Hi."), load_voice("slt"), opt, more).stop, StopReason::Positions);
 }
 
 TEST(Synthesis, StreamingGivesPiecesOneByOne) {
