@@ -1,7 +1,6 @@
 // parley synthesize: English text to speech with SpeechT5 + HiFi-GAN, written as a WAV file.
 #include <cstdio>
 #include <optional>
-#include <random>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -31,7 +30,7 @@ int synthesize(const SynthesizeArgs& a) {
   Synthesizer synth(tts, vocoder);
   const Tensor speaker = load_voice(a.speaker);
 
-  // The prenet's dropout is random by design; a seed (given or drawn here and reported) or recorded
+  // The prenet's dropout is random by design; a seed (the fixed default unless given) or recorded
   // masks make the run reproducible.
   std::unique_ptr<PrenetMasks> masks;
   std::string source;
@@ -39,7 +38,7 @@ int synthesize(const SynthesizeArgs& a) {
     masks = std::make_unique<RecordedMasks>(RecordedMasks::from_file(a.masks_file));
     source = "masks " + a.masks_file;
   } else {
-    const uint64_t seed = a.seed ? *a.seed : (uint64_t{std::random_device{}()} << 32) | std::random_device{}();
+    const uint64_t seed = a.seed.value_or(kDefaultSeed);
     masks = std::make_unique<SeededMasks>(seed);
     source = "seed " + std::to_string(seed);
   }
@@ -89,7 +88,7 @@ void register_synthesize(CLI::App& app, Runner& run) {
       ->capture_default_str();
   auto* seed = cmd->add_option_function<uint64_t>(
       "--seed", [args](uint64_t s) { args->seed = s; },
-      "seed of the prenet dropout (same seed, same audio); random when not given");
+      "seed of the prenet dropout: same seed, same audio (default " + std::to_string(speecht5::kDefaultSeed) + ")");
   auto* masks = cmd->add_option("--prenet-masks", args->masks_file,
                                 "replay recorded prenet dropout masks, .npy [steps, prenet_layers, prenet_units]");
   seed->excludes(masks);

@@ -22,6 +22,10 @@
 
 namespace parley::speecht5 {
 
+// The seed used when a caller gives none, so that synthesis is repeatable by default (the
+// pipeline's SpeechService contract: "unset = a fixed default").
+inline constexpr uint64_t kDefaultSeed = 0;
+
 class PrenetMasks {
  public:
   virtual ~PrenetMasks() = default;

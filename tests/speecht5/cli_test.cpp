@@ -125,6 +125,11 @@ TEST(SynthesizeCliSeed, SameSeedSameBytesDifferentSeedDifferentAudio) {
   EXPECT_GT(a.size(), 1000u);
   EXPECT_EQ(a, b);
   EXPECT_NE(a, c);
+  // No --seed: the fixed default (0), so plain runs repeat too.
+  auto args = base_args(g, "Seeds make it repeatable. Twice!", dir / "default.wav");
+  for (const char* x : {"--maxlenratio", "4"}) args.push_back(x);
+  ASSERT_EQ(run_parley(args).exit_code, 0);
+  EXPECT_EQ(read_file(dir / "default.wav"), run("0", "zero.wav"));
 }
 
 // ----------------------------------------------------------------------------- bad input
