@@ -16,5 +16,6 @@ using Runner = std::function<int()>;
 void register_transcribe(CLI::App& app, Runner& run);
 void register_serve(CLI::App& app, Runner& run);
 void register_models(CLI::App& app, Runner& run);
+void register_synthesize(CLI::App& app, Runner& run);
 
 }  // namespace parley::cli

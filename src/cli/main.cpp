@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   parley::cli::register_transcribe(app, run);
   parley::cli::register_serve(app, run);
   parley::cli::register_models(app, run);
+  parley::cli::register_synthesize(app, run);
 
   try {
     app.parse(argc, argv);

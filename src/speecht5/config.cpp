@@ -1,0 +1,136 @@
+#include "speecht5/config.h"
+
+#include <cmath>
+
+#include "core/error.h"
+#include "hf/model_dir.h"
+
+namespace parley::speecht5 {
+
+namespace {
+
+// Dimensions are required: the published config.json files carry every one of them, and a guess
+// would load the wrong shapes. Only behavioural settings fall back to the reference's defaults.
+int64_t positive(const nlohmann::json& j, const std::string& key, const std::string& source) {
+  const int64_t v = json_int(j, key, source);
+  if (v <= 0 || v > (int64_t{1} << 24)) bad_model(source + ": \"" + key + "\" must be a positive size, got " + std::to_string(v));
+  return v;
+}
+
+Activation activation(const std::string& name, const std::string& source) {
+  if (name == "gelu") return Activation::Gelu;
+  if (name == "gelu_new" || name == "gelu_pytorch_tanh" || name == "gelu_fast") return Activation::GeluTanh;
+  if (name == "relu") return Activation::Relu;
+  if (name == "silu" || name == "swish") return Activation::Silu;
+  bad_model(source + ": unsupported \"hidden_act\" \"" + name + "\" (supported: gelu, gelu_new, relu, silu)");
+}
+
+void require(bool ok, const std::string& source, const std::string& what) {
+  if (!ok) bad_model(source + ": " + what);
+}
+
+// A JSON object whose model_type (when given) is `type`.
+void require_model_type(const nlohmann::json& j, const std::string& type, const std::string& what,
+                        const std::string& source) {
+  require(j.is_object(), source, "not a JSON object");
+  const std::string found = json_string_or(j, "model_type", type, source);
+  require(found == type, source, "model_type is \"" + found + "\", not " + what);
+}
+
+}  // namespace
+
+TtsConfig TtsConfig::from_json(const nlohmann::json& j, const std::string& source) {
+  require_model_type(j, "speecht5", "a SpeechT5 model", source);
+  TtsConfig c;
+  c.vocab_size = positive(j, "vocab_size", source);
+  c.hidden_size = positive(j, "hidden_size", source);
+  c.encoder_layers = positive(j, "encoder_layers", source);
+  c.encoder_attention_heads = positive(j, "encoder_attention_heads", source);
+  c.encoder_ffn_dim = positive(j, "encoder_ffn_dim", source);
+  c.encoder_max_relative_position = positive(j, "encoder_max_relative_position", source);
+  c.decoder_layers = positive(j, "decoder_layers", source);
+  c.decoder_attention_heads = positive(j, "decoder_attention_heads", source);
+  c.decoder_ffn_dim = positive(j, "decoder_ffn_dim", source);
+  c.hidden_act = activation(json_string_or(j, "hidden_act", "gelu", source), source);
+  c.layer_norm_eps = json_number_or(j, "layer_norm_eps", 1e-5, source);
+  c.num_mel_bins = positive(j, "num_mel_bins", source);
+  c.reduction_factor = positive(j, "reduction_factor", source);
+  c.speaker_embedding_dim = positive(j, "speaker_embedding_dim", source);
+  c.max_text_positions = positive(j, "max_text_positions", source);
+  c.max_speech_positions = positive(j, "max_speech_positions", source);
+  c.prenet_layers = positive(j, "speech_decoder_prenet_layers", source);
+  c.prenet_units = positive(j, "speech_decoder_prenet_units", source);
+  c.prenet_dropout = json_number(j, "speech_decoder_prenet_dropout", source);
+  c.postnet_layers = positive(j, "speech_decoder_postnet_layers", source);
+  c.postnet_units = positive(j, "speech_decoder_postnet_units", source);
+  c.postnet_kernel = positive(j, "speech_decoder_postnet_kernel", source);
+
+  require(c.hidden_size % c.encoder_attention_heads == 0, source,
+          "hidden_size " + std::to_string(c.hidden_size) + " is not divisible by encoder_attention_heads " +
+              std::to_string(c.encoder_attention_heads));
+  require(c.hidden_size % c.decoder_attention_heads == 0, source,
+          "hidden_size " + std::to_string(c.hidden_size) + " is not divisible by decoder_attention_heads " +
+              std::to_string(c.decoder_attention_heads));
+  require(std::isfinite(c.layer_norm_eps) && c.layer_norm_eps > 0, source, "layer_norm_eps must be positive");
+  require(std::isfinite(c.prenet_dropout) && c.prenet_dropout >= 0 && c.prenet_dropout <= 1, source,
+          "speech_decoder_prenet_dropout must lie in [0, 1]");
+  // An even kernel with padding (k-1)/2 shortens the sequence and the postnet's residual cannot add up.
+  require(c.postnet_kernel % 2 == 1, source,
+          "speech_decoder_postnet_kernel must be odd, got " + std::to_string(c.postnet_kernel));
+  return c;
+}
+
+int64_t HifiGanConfig::hop_length() const {
+  int64_t hop = 1;
+  for (int64_t r : upsample_rates) hop *= r;
+  return hop;
+}
+
+HifiGanConfig HifiGanConfig::from_json(const nlohmann::json& j, const std::string& source) {
+  require_model_type(j, "hifigan", "a HiFi-GAN vocoder", source);
+  HifiGanConfig c;
+  c.model_in_dim = positive(j, "model_in_dim", source);
+  c.sampling_rate = positive(j, "sampling_rate", source);
+  c.upsample_initial_channel = positive(j, "upsample_initial_channel", source);
+  c.upsample_rates = json_int_list_or(j, "upsample_rates", {}, source);
+  c.upsample_kernel_sizes = json_int_list_or(j, "upsample_kernel_sizes", {}, source);
+  c.resblock_kernel_sizes = json_int_list_or(j, "resblock_kernel_sizes", {}, source);
+  c.leaky_relu_slope = json_number_or(j, "leaky_relu_slope", 0.1, source);
+  c.normalize_before = json_bool_or(j, "normalize_before", true, source);
+
+  auto it = j.find("resblock_dilation_sizes");
+  require(it != j.end() && it->is_array(), source, "\"resblock_dilation_sizes\" must be a list of lists of integers");
+  for (const auto& row : *it) {
+    require(row.is_array() && !row.empty(), source, "\"resblock_dilation_sizes\" must be a list of lists of integers");
+    std::vector<int64_t> d;
+    for (const auto& v : row) {
+      require(v.is_number_integer() && v.get<int64_t>() > 0, source, "\"resblock_dilation_sizes\" must hold positive integers");
+      d.push_back(v.get<int64_t>());
+    }
+    c.resblock_dilation_sizes.push_back(std::move(d));
+  }
+
+  require(!c.upsample_rates.empty(), source, "\"upsample_rates\" is missing or empty");
+  require(c.upsample_rates.size() == c.upsample_kernel_sizes.size(), source,
+          "\"upsample_rates\" and \"upsample_kernel_sizes\" differ in length");
+  require(!c.resblock_kernel_sizes.empty(), source, "\"resblock_kernel_sizes\" is missing or empty");
+  require(c.resblock_kernel_sizes.size() == c.resblock_dilation_sizes.size(), source,
+          "\"resblock_kernel_sizes\" and \"resblock_dilation_sizes\" differ in length");
+  require(c.upsample_rates.size() < 16, source, "too many upsampling layers");
+  for (size_t i = 0; i < c.upsample_rates.size(); ++i) {
+    const int64_t r = c.upsample_rates[i], k = c.upsample_kernel_sizes[i];
+    require(r > 0 && k > 0 && k >= r && r <= 4096 && k <= 4096, source,
+            "upsampling layer " + std::to_string(i) + " needs 0 < rate <= kernel size");
+    require((c.upsample_initial_channel >> (i + 1)) > 0, source,
+            "upsample_initial_channel is too small for " + std::to_string(c.upsample_rates.size()) + " upsampling layers");
+  }
+  for (size_t i = 0; i < c.resblock_kernel_sizes.size(); ++i) {
+    const int64_t k = c.resblock_kernel_sizes[i];
+    // Padding (k*d - d)/2 keeps the length only when k is odd; otherwise the residual sum cannot add up.
+    require(k > 0 && k % 2 == 1 && k <= 4096, source, "resblock kernel sizes must be odd, got " + std::to_string(k));
+  }
+  require(std::isfinite(c.leaky_relu_slope), source, "leaky_relu_slope must be a number");
+  return c;
+}
+
+}  // namespace parley::speecht5

@@ -1,0 +1,56 @@
+// HiFi-GAN vocoder (microsoft/speecht5_hifigan layout): mel spectrogram -> waveform, as transformers
+// 4.27.1's SpeechT5HifiGan computes it.
+//
+//   mel [frames, bins] ─(x - mean) / scale when normalize_before─► conv_pre (k 7)
+//   per upsampling layer: leaky ReLU, transposed conv (stride = rate), then the average of the
+//   multi-receptive-field residual blocks (each: pairs of leaky ReLU + dilated conv, residual)
+//   ─► leaky ReLU (slope 0.01, PyTorch's default, as the reference) ─► conv_post (k 7) ─► tanh
+//
+// Rates, kernel sizes, channels and dilations all come from config.json. Immutable once loaded;
+// vocode() may run on several threads at once.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include "speecht5/config.h"
+#include "tensor/tensor.h"
+
+namespace parley::speecht5 {
+
+class HifiGan {
+ public:
+  // Reads config.json and the weights of a speecht5_hifigan-style folder; throws Error(BadModel).
+  static std::shared_ptr<const HifiGan> load(const std::filesystem::path& folder);
+
+  const HifiGanConfig& config() const { return config_; }
+  int sample_rate() const { return static_cast<int>(config_.sampling_rate); }
+  int64_t mel_bins() const { return config_.model_in_dim; }
+
+  // mel [frames, mel_bins] -> samples in [-1, 1]. Throws Error(BadInput) for another width or no frames.
+  std::vector<float> vocode(const Tensor& mel) const;
+
+ private:
+  struct ResBlock {
+    std::vector<Tensor> w1, b1, w2, b2;
+    std::vector<int> dilation;
+  };
+  struct Upsample {
+    Tensor weight, bias;
+    int stride = 1, padding = 0;
+  };
+  struct Scratch {
+    Tensor h, t, u;
+  };
+  // h = the residual block applied to x.
+  void resblock(const ResBlock& block, const Tensor& x, Tensor& h, Scratch& s) const;
+
+  HifiGanConfig config_;
+  Tensor mean_, scale_;  // [mel_bins] (used when normalize_before)
+  Tensor conv_pre_w_, conv_pre_b_, conv_post_w_, conv_post_b_;
+  std::vector<Upsample> upsamples_;
+  std::vector<ResBlock> resblocks_;  // upsamples x kernels, row-major
+};
+
+}  // namespace parley::speecht5
