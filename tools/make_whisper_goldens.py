@@ -20,9 +20,11 @@ Every weight, bias and norm is random (rounded to the stored precision, so the f
 the values the reference used). Inputs are the repo's own tests/data/audio files, decoded through
 ffmpeg as the reference's pipeline does, and the repo's tokenizer files.
 
-    PYTHONPATH=/tmp/ref/stubs:/tmp/ref/src /usr/bin/python3 tools/make_whisper_goldens.py [DATA_DIR]
+    PYTHONPATH=/tmp/ref/stubs:/tmp/ref/src /usr/bin/python3 tools/make_whisper_goldens.py [DATA_DIR] [--processors-only]
 
-DATA_DIR defaults to tests/data. It writes DATA_DIR/models/<name>/ (Hugging Face layout) and
+DATA_DIR defaults to tests/data. It also records the reference's logits processors and beam
+hypotheses on synthetic scores (DATA_DIR/cases/whisper-processors/processors.json) for the unit
+tests of each rule. It writes DATA_DIR/models/<name>/ (Hugging Face layout) and
 DATA_DIR/cases/<name>/: golden.json (shaped like the fixture's: cases[] with detected_language,
 language_margin, runs[] with generate_kwargs, sequence, text, text_with_timestamps,
 sequence_score, min_top2_margin) and .npy files: <audio>.features.npy [mels, 3000],
@@ -265,9 +267,85 @@ SPECS = [
 ]
 
 
+def processor_goldens(data: Path):
+    """The reference's logits processors and BeamHypotheses on synthetic inputs (a 40-token vocabulary:
+    eos 20, <|notimestamps|> 25, timestamps from 26), for the unit tests of each rule."""
+    from types import SimpleNamespace
+
+    from transformers.generation.beam_search import BeamHypotheses
+    from transformers.generation.logits_process import (ForceTokensLogitsProcessor, SuppressTokensAtBeginLogitsProcessor,
+                                                        SuppressTokensLogitsProcessor, WhisperTimeStampLogitsProcessor)
+    g = torch.Generator().manual_seed(7)
+    vocab, eos, nots = 40, 20, 25
+
+    def scores(kind):
+        s = torch.randn(1, vocab, generator=g) * 2
+        if kind == "timestamps_heavy":  # many likely timestamps: their summed mass beats every text token
+            s[0, nots + 1:] += 2.5
+        if kind == "logprobs":
+            s = torch.log_softmax(s, -1)
+        return s
+
+    def enc(t):
+        return [None if not torch.isfinite(v) else float(v) for v in t[0]]
+
+    prompt = [30, 31, 32]  # stand-ins for sot, language, task
+    cases = []
+
+    def record(name, proc, params, tokens, kind="logits"):
+        s = scores(kind)
+        out = proc(torch.tensor([tokens]), s.clone())
+        cases.append({"processor": name, "params": params, "tokens": tokens, "scores": enc(s), "expected": enc(out)})
+
+    for tokens in ([30], [30, 31, 32, 5, 6]):
+        record("suppress_tokens", SuppressTokensLogitsProcessor([1, 2, 20, 39]), {"ids": [1, 2, 20, 39]}, tokens)
+    for tokens in ([30, 31, 32], [30, 31, 32, 33], [30, 31, 32, 33, 4]):
+        record("suppress_at_begin", SuppressTokensAtBeginLogitsProcessor([3, 20], 4), {"ids": [3, 20], "begin_index": 4},
+               tokens)
+    force = [[1, 31], [2, 32], [3, None]]
+    for tokens in ([30], [30, 31], [30, 31, 32], [30, 31, 32, 7]):
+        record("force_tokens", ForceTokensLogitsProcessor(force), {"map": force}, tokens)
+    for max_initial in (None, 3):
+        for forced in ([[1, 31], [2, 32]], [[1, 31], [2, 32], [3, nots]]):
+            cfg = SimpleNamespace(eos_token_id=eos, no_timestamps_token_id=nots, forced_decoder_ids=forced,
+                                  max_initial_timestamp_index=max_initial)
+            proc = WhisperTimeStampLogitsProcessor(cfg)
+            params = {"eos": eos, "no_timestamps": nots, "timestamp_begin": nots + 1, "begin_index": proc.begin_index,
+                      "max_initial_timestamp_index": max_initial}
+            b = proc.begin_index
+            seqs = [prompt[:b - 1], prompt[:b - 1] + [26], prompt[:b - 1] + [26, 30], prompt[:b - 1] + [26, 5],
+                    prompt[:b - 1] + [26, 5, 28], prompt[:b - 1] + [26, 5, 28, 29], prompt[:b - 1] + [26, 28, 29, 6],
+                    prompt[:b - 1] + [26, 7, 8], prompt[:b - 1] + [7, 28]]
+            for tokens in seqs:
+                for kind in ("logits", "timestamps_heavy", "logprobs"):
+                    record("timestamp_rules", proc, params, tokens, kind)
+    beams = []
+    for early in (False, True):
+        for penalty in (1.0, 0.5):
+            h = BeamHypotheses(num_beams=2, length_penalty=penalty, early_stopping=early)
+            ops = []
+            for length, logp in ((5, -3.0), (7, -3.5), (6, -2.0), (9, -4.4), (4, -2.0)):
+                h.add(torch.arange(length), logp)
+                ops.append({"add": [length, logp]})
+                for best, cur in ((-2.0, 8), (-0.5, 8), (-6.0, 10)):
+                    ops.append({"is_done": [best, cur], "expected": bool(h.is_done(best, cur))})
+            best = sorted(h.beams, key=lambda x: x[0])[-1]
+            beams.append({"num_beams": 2, "length_penalty": penalty, "early_stopping": early, "ops": ops,
+                          "best_length": int(best[1].shape[-1]), "best_score": float(best[0])})
+    out = data / "cases" / "whisper-processors"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "processors.json").write_text(json.dumps({"made_by": "tools/make_whisper_goldens.py", "vocab": vocab,
+                                                     "note": "null scores are -inf", "processors": cases,
+                                                     "beam_hypotheses": beams}, indent=None) + "\n")
+
+
 def main():
-    data = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "tests" / "data"
+    paths = [a for a in sys.argv[1:] if not a.startswith("--")]
+    data = Path(paths[0]) if paths else ROOT / "tests" / "data"
     torch.manual_seed(0)
+    processor_goldens(data)
+    if "--processors-only" in sys.argv:
+        return
     report = {}
     for spec in SPECS:
         model, fe, tok, lang_to_id, ids = make_model(data, spec)

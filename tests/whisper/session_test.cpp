@@ -1,0 +1,61 @@
+// The decoder session's cache bookkeeping: hypotheses decoded together, reordered and forked as
+// beam search does, give the logits of each history decoded alone.
+#include <gtest/gtest.h>
+
+#include "common/test_util.h"
+#include "core/error.h"
+#include "whisper/model.h"
+
+namespace parley::whisper {
+namespace {
+
+std::shared_ptr<const WhisperModel> tiny() {
+  static auto m = WhisperModel::load(test::data_path("models/whisper-tiny-random"));
+  return m;
+}
+
+Tensor alone(const Tensor& states, const std::vector<int>& history) {
+  DecoderSession s(tiny());
+  s.set_encoder_states(states);
+  return s.decode(history, static_cast<int>(history.size())).clone();
+}
+
+TEST(DecoderSession, ReorderedAndForkedBeamsMatchEachHistoryAlone) {
+  Tensor states = test::load_npy("cases/whisper-tiny-random/jfk.encoder.npy");
+  const std::vector<int> prefix = {50258, 50259, 50359};
+  DecoderSession s(tiny(), 4);
+  s.set_encoder_states(states);
+  s.decode(prefix, 3);
+  s.reorder(std::vector<int>{0, 0, 0});  // one hypothesis becomes three (two forks)
+  s.decode(std::vector<int>{100, 200, 300}, 1);
+  s.reorder(std::vector<int>{2, 0, 0, 1});  // a beam dropped is re-used, beam 0 forks, a fourth appears
+  ASSERT_EQ(s.beams(), 4);
+  Tensor got = s.decode(std::vector<int>{11, 12, 13, 14}, 1).clone();
+  ASSERT_EQ(got.shape(), (Shape{4, 51865}));
+  const std::vector<std::vector<int>> histories = {{300, 11}, {100, 12}, {100, 13}, {200, 14}};
+  for (int b = 0; b < 4; ++b) {
+    std::vector<int> h = prefix;
+    h.insert(h.end(), histories[b].begin(), histories[b].end());
+    Tensor want = alone(states, h);
+    EXPECT_TRUE(test::AllClose(got.slice_rows(b, b + 1), want, 1e-4)) << "hypothesis " << b;
+  }
+  EXPECT_EQ(s.length(), 5);
+}
+
+TEST(DecoderSession, RejectsTokensOutsideTheVocabularyAndTheCache) {
+  DecoderSession s(tiny(), 1, 4);
+  s.set_encoder_states(test::load_npy("cases/whisper-tiny-random/jfk.encoder.npy"));
+  EXPECT_THROW(s.decode(std::vector<int>{51865}, 1), Error);
+  EXPECT_THROW(s.decode(std::vector<int>{-1}, 1), Error);
+  s.reset(1);
+  s.decode(std::vector<int>{1, 2, 3, 4}, 4);
+  EXPECT_THROW(s.decode(std::vector<int>{5}, 1), Error);  // the cache holds 4 positions
+}
+
+TEST(WhisperModel, RejectsFeaturesOfTheWrongShape) {
+  EXPECT_THROW(tiny()->encode(Tensor({80, 2999})), Error);
+  EXPECT_THROW(tiny()->encode(Tensor({128, 3000})), Error);
+}
+
+}  // namespace
+}  // namespace parley::whisper
