@@ -18,6 +18,7 @@ using test::load_npy;
 struct Case {
   std::string model, audio;  // e.g. "whisper-tiny-random", "jfk"
   json golden;               // the case entry of golden.json
+  std::string weights;       // a weights file of the folder; "" = the folder's default (safetensors)
 };
 
 std::string stem(const std::string& audio_path) {
@@ -25,10 +26,10 @@ std::string stem(const std::string& audio_path) {
   return s;
 }
 
-std::vector<Case> cases_of(const std::string& model) {
+std::vector<Case> cases_of(const std::string& model, const std::string& weights = "") {
   json g = json::parse(read_file(data_path("cases/" + model + "/golden.json")));
   std::vector<Case> out;
-  for (const auto& c : g["cases"]) out.push_back({model, stem(c["audio"]), c});
+  for (const auto& c : g["cases"]) out.push_back({model, stem(c["audio"]), c, weights});
   return out;
 }
 
@@ -45,17 +46,19 @@ GenerateOptions options_of(const json& kw) {
 
 class GenerateGolden : public ::testing::TestWithParam<Case> {
  protected:
-  static std::shared_ptr<const WhisperModel> model(const std::string& name) {
+  static std::shared_ptr<const WhisperModel> model(const std::string& name, const std::string& weights) {
     static std::map<std::string, std::shared_ptr<const WhisperModel>> cache;
-    auto& m = cache[name];
-    if (!m) m = WhisperModel::load(data_path("models/" + name));
+    auto& m = cache[name + "/" + weights];
+    const auto dir = data_path("models/" + name);
+    if (!m && weights.empty()) m = WhisperModel::load(dir);
+    if (!m) m = std::make_shared<const WhisperModel>(WhisperConfig::load(dir), Weights::load(dir / weights));
     return m;
   }
 };
 
 TEST_P(GenerateGolden, LanguageAndEveryRunMatchReference) {
   const Case& c = GetParam();
-  auto m = model(c.model);
+  auto m = model(c.model, c.weights);
   const std::string base = "cases/" + c.model + "/" + c.audio;
   Tensor states = m->encode(load_npy(base + ".features.npy"));
   DecoderSession session(m, 8);
@@ -81,13 +84,16 @@ TEST_P(GenerateGolden, LanguageAndEveryRunMatchReference) {
 }
 
 std::string name_of(const ::testing::TestParamInfo<Case>& info) {
-  std::string s = info.param.model + "_" + info.param.audio;
+  std::string s = info.param.model + "_" + info.param.audio + (info.param.weights.empty() ? "" : "_" + info.param.weights);
   for (char& ch : s)
     if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
   return s;
 }
 
 INSTANTIATE_TEST_SUITE_P(Tiny, GenerateGolden, ::testing::ValuesIn(cases_of("whisper-tiny-random")), name_of);
+// The same values stored as float16 in torch.save's zip format.
+INSTANTIATE_TEST_SUITE_P(TinyBin, GenerateGolden,
+                         ::testing::ValuesIn(cases_of("whisper-tiny-random", "pytorch_model.bin")), name_of);
 // Shapes beyond the fixture's (tools/make_whisper_goldens.py): 128 mels + the 51866-token
 // vocabulary in BF16, and a 1-head F16 model with an untied output projection whose
 // generation_config.json lacks the language/task/timestamp ids.

@@ -19,6 +19,7 @@ using test::load_npy;
 struct TensorCase {
   std::string model, audio;
   std::vector<int> prefix;  // decoder_prefix of the golden
+  std::string weights;      // a weights file of the folder; "" = the folder's default (safetensors)
   std::string base() const { return "cases/" + model + "/" + audio; }
 };
 
@@ -28,17 +29,26 @@ std::vector<TensorCase> tensor_cases() {
   for (const char* model : {"whisper-tiny-random", "whisper-v3-random", "whisper-narrow-random"}) {
     auto g = nlohmann::json::parse(read_file(data_path(std::string("cases/") + model + "/golden.json")));
     for (const auto& c : g["cases"])
-      if (c.contains("decoder_prefix"))
-        out.push_back({model, std::filesystem::path(c["audio"].get<std::string>()).stem().string(),
-                       c["decoder_prefix"].get<std::vector<int>>()});
+      if (c.contains("decoder_prefix")) {
+        TensorCase t{model, std::filesystem::path(c["audio"].get<std::string>()).stem().string(),
+                     c["decoder_prefix"].get<std::vector<int>>(), ""};
+        out.push_back(t);
+        // The fixture model's float16 torch.save copy holds the same values.
+        if (std::filesystem::exists(data_path(std::string("models/") + model + "/pytorch_model.bin"))) {
+          t.weights = "pytorch_model.bin";
+          out.push_back(t);
+        }
+      }
   }
   return out;
 }
 
-std::shared_ptr<const WhisperModel> model_named(const std::string& name) {
+std::shared_ptr<const WhisperModel> model_named(const std::string& name, const std::string& weights) {
   static std::map<std::string, std::shared_ptr<const WhisperModel>> cache;
-  auto& m = cache[name];
-  if (!m) m = WhisperModel::load(data_path("models/" + name));
+  auto& m = cache[name + "/" + weights];
+  const auto dir = data_path("models/" + name);
+  if (!m && weights.empty()) m = WhisperModel::load(dir);
+  if (!m) m = std::make_shared<const WhisperModel>(WhisperConfig::load(dir), Weights::load(dir / weights));
   return m;
 }
 
@@ -53,8 +63,8 @@ class NetworkGolden : public ::testing::TestWithParam<TensorCase> {};
 
 TEST_P(NetworkGolden, EncoderStatesMatchReference) {
   const TensorCase& c = GetParam();
-  Tensor states = model_named(c.model)->encode(load_npy(c.base() + ".features.npy"));
-  expect_close(states, load_npy(c.base() + ".encoder.npy"), 1e-4, c.model + " " + c.audio + " encoder");
+  Tensor states = model_named(c.model, c.weights)->encode(load_npy(c.base() + ".features.npy"));
+  expect_close(states, load_npy(c.base() + ".encoder.npy"), 1e-4, c.model + " " + c.audio + " " + c.weights + " encoder");
 }
 
 TEST_P(NetworkGolden, DecoderPrefixLogitsMatchReference) {
@@ -64,11 +74,11 @@ TEST_P(NetworkGolden, DecoderPrefixLogitsMatchReference) {
   ASSERT_EQ(prefix.size(), 4u);
   Tensor want = load_npy(c.base() + ".decoder_logits.npy");
 
-  DecoderSession session(model_named(c.model));
+  DecoderSession session(model_named(c.model, c.weights));
   session.set_encoder_states(load_npy(c.base() + ".encoder.npy"));
   // All four positions in one call (the prefill path) ...
   Tensor all = session.decode(prefix, 4, true).clone();
-  expect_close(all, want, 1e-3, c.model + " " + c.audio + " prefix logits");
+  expect_close(all, want, 1e-3, c.model + " " + c.audio + " " + c.weights + " prefix logits");
   // ... and one token at a time through the KV cache (the generation path).
   session.reset(1);
   for (int i = 0; i < 4; ++i) {
@@ -79,7 +89,7 @@ TEST_P(NetworkGolden, DecoderPrefixLogitsMatchReference) {
 }
 
 std::string name_of(const ::testing::TestParamInfo<TensorCase>& info) {
-  std::string s = info.param.model + "_" + info.param.audio;
+  std::string s = info.param.model + "_" + info.param.audio + (info.param.weights.empty() ? "" : "_" + info.param.weights);
   for (char& ch : s)
     if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
   return s;
