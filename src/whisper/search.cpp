@@ -60,6 +60,22 @@ void top_k(std::span<const float> scores, int k, std::vector<Candidate>& out) {
   }
 }
 
+// Feeds the prefix to a fresh session (one call) and returns the logits after its last token. With
+// a no-speech token, also records its probability at no_speech_position (the logits of every
+// prefix position are computed then).
+const float* prefill(DecoderSession& session, std::span<const int> prefix, const SearchOptions& opt, SearchResult& r) {
+  const int n = static_cast<int>(prefix.size());
+  const bool want_no_speech = opt.no_speech_token >= 0;
+  session.reset(1);
+  const Tensor& logits = session.decode(prefix, n, want_no_speech);
+  if (!want_no_speech) return logits.row(0);
+  if (opt.no_speech_position < 0 || opt.no_speech_position >= n || opt.no_speech_token >= logits.dim(1))
+    invalid_argument("no_speech_position / no_speech_token outside the prompt or the vocabulary");
+  std::span<const float> row(logits.row(opt.no_speech_position), static_cast<size_t>(logits.dim(1)));
+  r.no_speech_prob = static_cast<float>(std::exp(row[opt.no_speech_token] - log_sum_exp(row)));
+  return logits.row(n - 1);
+}
+
 }  // namespace
 
 SearchResult search(DecoderSession& session, std::span<const int> prompt, const LogitsProcessors& processors,
@@ -74,12 +90,11 @@ SearchResult greedy_search(DecoderSession& session, std::span<const int> prompt,
   r.tokens = forced_prefix(prompt, processors, opt.max_length);
   std::vector<int>& seq = r.tokens;
   if (static_cast<int>(seq.size()) >= opt.max_length) return r;
-  session.reset(1);
   const int vocab = session.model().config().vocab_size;
   std::vector<float> scores(vocab);
-  const Tensor* logits = &session.decode(seq, static_cast<int>(seq.size()));
+  const float* logits = prefill(session, seq, opt, r);
   while (true) {
-    std::memcpy(scores.data(), logits->data(), sizeof(float) * vocab);
+    std::memcpy(scores.data(), logits, sizeof(float) * vocab);
     processors.apply(seq, scores);
     const int next = argmax(scores);
     if (opt.compute_logprobs) {
@@ -88,7 +103,7 @@ SearchResult greedy_search(DecoderSession& session, std::span<const int> prompt,
     }
     seq.push_back(next);
     if (next == opt.eos || static_cast<int>(seq.size()) >= opt.max_length) break;
-    logits = &session.decode(std::span<const int>(&seq.back(), 1), 1);
+    logits = session.decode(std::span<const int>(&seq.back(), 1), 1).data();
   }
   if (r.scored_tokens > 0) r.score = static_cast<float>(r.sum_logprob / r.scored_tokens);
   return r;
@@ -99,8 +114,12 @@ SearchResult beam_search(DecoderSession& session, std::span<const int> prompt, c
   const int B = opt.num_beams;
   if (B < 1 || B > session.max_beams())
     invalid_argument("num_beams " + std::to_string(B) + " is outside 1.." + std::to_string(session.max_beams()));
+  SearchResult r;
   const std::vector<int> prefix = forced_prefix(prompt, processors, opt.max_length);
-  if (static_cast<int>(prefix.size()) >= opt.max_length) return SearchResult{prefix};
+  if (static_cast<int>(prefix.size()) >= opt.max_length) {
+    r.tokens = prefix;
+    return r;
+  }
   const int vocab = session.model().config().vocab_size;
 
   // All beams start as the prefix; the first beam scores 0 and the others -1e9, so the first
@@ -116,14 +135,15 @@ SearchResult beam_search(DecoderSession& session, std::span<const int> prompt, c
   top.reserve(2 * B + 1);
   BeamHypotheses hyps(B, opt.length_penalty, opt.early_stopping);
 
-  session.reset(1);
-  const Tensor* logits = &session.decode(prefix, static_cast<int>(prefix.size()));
+  const float* first = prefill(session, prefix, opt, r);
+  const Tensor* logits = nullptr;  // after the first step
   bool done = false;
   while (true) {
     for (int b = 0; b < B; ++b) {
-      const int row = session.beams() == 1 ? 0 : b;  // before the first step all beams are the prefix
+      // Before the first step every beam is the prefix.
+      const float* row = logits ? logits->row(b) : first;
       std::span<float> s(scores.data() + static_cast<size_t>(b) * vocab, vocab);
-      std::memcpy(s.data(), logits->row(row), sizeof(float) * vocab);
+      std::memcpy(s.data(), row, sizeof(float) * vocab);
       ops::log_softmax(s.data(), vocab);
       processors.apply(seqs[b], s);
       for (float& v : s) v += beam_scores[b];
@@ -161,7 +181,6 @@ SearchResult beam_search(DecoderSession& session, std::span<const int> prompt, c
   }
   if (!done)
     for (int b = 0; b < B; ++b) hyps.add(seqs[b], beam_scores[b]);
-  SearchResult r;
   r.tokens = hyps.best_tokens();
   if (static_cast<int>(r.tokens.size()) < opt.max_length) r.tokens.push_back(opt.eos);
   r.score = static_cast<float>(hyps.best_score());

@@ -20,6 +20,10 @@ struct SearchOptions {
   bool early_stopping = false;  // true: stop once num_beams hypotheses are finished
   // greedy: also sum the log-probabilities (after the processors) of the chosen tokens
   bool compute_logprobs = false;
+  // >= 0: report the probability of this token (<|nocaptions|>) at prompt position
+  // no_speech_position (that of <|startoftranscript|>), as long-form decoding's no-speech test uses.
+  int no_speech_token = -1;
+  int no_speech_position = 0;
 };
 
 struct SearchResult {
@@ -29,6 +33,7 @@ struct SearchResult {
   float score = 0.f;
   double sum_logprob = 0;  // greedy with compute_logprobs: sum over the generated tokens
   int scored_tokens = 0;   // how many tokens sum_logprob covers
+  float no_speech_prob = 0.f;  // with SearchOptions::no_speech_token
 };
 
 // The prompt's forced continuation (tokens that `processors` force one after another) is fed to

@@ -2,9 +2,12 @@
 // beam search does, give the logits of each history decoded alone.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "common/test_util.h"
 #include "core/error.h"
 #include "whisper/model.h"
+#include "whisper/search.h"
 
 namespace parley::whisper {
 namespace {
@@ -55,6 +58,39 @@ TEST(DecoderSession, RejectsTokensOutsideTheVocabularyAndTheCache) {
 TEST(WhisperModel, RejectsFeaturesOfTheWrongShape) {
   EXPECT_THROW(tiny()->encode(Tensor({80, 2999})), Error);
   EXPECT_THROW(tiny()->encode(Tensor({128, 3000})), Error);
+}
+
+}  // namespace
+}  // namespace parley::whisper
+
+namespace parley::whisper {
+namespace {
+
+TEST(Search, NoSpeechProbabilityIsTheSoftmaxAtTheStartPosition) {
+  // The golden prefix logits' first row is the reference's output after <|startoftranscript|>.
+  Tensor golden = test::load_npy("cases/whisper-tiny-random/jfk.decoder_logits.npy");
+  const int vocab = static_cast<int>(golden.dim(1)), nocaptions = 50362;
+  double sum = 0;
+  float mx = golden[0];
+  for (int i = 0; i < vocab; ++i) mx = std::max(mx, golden[i]);
+  for (int i = 0; i < vocab; ++i) sum += std::exp(static_cast<double>(golden[i]) - mx);
+  const double want = std::exp(golden[nocaptions] - mx) / sum;
+
+  DecoderSession s(tiny(), 2);
+  s.set_encoder_states(test::load_npy("cases/whisper-tiny-random/jfk.encoder.npy"));
+  LogitsProcessors none;
+  SearchOptions o;
+  o.max_length = 6;
+  o.eos = 50257;
+  o.no_speech_token = nocaptions;
+  o.no_speech_position = 0;
+  const std::vector<int> prompt = {50258, 50259, 50359, 50363};
+  SearchResult greedy = search(s, prompt, none, o);
+  EXPECT_NEAR(greedy.no_speech_prob, want, 1e-5 + 1e-3 * want);
+  EXPECT_GT(greedy.no_speech_prob, 0.f);
+  o.num_beams = 2;
+  SearchResult beam = search(s, prompt, none, o);
+  EXPECT_FLOAT_EQ(beam.no_speech_prob, greedy.no_speech_prob);
 }
 
 }  // namespace
