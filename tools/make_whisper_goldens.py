@@ -117,13 +117,19 @@ def margins(scores):
 
 
 def tokenizer_files(d: Path, v3: bool):
-    shutil.copy(TOKENIZER_SRC / "vocab.json", d / "vocab.json")
+    """The tokenizer files in the layout the Hub publishes: <|endoftext|> (50257) in vocab.json and the
+    other specials in added_tokens.json. (With <|endoftext|> only in added_tokens.json, as the fixture
+    folder has it, 4.27.1 numbers every later special one lower when decoding with timestamps.)"""
+    vocab = json.loads((TOKENIZER_SRC / "vocab.json").read_text(encoding="utf-8"))
+    vocab["<|endoftext|>"] = 50257
+    (d / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
     shutil.copy(TOKENIZER_SRC / "merges.txt", d / "merges.txt")
     langs = LANGS + (["yue"] if v3 else [])
     specials = ["<|endoftext|>", "<|startoftranscript|>"] + [f"<|{c}|>" for c in langs] + [
         "<|translate|>", "<|transcribe|>", "<|startoflm|>", "<|startofprev|>", "<|nocaptions|>", "<|notimestamps|>"]
     added = {tok: 50257 + i for i, tok in enumerate(specials)}
-    (d / "added_tokens.json").write_text(json.dumps(added, indent=1, ensure_ascii=False))
+    in_file = {k: v for k, v in added.items() if k != "<|endoftext|>"}
+    (d / "added_tokens.json").write_text(json.dumps(in_file, indent=1, ensure_ascii=False))
     (d / "special_tokens_map.json").write_text(json.dumps({
         "bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>", "unk_token": "<|endoftext|>",
         "pad_token": "<|endoftext|>", "additional_special_tokens": specials[1:]}, indent=1))
@@ -179,6 +185,8 @@ def make_model(data: Path, spec: dict):
         sd = {k: v for k, v in sd.items() if k != "proj_out.weight"}
     write_safetensors(d / "model.safetensors", sd, spec["dtype"])
     tok = WhisperTokenizer.from_pretrained(d)
+    for name, i in added.items():  # the layout gives the reference the declared ids
+        assert tok.convert_tokens_to_ids(name) == i, name
     return model, fe, tok, lang_to_id, {"sot": sot, "transcribe": transcribe, "notimestamps": notimestamps}
 
 
