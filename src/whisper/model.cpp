@@ -44,6 +44,14 @@ class Loader {
     }
     return Linear(weight, bias);
   }
+  SelfAttention self_attention(const std::string& layer, int64_t d) {
+    return {norm(layer + ".self_attn_layer_norm", d),
+            stacked(layer + ".self_attn", {"q_proj", "k_proj", "v_proj"}, {true, false, true}, d),
+            linear(layer + ".self_attn.out_proj", d, d)};
+  }
+  Mlp mlp(const std::string& layer, int64_t d, int64_t ffn) {
+    return {norm(layer + ".final_layer_norm", d), linear(layer + ".fc1", ffn, d), linear(layer + ".fc2", d, ffn)};
+  }
   void check_all_used() const {
     for (const auto& name : w_.names())
       if (!used_.count(name)) bad_model(w_.source() + ": unexpected tensor '" + name + "' (not part of a Whisper model)");
@@ -55,6 +63,15 @@ class Loader {
 };
 
 void layer_norm(const Tensor& x, const Norm& n, Tensor& y) { ops::layer_norm(x, n.weight, n.bias, kLayerNormEps, y); }
+
+// x += fc2(gelu(fc1(norm(x)))), with caller-owned buffers.
+void run_mlp(const Mlp& m, Tensor& x, Tensor& h, Tensor& hidden, Tensor& out) {
+  layer_norm(x, m.norm, h);
+  m.fc1.forward(h, hidden);
+  ops::gelu(hidden);
+  m.fc2.forward(hidden, out);
+  ops::add(x, out);
+}
 
 }  // namespace
 
@@ -77,13 +94,7 @@ WhisperModel::WhisperModel(WhisperConfig config, const Weights& weights) : confi
   enc_positions_ = l.get("model.encoder.embed_positions.weight", {config_.max_source_positions, d});
   for (int i = 0; i < config_.encoder_layers; ++i) {
     const std::string p = "model.encoder.layers." + std::to_string(i);
-    EncoderLayer L;
-    L.attn_norm = l.norm(p + ".self_attn_layer_norm", d);
-    L.qkv = l.stacked(p + ".self_attn", {"q_proj", "k_proj", "v_proj"}, {true, false, true}, d);
-    L.attn_out = l.linear(p + ".self_attn.out_proj", d, d);
-    L.mlp_norm = l.norm(p + ".final_layer_norm", d);
-    L.fc1 = l.linear(p + ".fc1", config_.encoder_ffn_dim, d);
-    L.fc2 = l.linear(p + ".fc2", d, config_.encoder_ffn_dim);
+    EncoderLayer L{l.self_attention(p, d), l.mlp(p, d, config_.encoder_ffn_dim)};
     enc_layers_.push_back(std::move(L));
   }
   enc_norm_ = l.norm("model.encoder.layer_norm", d);
@@ -93,16 +104,12 @@ WhisperModel::WhisperModel(WhisperConfig config, const Weights& weights) : confi
   for (int i = 0; i < config_.decoder_layers; ++i) {
     const std::string p = "model.decoder.layers." + std::to_string(i);
     DecoderLayer L;
-    L.self_norm = l.norm(p + ".self_attn_layer_norm", d);
-    L.self_qkv = l.stacked(p + ".self_attn", {"q_proj", "k_proj", "v_proj"}, {true, false, true}, d);
-    L.self_out = l.linear(p + ".self_attn.out_proj", d, d);
+    L.self = l.self_attention(p, d);
     L.cross_norm = l.norm(p + ".encoder_attn_layer_norm", d);
     L.cross_q = l.linear(p + ".encoder_attn.q_proj", d, d);
     L.cross_kv = l.stacked(p + ".encoder_attn", {"k_proj", "v_proj"}, {false, true}, d);
     L.cross_out = l.linear(p + ".encoder_attn.out_proj", d, d);
-    L.mlp_norm = l.norm(p + ".final_layer_norm", d);
-    L.fc1 = l.linear(p + ".fc1", config_.decoder_ffn_dim, d);
-    L.fc2 = l.linear(p + ".fc2", d, config_.decoder_ffn_dim);
+    L.mlp = l.mlp(p, d, config_.decoder_ffn_dim);
     dec_layers_.push_back(std::move(L));
   }
   dec_norm_ = l.norm("model.decoder.layer_norm", d);
@@ -138,19 +145,15 @@ void WhisperModel::encode(const Tensor& features, Tensor& states, EncoderBuffers
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   const int ld = static_cast<int>(3 * d);
   for (const EncoderLayer& L : enc_layers_) {
-    layer_norm(b.x, L.attn_norm, b.h);
-    L.qkv.forward(b.h, b.qkv);
+    layer_norm(b.x, L.attn.norm, b.h);
+    L.attn.qkv.forward(b.h, b.qkv);
     b.attn.resize({T, d});
     const float* q = b.qkv.data();
     ops::attention(q, ld, q + d, ld, q + 2 * d, ld, b.attn.data(), static_cast<int>(d), static_cast<int>(T),
                    static_cast<int>(T), heads, hd, scale, false);
-    L.attn_out.forward(b.attn, b.proj);
+    L.attn.out.forward(b.attn, b.proj);
     ops::add(b.x, b.proj);
-    layer_norm(b.x, L.mlp_norm, b.h);
-    L.fc1.forward(b.h, b.mlp);
-    ops::gelu(b.mlp);
-    L.fc2.forward(b.mlp, b.proj);
-    ops::add(b.x, b.proj);
+    run_mlp(L.mlp, b.x, b.h, b.mlp, b.proj);
   }
   layer_norm(b.x, enc_norm_, states);
 }
@@ -233,10 +236,10 @@ void DecoderSession::embed(std::span<const int> tokens, int n) {
   }
 }
 
-void DecoderSession::self_attention(const DecoderLayer& L, int layer, int n) {
+void DecoderSession::self_attention(const SelfAttention& A, int layer, int n) {
   const int rows = beams_ * n;
-  layer_norm(x_, L.self_norm, h_);
-  L.self_qkv.forward(h_, qkv_);  // [rows, 3d]
+  layer_norm(x_, A.norm, h_);
+  A.qkv.forward(h_, qkv_);  // [rows, 3d]
   // Append this step's keys and values to each hypothesis' cache slot.
   for (int b = 0; b < beams_; ++b) {
     const int slot = slot_of_beam_[b];
@@ -257,7 +260,7 @@ void DecoderSession::self_attention(const DecoderLayer& L, int layer, int n) {
       ops::attention(qkv_.row(b * n) + h * head_dim_, 3 * d_, self_k(layer, slot_of_beam_[b], h), head_dim_,
                      self_v(layer, slot_of_beam_[b], h), head_dim_, attn_.row(b * n) + h * head_dim_, d_, n,
                      length_ + n, 1, head_dim_, scale, true);
-  L.self_out.forward(attn_, proj_);
+  A.out.forward(attn_, proj_);
   ops::add(x_, proj_);
 }
 
@@ -288,13 +291,9 @@ const Tensor& DecoderSession::decode(std::span<const int> tokens, int n, bool al
   embed(tokens, n);
   int layer = 0;
   for (const DecoderLayer& L : model_->dec_layers_) {
-    self_attention(L, layer, n);
+    self_attention(L.self, layer, n);
     cross_attention(L, layer, rows);
-    layer_norm(x_, L.mlp_norm, h_);
-    L.fc1.forward(h_, mlp_);
-    ops::gelu(mlp_);
-    L.fc2.forward(mlp_, proj_);
-    ops::add(x_, proj_);
+    run_mlp(L.mlp, x_, h_, mlp_, proj_);
     ++layer;
   }
   length_ += n;

@@ -27,24 +27,31 @@ struct Norm {
   Tensor weight, bias;
 };
 
-struct EncoderLayer {
-  Norm attn_norm;
-  Linear qkv;       // [3d, d]: q_proj | k_proj | v_proj
-  Linear attn_out;  // out_proj
-  Norm mlp_norm;
+// Pre-norm self-attention: x += out(attention(qkv(norm(x)))).
+struct SelfAttention {
+  Norm norm;    // self_attn_layer_norm
+  Linear qkv;   // [3d, d]: q_proj | k_proj | v_proj
+  Linear out;   // out_proj
+};
+
+// Pre-norm MLP: x += fc2(gelu(fc1(norm(x)))).
+struct Mlp {
+  Norm norm;    // final_layer_norm
   Linear fc1, fc2;
 };
 
+struct EncoderLayer {
+  SelfAttention attn;
+  Mlp mlp;
+};
+
 struct DecoderLayer {
-  Norm self_norm;
-  Linear self_qkv;  // [3d, d]
-  Linear self_out;
-  Norm cross_norm;
-  Linear cross_q;   // [d, d]
-  Linear cross_kv;  // [2d, d]: k_proj | v_proj, applied once per utterance to the encoder states
+  SelfAttention self;  // causal, over the cached tokens
+  Norm cross_norm;     // encoder_attn_layer_norm
+  Linear cross_q;      // [d, d]
+  Linear cross_kv;     // [2d, d]: k_proj | v_proj, applied once per utterance to the encoder states
   Linear cross_out;
-  Norm mlp_norm;
-  Linear fc1, fc2;
+  Mlp mlp;
 };
 
 // Reusable work space of the encoder (one per worker; grows once, then no allocation).
@@ -124,7 +131,7 @@ class DecoderSession {
   float* self_v(int layer, int slot, int head);
   void copy_slot(int from, int to);
   void embed(std::span<const int> tokens, int n);
-  void self_attention(const DecoderLayer& L, int layer, int n);
+  void self_attention(const SelfAttention& A, int layer, int n);
   void cross_attention(const DecoderLayer& L, int layer, int rows);
 
   std::shared_ptr<const WhisperModel> model_;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <functional>
 
 #include <nlohmann/json.hpp>
 
@@ -109,52 +110,38 @@ TEST(WhisperConfig, WithoutGenerationConfigTheModelConfigIsUsed) {
   EXPECT_EQ(c.task_id("transcribe"), 50359);
 }
 
+// One broken file per row: the error must name the file and the key.
+struct BrokenFile {
+  std::string file, key;  // where the error must point
+  std::function<void(json&)> edit;  // applied to `file` (nullptr: the file is removed)
+};
+
 TEST(WhisperConfig, ErrorsNameTheFileAndTheKey) {
-  {
-    fs::path dir = json_copy("whisper-config-nokey");
-    json cfg = read_json(dir / "config.json");
-    cfg.erase("d_model");
-    write_json(dir / "config.json", cfg);
-    std::string e = error_of(dir);
-    EXPECT_NE(e.find("config.json"), std::string::npos) << e;
-    EXPECT_NE(e.find("d_model"), std::string::npos) << e;
-  }
-  {
-    fs::path dir = json_copy("whisper-config-heads");
-    json cfg = read_json(dir / "config.json");
-    cfg["decoder_attention_heads"] = 5;
-    write_json(dir / "config.json", cfg);
-    EXPECT_NE(error_of(dir).find("decoder_attention_heads"), std::string::npos);
-  }
-  {
-    fs::path dir = json_copy("whisper-config-id");
-    json gen = read_json(dir / "generation_config.json");
-    gen["eos_token_id"] = 60000;
-    write_json(dir / "generation_config.json", gen);
-    std::string e = error_of(dir);
-    EXPECT_NE(e.find("generation_config.json"), std::string::npos) << e;
-    EXPECT_NE(e.find("eos_token_id"), std::string::npos) << e;
-  }
-  {
-    fs::path dir = json_copy("whisper-config-mels");
-    json pre = read_json(dir / "preprocessor_config.json");
-    pre["feature_size"] = 128;
-    write_json(dir / "preprocessor_config.json", pre);
-    std::string e = error_of(dir);
-    EXPECT_NE(e.find("preprocessor_config.json"), std::string::npos) << e;
-    EXPECT_NE(e.find("feature_size"), std::string::npos) << e;
-  }
-  {
-    fs::path dir = json_copy("whisper-config-missing");
-    fs::remove(dir / "config.json");
-    EXPECT_NE(error_of(dir).find("config.json"), std::string::npos);
-  }
-  {
-    fs::path dir = json_copy("whisper-config-type");
-    json gen = read_json(dir / "generation_config.json");
-    gen["suppress_tokens"] = "none";
-    write_json(dir / "generation_config.json", gen);
-    EXPECT_NE(error_of(dir).find("suppress_tokens"), std::string::npos);
+  const std::vector<BrokenFile> rows = {
+      {"config.json", "d_model", [](json& j) { j.erase("d_model"); }},
+      {"config.json", "decoder_attention_heads", [](json& j) { j["decoder_attention_heads"] = 5; }},
+      {"config.json", "activation_function", [](json& j) { j["activation_function"] = "relu"; }},
+      {"generation_config.json", "eos_token_id", [](json& j) { j["eos_token_id"] = 60000; }},
+      {"generation_config.json", "suppress_tokens", [](json& j) { j["suppress_tokens"] = "none"; }},
+      {"generation_config.json", "forced_decoder_ids", [](json& j) { j["forced_decoder_ids"] = {{1}}; }},
+      {"preprocessor_config.json", "feature_size", [](json& j) { j["feature_size"] = 128; }},
+      {"config.json", "config.json", nullptr},
+  };
+  int i = 0;
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.file + " " + row.key);
+    fs::path dir = json_copy("whisper-config-error-" + std::to_string(i++));
+    if (row.edit) {
+      json j = read_json(dir / row.file);
+      row.edit(j);
+      write_json(dir / row.file, j);
+    } else {
+      fs::remove(dir / row.file);
+    }
+    const std::string e = error_of(dir);
+    EXPECT_NE(e.find(row.file), std::string::npos) << e;
+    EXPECT_NE(e.find(row.key), std::string::npos) << e;
+    EXPECT_EQ(e.find('\n'), std::string::npos) << e;
   }
 }
 

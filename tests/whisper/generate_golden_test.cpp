@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/test_util.h"
+#include "test_models.h"
 #include "core/files.h"
 #include "whisper/generate.h"
 
@@ -44,21 +45,11 @@ GenerateOptions options_of(const json& kw) {
   return o;
 }
 
-class GenerateGolden : public ::testing::TestWithParam<Case> {
- protected:
-  static std::shared_ptr<const WhisperModel> model(const std::string& name, const std::string& weights) {
-    static std::map<std::string, std::shared_ptr<const WhisperModel>> cache;
-    auto& m = cache[name + "/" + weights];
-    const auto dir = data_path("models/" + name);
-    if (!m && weights.empty()) m = WhisperModel::load(dir);
-    if (!m) m = std::make_shared<const WhisperModel>(WhisperConfig::load(dir), Weights::load(dir / weights));
-    return m;
-  }
-};
+class GenerateGolden : public ::testing::TestWithParam<Case> {};
 
 TEST_P(GenerateGolden, LanguageAndEveryRunMatchReference) {
   const Case& c = GetParam();
-  auto m = model(c.model, c.weights);
+  auto m = test::test_model(c.model, c.weights);
   const std::string base = "cases/" + c.model + "/" + c.audio;
   Tensor states = m->encode(load_npy(base + ".features.npy"));
   DecoderSession session(m, 8);

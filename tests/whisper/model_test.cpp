@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/test_util.h"
+#include "test_models.h"
 #include "core/files.h"
 #include "whisper/model.h"
 
@@ -43,15 +44,6 @@ std::vector<TensorCase> tensor_cases() {
   return out;
 }
 
-std::shared_ptr<const WhisperModel> model_named(const std::string& name, const std::string& weights) {
-  static std::map<std::string, std::shared_ptr<const WhisperModel>> cache;
-  auto& m = cache[name + "/" + weights];
-  const auto dir = data_path("models/" + name);
-  if (!m && weights.empty()) m = WhisperModel::load(dir);
-  if (!m) m = std::make_shared<const WhisperModel>(WhisperConfig::load(dir), Weights::load(dir / weights));
-  return m;
-}
-
 // Prints the measured worst difference (for the record), then checks the tolerance.
 void expect_close(const Tensor& got, const Tensor& want, double tol, const std::string& what) {
   auto d = test::compare(got.data(), want.data(), std::min(got.numel(), want.numel()));
@@ -63,7 +55,7 @@ class NetworkGolden : public ::testing::TestWithParam<TensorCase> {};
 
 TEST_P(NetworkGolden, EncoderStatesMatchReference) {
   const TensorCase& c = GetParam();
-  Tensor states = model_named(c.model, c.weights)->encode(load_npy(c.base() + ".features.npy"));
+  Tensor states = test::test_model(c.model, c.weights)->encode(load_npy(c.base() + ".features.npy"));
   expect_close(states, load_npy(c.base() + ".encoder.npy"), 1e-4, c.model + " " + c.audio + " " + c.weights + " encoder");
 }
 
@@ -74,7 +66,7 @@ TEST_P(NetworkGolden, DecoderPrefixLogitsMatchReference) {
   ASSERT_EQ(prefix.size(), 4u);
   Tensor want = load_npy(c.base() + ".decoder_logits.npy");
 
-  DecoderSession session(model_named(c.model, c.weights));
+  DecoderSession session(test::test_model(c.model, c.weights));
   session.set_encoder_states(load_npy(c.base() + ".encoder.npy"));
   // All four positions in one call (the prefill path) ...
   Tensor all = session.decode(prefix, 4, true).clone();

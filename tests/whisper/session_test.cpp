@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "common/test_util.h"
+#include "test_models.h"
 #include "core/error.h"
 #include "whisper/model.h"
 #include "whisper/search.h"
@@ -12,10 +13,7 @@
 namespace parley::whisper {
 namespace {
 
-std::shared_ptr<const WhisperModel> tiny() {
-  static auto m = WhisperModel::load(test::data_path("models/whisper-tiny-random"));
-  return m;
-}
+std::shared_ptr<const WhisperModel> tiny() { return test::test_model("whisper-tiny-random"); }
 
 Tensor alone(const Tensor& states, const std::vector<int>& history) {
   DecoderSession s(tiny());
