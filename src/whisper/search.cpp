@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <random>
 
 #include "core/error.h"
 #include "tensor/ops.h"
@@ -31,6 +32,20 @@ int argmax(std::span<const float> x) {
   for (size_t i = 1; i < x.size(); ++i)
     if (x[i] > x[best]) best = static_cast<int>(i);
   return best;
+}
+
+// A draw from softmax(x / temperature) (openai/whisper's decoding at temperature > 0).
+int sample(std::span<const float> x, float temperature, std::mt19937_64& rng) {
+  const int best = argmax(x);
+  if (!std::isfinite(x[best])) return best;
+  double total = 0;
+  for (float v : x) total += std::exp((static_cast<double>(v) - x[best]) / temperature);
+  double u = std::uniform_real_distribution<double>(0.0, total)(rng);
+  for (size_t i = 0; i < x.size(); ++i) {
+    u -= std::exp((static_cast<double>(x[i]) - x[best]) / temperature);
+    if (u <= 0) return static_cast<int>(i);
+  }
+  return best;  // rounding left a sliver of mass
 }
 
 double log_sum_exp(std::span<const float> x) {
@@ -92,11 +107,12 @@ SearchResult greedy_search(DecoderSession& session, std::span<const int> prompt,
   if (static_cast<int>(seq.size()) >= opt.max_length) return r;
   const int vocab = session.model().config().vocab_size;
   std::vector<float> scores(vocab);
+  std::mt19937_64 rng(opt.seed);
   const float* logits = prefill(session, seq, opt, r);
   while (true) {
     std::memcpy(scores.data(), logits, sizeof(float) * vocab);
     processors.apply(seq, scores);
-    const int next = argmax(scores);
+    const int next = opt.temperature > 0 ? sample(scores, opt.temperature, rng) : argmax(scores);
     if (opt.compute_logprobs) {
       r.sum_logprob += scores[next] - log_sum_exp(scores);
       ++r.scored_tokens;
@@ -112,6 +128,7 @@ SearchResult greedy_search(DecoderSession& session, std::span<const int> prompt,
 SearchResult beam_search(DecoderSession& session, std::span<const int> prompt, const LogitsProcessors& processors,
                          const SearchOptions& opt) {
   const int B = opt.num_beams;
+  if (opt.temperature > 0) invalid_argument("beam search does not sample: use temperature 0");
   if (B < 1 || B > session.max_beams())
     invalid_argument("num_beams " + std::to_string(B) + " is outside 1.." + std::to_string(session.max_beams()));
   SearchResult r;

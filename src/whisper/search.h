@@ -3,6 +3,7 @@
 // beam_search, generation/beam_search.py BeamSearchScorer).
 #pragma once
 
+#include <cstdint>
 #include <span>
 #include <vector>
 
@@ -18,6 +19,10 @@ struct SearchOptions {
   int num_beams = 1;
   float length_penalty = 1.0f;  // final score = sum of log-probs / length ** length_penalty
   bool early_stopping = false;  // true: stop once num_beams hypotheses are finished
+  // > 0: draw each token from softmax(scores / temperature) instead of taking the best (greedy
+  // only; openai/whisper's temperature fallback), with a generator seeded by `seed`.
+  float temperature = 0.f;
+  uint64_t seed = 0;
   // greedy: also sum the log-probabilities (after the processors) of the chosen tokens
   bool compute_logprobs = false;
   // >= 0: report the probability of this token (<|nocaptions|>) at prompt position

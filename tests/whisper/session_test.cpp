@@ -93,3 +93,30 @@ TEST(Search, NoSpeechProbabilityIsTheSoftmaxAtTheStartPosition) {
 
 }  // namespace
 }  // namespace parley::whisper
+
+namespace parley::whisper {
+namespace {
+
+TEST(Search, SamplingIsSeededAndFollowsTheTemperature) {
+  DecoderSession s(tiny());
+  s.set_encoder_states(test::load_npy("cases/whisper-tiny-random/jfk.encoder.npy"));
+  LogitsProcessors none;
+  SearchOptions o;
+  o.max_length = 24;
+  o.eos = 50257;
+  const std::vector<int> prompt = {50258, 50259, 50359, 50363};
+  const auto greedy = search(s, prompt, none, o).tokens;
+  o.temperature = 1e-4f;  // practically greedy
+  EXPECT_EQ(search(s, prompt, none, o).tokens, greedy);
+  o.temperature = 1.5f;
+  o.seed = 42;
+  const auto a = search(s, prompt, none, o).tokens;
+  EXPECT_EQ(search(s, prompt, none, o).tokens, a);  // same seed, same draw
+  o.seed = 43;
+  EXPECT_NE(search(s, prompt, none, o).tokens, a);  // a random model at T 1.5: draws differ
+  o.num_beams = 2;
+  EXPECT_THROW(search(s, prompt, none, o), Error);
+}
+
+}  // namespace
+}  // namespace parley::whisper
