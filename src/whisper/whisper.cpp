@@ -1,5 +1,6 @@
 #include "whisper/whisper.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.h"
@@ -60,7 +61,9 @@ TranscribeResult Whisper::transcribe_features(const Tensor& features, const Tran
   Tensor states;
   EncoderBuffers buffers;
   model_->encode(features, states, buffers);
-  DecoderSession session(model_, options.num_beams);
+  // The caches hold only what this request can decode (the last token is never fed back).
+  const int max_length = make_plan(c, generate_options(options, "")).search.max_length;
+  DecoderSession session(model_, options.num_beams, std::max(1, max_length - 1));
   session.set_encoder_states(states);
 
   TranscribeResult r;
