@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "hf/model_dir.h"
+#include "whisper/languages.h"
 
 namespace parley::whisper {
 
@@ -243,6 +244,10 @@ int WhisperConfig::language_id(const std::string& language) const {
   const std::string code = strip_brackets(language);
   auto it = lang_to_id.find(code);
   if (it != lang_to_id.end()) return it->second;
+  if (auto named = language_code_of_name(language)) {  // "italian", as the reference also accepts
+    it = lang_to_id.find(*named);
+    if (it != lang_to_id.end()) return it->second;
+  }
   if (lang_to_id.empty()) invalid_argument("this model is English-only: it has no language tokens (asked for '" + language + "')");
   std::string known;
   for (const auto& c : language_codes_by_id()) known += (known.empty() ? "" : " ") + c;

@@ -72,7 +72,8 @@ struct WhisperConfig {
   // Language token ids in id order, and the code of each (same order).
   std::vector<int> language_token_ids() const;
   std::vector<std::string> language_codes_by_id() const;
-  // The id of a language given as "it" or "<|it|>"; throws Error(InvalidArgument) listing the codes.
+  // The id of a language given as "it", "<|it|>" or "italian"; throws Error(InvalidArgument)
+  // listing the codes.
   int language_id(const std::string& language) const;
   // "transcribe" / "translate"; throws Error(InvalidArgument) for others or for English-only models.
   int task_id(const std::string& task) const;

@@ -45,6 +45,8 @@ int max_length(const WhisperConfig& c, const GenerateOptions& o, int prompt_len)
 
 DecodingPlan make_plan(const WhisperConfig& c, const GenerateOptions& o) {
   if (o.num_beams < 1) invalid_argument("the number of beams must be at least 1");
+  if (!(o.temperature >= 0 && o.temperature <= 100)) invalid_argument("the temperature must be between 0 and 100");
+  if (o.temperature > 0 && o.num_beams > 1) invalid_argument("sampling (temperature > 0) works without beams");
   if (o.timestamps && !c.has_timestamps()) invalid_argument("this model has no timestamp tokens");
   DecodingPlan plan;
   plan.prompt = {c.decoder_start_token_id};
@@ -73,6 +75,8 @@ DecodingPlan make_plan(const WhisperConfig& c, const GenerateOptions& o) {
   plan.search.length_penalty = c.length_penalty;
   plan.search.early_stopping = c.early_stopping;
   plan.search.compute_logprobs = o.compute_logprobs;
+  plan.search.temperature = o.temperature;
+  plan.search.seed = o.seed;
   return plan;
 }
 

@@ -9,6 +9,7 @@
 // with timestamps, the timestamp rules (which force <|0.00|> right after the task token).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,8 @@ struct GenerateOptions {
   int max_length = 0;        // > 0 and no max_new_tokens: total length; both 0: generation_config's
   int num_beams = 1;         // 1: greedy
   bool compute_logprobs = false;  // greedy: report the mean log-probability of the chosen tokens
+  float temperature = 0.f;        // > 0: sample (greedy only; see SearchOptions)
+  uint64_t seed = 0;
 };
 
 // Everything a search needs, derived from the config and the options (see make_plan).

@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "hf/model_dir.h"
+#include "whisper/languages.h"
 
 namespace parley::whisper {
 
@@ -35,6 +36,8 @@ GenerateOptions Whisper::generate_options(const TranscribeOptions& o, const std:
   if (o.max_new_tokens < 1) invalid_argument("max_new_tokens must be at least 1");
   g.max_new_tokens = o.max_new_tokens;
   g.compute_logprobs = true;
+  g.temperature = o.temperature;
+  g.seed = o.seed;
   return g;
 }
 
@@ -79,6 +82,7 @@ TranscribeResult Whisper::transcribe_features(const Tensor& features, const Tran
     }
   }
   r.language = c.multilingual() ? c.language_code(c.language_id(language)) : "en";
+  r.language_name = language_name(r.language).value_or(r.language);
   DecodingPlan plan = make_plan(c, generate_options(options, language));
   SearchResult s = generate(session, plan);
   r.tokens = std::move(s.tokens);

@@ -8,6 +8,7 @@
 // decoding reuses the lower-level pieces in model.h / generate.h).
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <span>
@@ -27,10 +28,14 @@ struct TranscribeOptions {
   int max_new_tokens = 256;         // counts the forced language/task/notimestamps tokens, as the reference
   int num_beams = 1;                // 1: greedy; more: beam search
   bool timestamps = false;          // generate timestamp tokens (the reference's return_timestamps)
+  // > 0: sample each token at this temperature (greedy only), from a generator seeded by `seed`.
+  float temperature = 0.f;
+  uint64_t seed = 0;
 };
 
 struct TranscribeResult {
-  std::string language;           // the code used ("" for English-only models)
+  std::string language;           // the code used ("en" for English-only models)
+  std::string language_name;      // its English name ("italian")
   float language_logprob = 0.f;   // with language "auto": log-probability of the detected language
   std::vector<int> tokens;        // the whole sequence, decoder prompt included, as generate() returns it
   std::string text;               // tokens decoded with special tokens skipped

@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "core/files.h"
 #include "whisper/config.h"
+#include "whisper/languages.h"
 
 namespace parley::whisper {
 namespace {
@@ -156,6 +157,26 @@ TEST(WhisperConfig, UnknownLanguageAndTaskAreUsageErrors) {
   }
   EXPECT_THROW(c.language_id("yue"), Error);  // not in the 51865-token vocabulary
   EXPECT_THROW(c.task_id("summarize"), Error);
+}
+
+}  // namespace
+}  // namespace parley::whisper
+
+namespace parley::whisper {
+namespace {
+
+TEST(WhisperConfig, LanguagesByName) {
+  WhisperConfig c = load("whisper-tiny-random");
+  EXPECT_EQ(c.language_id("Italian"), c.language_id("it"));
+  EXPECT_EQ(c.language_id("castilian"), c.language_id("es"));
+  EXPECT_THROW(c.language_id("cantonese"), Error);  // a name Whisper knows, not in this vocabulary
+  EXPECT_EQ(load("whisper-v3-random").language_id("cantonese"), 50358);
+  // Every language of both vocabularies has a name.
+  for (const auto& code : load("whisper-v3-random").language_codes_by_id()) {
+    auto name = language_name(code);
+    ASSERT_TRUE(name) << code;
+    EXPECT_EQ(language_code_of_name(*name), code);
+  }
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "common/test_util.h"
 #include "core/error.h"
 #include "core/files.h"
+#include "whisper/languages.h"
 #include "whisper/whisper.h"
 
 namespace parley::whisper {
@@ -37,6 +38,7 @@ TEST(Whisper, TranscribeFeaturesGivesTheGoldenTokensAndTexts) {
         o.timestamps = kw.value("return_timestamps", false);
         TranscribeResult got = w.transcribe_features(features, o);
         EXPECT_EQ(got.language, kw["language"]);
+        EXPECT_EQ(got.language_name, language_name(got.language).value_or("?"));
         EXPECT_EQ(got.tokens, r["sequence"].get<std::vector<int>>());
         EXPECT_EQ(got.text, r["text"]);
         if (o.language == "auto") EXPECT_LT(got.language_logprob, 0.f);
@@ -77,6 +79,12 @@ TEST(Whisper, CheckRejectsBadOptionsBeforeAnyWork) {
   o.num_beams = 2;
   o.max_new_tokens = 0;
   EXPECT_THROW(w.check(o), Error);
+  o.max_new_tokens = 10;
+  EXPECT_NO_THROW(w.check(o));
+  o.temperature = 0.5f;  // sampling does not combine with beams
+  EXPECT_THROW(w.check(o), Error);
+  o.num_beams = 1;
+  EXPECT_NO_THROW(w.check(o));
 }
 
 }  // namespace
