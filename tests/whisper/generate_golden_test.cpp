@@ -22,6 +22,8 @@ struct Case {
   std::string weights;       // a weights file of the folder; "" = the folder's default (safetensors)
 };
 
+void PrintTo(const Case& c, std::ostream* os) { *os << c.model << " " << c.audio << " " << c.weights; }
+
 std::string stem(const std::string& audio_path) {
   auto s = std::filesystem::path(audio_path).stem().string();
   return s;

@@ -24,6 +24,8 @@ struct TensorCase {
   std::string base() const { return "cases/" + model + "/" + audio; }
 };
 
+void PrintTo(const TensorCase& c, std::ostream* os) { *os << c.model << " " << c.audio << " " << c.weights; }
+
 // The golden cases that recorded encoder states and prefix logits.
 std::vector<TensorCase> tensor_cases() {
   std::vector<TensorCase> out;

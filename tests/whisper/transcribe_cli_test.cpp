@@ -24,6 +24,9 @@ struct CliRun {
   json run;              // the golden run
 };
 
+// Short names in test listings instead of gtest's byte dump.
+void PrintTo(const CliRun& c, std::ostream* os) { *os << c.model << " " << c.audio << " " << c.name; }
+
 std::vector<CliRun> cli_runs() {
   std::vector<CliRun> out;
   for (const char* model : {"whisper-tiny-random", "whisper-v3-random", "whisper-narrow-random"}) {
