@@ -2,6 +2,9 @@
 // features (so this does not depend on audio decoding), plus language detection.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdio>
+
 #include <nlohmann/json.hpp>
 
 #include "common/test_util.h"
@@ -62,6 +65,8 @@ TEST_P(GenerateGolden, LanguageAndEveryRunMatchReference) {
   if (std::filesystem::exists(data_path(base + ".language_logprobs.npy"))) {
     Tensor want = load_npy(base + ".language_logprobs.npy");
     Tensor got = Tensor::from_vector({static_cast<int64_t>(lang.logprobs.size())}, lang.logprobs);
+    std::printf("[measured] %s %s %s language log-probs: max |diff| %.3g (tolerance 1e-03)\n", c.model.c_str(),
+                c.audio.c_str(), c.weights.c_str(), test::compare(got.data(), want.data(), want.numel()).max_abs);
     EXPECT_TRUE(test::AllClose(got, want, 1e-3)) << "language log-probs";
   }
 
@@ -71,6 +76,9 @@ TEST_P(GenerateGolden, LanguageAndEveryRunMatchReference) {
     SearchResult r = generate(session, plan);
     EXPECT_EQ(r.tokens, run["sequence"].get<std::vector<int>>());
     if (run.contains("sequence_score")) {
+      std::printf("[measured] %s %s %s %s sequence_score: |diff| %.3g\n", c.model.c_str(), c.audio.c_str(),
+                  c.weights.c_str(), run["name"].get<std::string>().c_str(),
+                  std::fabs(r.score - run["sequence_score"].get<double>()));
       EXPECT_NEAR(r.score, run["sequence_score"].get<double>(), 1e-3) << "beam sequence_score";
     }
   }
