@@ -1,0 +1,95 @@
+#include "whisper/logits.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace parley::whisper {
+
+namespace {
+
+constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+
+void suppress(std::span<float> scores, const std::vector<int>& ids) {
+  for (int id : ids)
+    if (id >= 0 && static_cast<size_t>(id) < scores.size()) scores[id] = kNegInf;
+}
+
+void force(std::span<float> scores, int id) {
+  std::fill(scores.begin(), scores.end(), kNegInf);
+  if (id >= 0 && static_cast<size_t>(id) < scores.size()) scores[id] = 0.f;
+}
+
+// log(sum(exp(x))) over a range, in double (-inf for an empty or all -inf range).
+double log_sum_exp(std::span<const float> x) {
+  float mx = kNegInf;
+  for (float v : x) mx = std::max(mx, v);
+  if (mx == kNegInf) return -std::numeric_limits<double>::infinity();
+  double sum = 0;
+  for (float v : x) sum += std::exp(static_cast<double>(v) - mx);
+  return mx + std::log(sum);
+}
+
+}  // namespace
+
+void SuppressTokens::apply(std::span<const int>, std::span<float> scores) const { suppress(scores, ids_); }
+
+void SuppressTokensAtBegin::apply(std::span<const int> tokens, std::span<float> scores) const {
+  if (static_cast<int>(tokens.size()) == begin_index_) suppress(scores, ids_);
+}
+
+void ForceTokens::apply(std::span<const int> tokens, std::span<float> scores) const {
+  if (auto id = forced(tokens)) force(scores, *id);
+}
+
+std::optional<int> ForceTokens::forced(std::span<const int> tokens) const {
+  auto it = map_.find(static_cast<int>(tokens.size()));
+  if (it == map_.end() || it->second < 0) return std::nullopt;  // a null entry forces nothing
+  return it->second;
+}
+
+std::optional<int> TimestampRules::forced(std::span<const int> tokens) const {
+  if (static_cast<int>(tokens.size()) == begin_index_ - 1) return ids_.timestamp_begin;
+  return std::nullopt;
+}
+
+void TimestampRules::apply(std::span<const int> tokens, std::span<float> scores) const {
+  const int n = static_cast<int>(scores.size());
+  const int ts = std::min(ids_.timestamp_begin, n);
+  if (ids_.no_timestamps >= 0 && ids_.no_timestamps < n) scores[ids_.no_timestamps] = kNegInf;
+  const int len = static_cast<int>(tokens.size());
+  if (len == begin_index_ - 1) {
+    force(scores, ids_.timestamp_begin);
+    return;
+  }
+  // Pairs, counted over the generated part only (from begin_index on).
+  const int gen = std::max(0, len - begin_index_);
+  const bool last_ts = gen >= 1 && tokens[len - 1] >= ids_.timestamp_begin;
+  const bool penultimate_ts = gen < 2 || tokens[len - 2] >= ids_.timestamp_begin;
+  if (last_ts) {
+    if (penultimate_ts)
+      std::fill(scores.begin() + ts, scores.end(), kNegInf);  // has to be text
+    else
+      std::fill(scores.begin(), scores.begin() + std::min(ids_.eos, n), kNegInf);  // cannot be text below eos
+  }
+  if (len == begin_index_ && max_initial_) {
+    const int64_t last_allowed = static_cast<int64_t>(ids_.timestamp_begin) + *max_initial_;
+    if (last_allowed + 1 < n) std::fill(scores.begin() + (last_allowed + 1), scores.end(), kNegInf);
+  }
+  // Timestamps win when their total probability beats the best single text token. Comparing
+  // log-sum-exp with the max on the raw scores equals comparing the log-softmax values.
+  const double ts_mass = log_sum_exp(scores.subspan(ts));
+  float best_text = kNegInf;
+  for (int i = 0; i < ts; ++i) best_text = std::max(best_text, scores[i]);
+  const bool all_inf = ts_mass == -std::numeric_limits<double>::infinity() && best_text == kNegInf;
+  if (!all_inf && ts_mass > best_text) std::fill(scores.begin(), scores.begin() + ts, kNegInf);
+}
+
+std::optional<int> LogitsProcessors::forced(std::span<const int> tokens) const {
+  std::optional<int> out;
+  for (const auto& p : list_)
+    if (auto f = p->forced(tokens)) out = f;
+  return out;
+}
+
+}  // namespace parley::whisper

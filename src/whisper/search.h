@@ -1,0 +1,81 @@
+// Search strategies over a DecoderSession whose encoder states are set: greedy search and beam
+// search with the semantics of transformers 4.27.1 (generation/utils.py greedy_search and
+// beam_search, generation/beam_search.py BeamSearchScorer).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "whisper/logits.h"
+#include "whisper/model.h"
+
+namespace parley::whisper {
+
+struct SearchOptions {
+  int max_length = 448;  // total sequence length (prompt included) at which generation stops
+  int eos = 0;           // end-of-text id; a hypothesis ends with it
+  // beam search (num_beams > 1)
+  int num_beams = 1;
+  float length_penalty = 1.0f;  // final score = sum of log-probs / length ** length_penalty
+  bool early_stopping = false;  // true: stop once num_beams hypotheses are finished
+  // > 0: draw each token from softmax(scores / temperature) instead of taking the best (greedy
+  // only; openai/whisper's temperature fallback), with a generator seeded by `seed`.
+  float temperature = 0.f;
+  uint64_t seed = 0;
+  // greedy: also sum the log-probabilities (after the processors) of the chosen tokens
+  bool compute_logprobs = false;
+  // >= 0: report the probability of this token (<|nocaptions|>) at prompt position
+  // no_speech_position (that of <|startoftranscript|>), as long-form decoding's no-speech test uses.
+  int no_speech_token = -1;
+  int no_speech_position = 0;
+};
+
+struct SearchResult {
+  std::vector<int> tokens;  // the whole sequence, prompt included, eos included when reached
+  // Beam search: the reference's `sequences_scores` (length-normalised sum of log-probs).
+  // Greedy with compute_logprobs: the mean log-probability of the generated (unforced) tokens.
+  float score = 0.f;
+  double sum_logprob = 0;  // greedy with compute_logprobs: sum over the generated tokens
+  int scored_tokens = 0;   // how many tokens sum_logprob covers
+  float no_speech_prob = 0.f;  // with SearchOptions::no_speech_token
+};
+
+// The prompt's forced continuation (tokens that `processors` force one after another) is fed to
+// the decoder in one call; then one token per step. The session is reset first.
+SearchResult greedy_search(DecoderSession& session, std::span<const int> prompt, const LogitsProcessors& processors,
+                           const SearchOptions& options);
+SearchResult beam_search(DecoderSession& session, std::span<const int> prompt, const LogitsProcessors& processors,
+                         const SearchOptions& options);
+// Greedy for num_beams == 1, beam search otherwise.
+SearchResult search(DecoderSession& session, std::span<const int> prompt, const LogitsProcessors& processors,
+                    const SearchOptions& options);
+
+// The reference's BeamHypotheses: the n best finished hypotheses of one input.
+class BeamHypotheses {
+ public:
+  BeamHypotheses(int num_beams, float length_penalty, bool early_stopping)
+      : num_beams_(num_beams), length_penalty_(length_penalty), early_stopping_(early_stopping) {}
+  // Adds a hypothesis (without its eos) with its summed log-probability.
+  void add(std::vector<int> tokens, float sum_logprobs);
+  // Whether no running hypothesis can still beat the worst kept one.
+  bool is_done(float best_sum_logprobs, int cur_len) const;
+  size_t size() const { return beams_.size(); }
+  // The best hypothesis (the last added among equal scores, as the reference's sort + pop).
+  const std::vector<int>& best_tokens() const;
+  double best_score() const;
+
+ private:
+  struct Hyp {
+    double score;
+    std::vector<int> tokens;
+  };
+  const Hyp& best() const;
+  int num_beams_;
+  double length_penalty_;
+  bool early_stopping_;
+  std::vector<Hyp> beams_;
+  double worst_score_ = 1e9;
+};
+
+}  // namespace parley::whisper
