@@ -203,29 +203,25 @@ speecht5::Speech speak(const std::shared_ptr<const speecht5::SpeechT5Tts>& tts,
 TranslateResult Pipeline::translate(std::span<const float> audio16k, const TranslateRequest& request,
                                     const Tensor& speaker, RunStats& stats) const {
   check_speaker(speaker);
-  TranslateResult out;
-  StageClock clock(out.timings);
-
   // audio -> features -> tokens -> English text: Whisper, task translate, greedy (the course demo).
-  whisper::TranscribeOptions asr;
-  asr.task = "translate";
-  asr.language = request.language.empty() ? "auto" : request.language;
-  asr.max_new_tokens = options_.max_new_tokens;
-  Recognition english = recognise(*whisper_, audio16k, asr, options_.first_window_only, clock, stats);
-  if (request.on_segment)
-    for (const Segment& s : english.segments) request.on_segment(s);
+  AsrRequest asr;
+  asr.task = AsrTask::Translate;
+  asr.language = request.language;
+  asr.on_segment = request.on_segment;
+  AsrResult english = speech_to_text(audio16k, asr, stats);
 
+  TranslateResult out;
+  out.timings = std::move(english.timings);
+  StageClock clock(out.timings);
   // English text -> sentences -> mel -> wave: SpeechT5 + HiFi-GAN. Nothing to speak: no audio.
   out.sample_rate = vocoder_->sample_rate();
-  if (speakable(*tts_, english.text)) {
+  if (speakable(*tts_, english.text))
     out.audio = speak(tts_, vocoder_, english.text, speaker, request.seed, request.on_audio, clock, stats).audio;
-  }
-
-  out.language = english.whisper.language;
-  out.language_name = english.whisper.language_name;
+  out.language = std::move(english.language);
+  out.language_name = std::move(english.language_name);
   out.text = std::move(english.text);
   out.segments = std::move(english.segments);
-  out.duration_s = static_cast<double>(audio16k.size()) / whisper_->mel().config().sample_rate;
+  out.duration_s = english.duration_s;
   return out;
 }
 
