@@ -13,6 +13,7 @@ namespace parley::cli {
 
 using Runner = std::function<int()>;
 
+void register_translate(CLI::App& app, Runner& run);
 void register_transcribe(CLI::App& app, Runner& run);
 void register_serve(CLI::App& app, Runner& run);
 void register_models(CLI::App& app, Runner& run);

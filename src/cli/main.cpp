@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "parley 0.1.0");
   parley::cli::Runner run;
+  parley::cli::register_translate(app, run);
   parley::cli::register_transcribe(app, run);
   parley::cli::register_serve(app, run);
   parley::cli::register_models(app, run);

@@ -1,5 +1,6 @@
 #include "speecht5/synthesizer.h"
 
+#include <chrono>
 #include <cmath>
 #include <cstring>
 
@@ -93,11 +94,16 @@ bool Synthesizer::next(SpeechPiece& piece) {
   if (!masks_ || next_piece_ >= pieces_.size()) return false;
   piece.text = pieces_[next_piece_++];
   piece.ids = tts_->tokenizer().encode(piece.text);
+  using Clock = std::chrono::steady_clock;
+  const auto t0 = Clock::now();
   TtsResult r = session_.generate(piece.ids, speaker_, options_.generate, *masks_);
+  const auto t1 = Clock::now();
   piece.mel = r.mel;
   piece.steps = r.steps;
   piece.stop = r.stop;
   piece.audio = vocoder_->vocode(r.mel);
+  piece.tts_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
+  piece.vocoder_ms = std::chrono::duration<double, std::milli>(Clock::now() - t1).count();
   return true;
 }
 
@@ -106,13 +112,14 @@ int64_t Synthesizer::pause_samples() const {
 }
 
 Speech Synthesizer::synthesize(std::string_view text, const Tensor& speaker, const SynthesisOptions& options,
-                               PrenetMasks& masks) {
+                               PrenetMasks& masks, const std::function<void(const SpeechPiece&)>& on_piece) {
   start(text, speaker, options, masks);
   Speech speech;
   speech.sample_rate = sample_rate();
   SpeechPiece piece;
   int64_t frames = 0;
   while (next(piece)) {
+    if (on_piece) on_piece(piece);
     if (!speech.pieces.empty()) speech.audio.insert(speech.audio.end(), static_cast<size_t>(pause_samples()), 0.f);
     speech.audio.insert(speech.audio.end(), piece.audio.begin(), piece.audio.end());
     piece.audio.clear();

@@ -14,6 +14,7 @@
 // give each worker thread its own.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -43,6 +44,8 @@ struct SpeechPiece {
   std::vector<float> audio;  // the vocoder's samples for this piece alone
   int64_t steps = 0;
   StopReason stop = StopReason::MaxLength;
+  double tts_ms = 0;      // time SpeechT5 took for this piece (text encoder, decoder loop, postnet)
+  double vocoder_ms = 0;  // time HiFi-GAN took for it
 };
 
 // The whole text's speech.
@@ -71,8 +74,10 @@ class Synthesizer {
   // Samples of silence between two pieces.
   int64_t pause_samples() const;
 
-  // start() and next() to the end, joined.
-  Speech synthesize(std::string_view text, const Tensor& speaker, const SynthesisOptions& options, PrenetMasks& masks);
+  // start() and next() to the end, joined. `on_piece`, when set, sees each piece (with its audio)
+  // as soon as it is made, before it is joined: for streaming and per-stage timings.
+  Speech synthesize(std::string_view text, const Tensor& speaker, const SynthesisOptions& options, PrenetMasks& masks,
+                    const std::function<void(const SpeechPiece&)>& on_piece = {});
 
   int sample_rate() const { return vocoder_->sample_rate(); }
   const SpeechT5Tts& tts() const { return *tts_; }

@@ -73,11 +73,15 @@ for (const route of ["translations", "transcriptions"]) {
   });
 }
 
-test("transcriptions: language and prompt are accepted", async () => {
-  const result = await client.audio.transcriptions.create({
-    model: "whisper-1", file: await toFile(es, "es.wav"), language: "es", prompt: "Una conversación.",
-  });
+test("transcriptions: a language is accepted; a prompt is refused clearly until Whisper prompting lands", async () => {
+  const result = await client.audio.transcriptions.create({ model: "whisper-1", file: await toFile(es, "es.wav"), language: "es" });
   assert.ok(result.text.length > 0);
+  assert.deepEqual(result, JSON.parse(await rawAnswer("transcriptions", { language: "es" })));
+  // Whisper's initial prompt (<|startofprev|>) comes with long-form decoding; until then the server
+  // says so rather than ignoring the prompt.
+  await assert.rejects(
+    client.audio.transcriptions.create({ model: "whisper-1", file: await toFile(es, "es.wav"), prompt: "Una conversación." }),
+    (err) => err instanceof OpenAI.APIError && err.status === 400 && /prompt/.test(err.message));
 });
 
 test("speech: OpenAI voice names map to the default voice; wav and pcm", async () => {

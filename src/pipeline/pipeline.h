@@ -1,0 +1,129 @@
+// The speech pipeline: Whisper (speech -> English text), SpeechT5 (text -> mel), HiFi-GAN (mel ->
+// 16 kHz audio), loaded once and shared; the real SpeechService behind `parley serve`, and what
+// `parley translate` runs.
+//
+//   auto p = parley::pipeline::Pipeline::load({});          // the course demo's models
+//   TranslateResult r = p->translate(samples16k, {.language = "it"});
+//
+// Models are named as everywhere in Parley: a local folder, or a Hub name found in (or fetched into)
+// the Hugging Face cache (hf/hub.h, docs/MODELS.md). The objects are immutable after load; every call
+// keeps its state (Whisper's caches, SpeechT5's session, the prenet's random generator) local, so any
+// number of threads may call at once.
+//
+// Settings follow the course demo: Whisper task "translate", greedy, 256 new tokens at most; SpeechT5
+// with the `slt` voice; HiFi-GAN's 16 kHz out. Same input, voice and seed: the same samples.
+//
+// Text with nothing to speak. When Whisper hears no words (silence gives empty text) or only
+// symbols SpeechT5 has no sound for ("♪", "..."), translate() succeeds with that text and EMPTY audio
+// (zero samples; `spoken` false in TranslateStats): silence in, silence out, which is what a
+// conversation needs, rather than an error for every quiet moment. text_to_speech() on such text is
+// the caller asking for speech that cannot exist: Error(BadInput) (HTTP 422).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "pipeline/service.h"
+#include "tensor/tensor.h"
+
+namespace parley::speecht5 {
+class SpeechT5Tts;
+class HifiGan;
+}  // namespace parley::speecht5
+namespace parley::whisper {
+class Whisper;
+}
+
+namespace parley::pipeline {
+
+// The course demo's models.
+inline constexpr const char* kDefaultAsrModel = "openai/whisper-base";
+inline constexpr const char* kDefaultTtsModel = "microsoft/speecht5_tts";
+inline constexpr const char* kDefaultVocoder = "microsoft/speecht5_hifigan";
+
+struct PipelineOptions {
+  std::string asr_model = kDefaultAsrModel;  // Whisper: Hub name ORG/NAME[@REV] or local folder
+  std::string tts_model = kDefaultTtsModel;  // SpeechT5 text-to-speech
+  std::string vocoder = kDefaultVocoder;     // HiFi-GAN
+  // Whisper's limit per 30 s window; as in the reference, the forced language, task and
+  // notimestamps tokens count toward it.
+  int max_new_tokens = 256;
+  // Audio longer than Whisper's 30 s window (long-form decoding is not built yet): false refuses it
+  // with Error(TooLarge) (the server: a clear 413 instead of silently translating part of it); true
+  // recognises the first window and reports `truncated` (the CLI, which prints a note).
+  bool first_window_only = false;
+};
+
+// What one run did besides the SpeechService result, for the CLI's report.
+struct RunStats {
+  bool truncated = false;       // the audio was longer than the window and only its start was used
+  double window_seconds = 0;    // Whisper's window (30 s)
+  double language_probability = 0;  // with language detection: the chosen language's probability
+  bool spoken = false;          // the text had something to speak (else the audio is empty)
+  int64_t steps = 0;            // SpeechT5 decoder steps, all pieces together
+  int64_t frames = 0;           // mel frames: steps x reduction_factor
+  size_t pieces = 0;            // text pieces synthesized (sentences packed to fit the model)
+  std::vector<std::string> stops;  // why each piece's decoding stopped ("threshold", "maxlen", ...)
+};
+
+// Loading resolved these folders.
+struct ModelFolders {
+  std::string asr, tts, vocoder;
+};
+
+class Pipeline final : public SpeechService {
+ public:
+  // Resolves the three names (downloading what the cache lacks, unless HF_HUB_OFFLINE) and loads the
+  // models. Throws Error(NotFound) for a missing folder or an offline miss (naming `parley models
+  // download`), Error(BadModel) for a broken folder or a vocoder whose mel size is not the TTS
+  // model's, Error(InvalidArgument) for a name that is neither a folder nor ORG/NAME.
+  static std::shared_ptr<Pipeline> load(const PipelineOptions& options);
+
+  // --- SpeechService (the server): voices by name only -------------------------------------
+  AsrResult speech_to_text(std::span<const float> audio16k, const AsrRequest& request) override;
+  TtsResult text_to_speech(const TtsRequest& request) override;
+  TranslateResult translate(std::span<const float> audio16k, const TranslateRequest& request) override;
+  std::vector<std::string> voices() const override;
+  std::string default_voice() const override;
+  ServiceInfo info() const override;
+
+  // --- The same with any speaker x-vector (a voice name or an .npy file, from
+  // speecht5::load_voice) and the run's details (the CLI). request.voice is ignored.
+  TranslateResult translate(std::span<const float> audio16k, const TranslateRequest& request, const Tensor& speaker,
+                            RunStats& stats) const;
+  TtsResult text_to_speech(const TtsRequest& request, const Tensor& speaker, RunStats& stats) const;
+  AsrResult speech_to_text(std::span<const float> audio16k, const AsrRequest& request, RunStats& stats) const;
+
+  // Throws Error(BadInput) unless `speaker` fits the TTS model (before any work is done).
+  void check_speaker(const Tensor& speaker) const;
+  // Throws Error(InvalidArgument) for a language Whisper does not know (before any work is done).
+  void check_language(const std::string& language) const;
+
+  const PipelineOptions& options() const { return options_; }
+  const ModelFolders& folders() const { return folders_; }
+  int sample_rate() const;  // of the speech out (the vocoder's: 16 kHz)
+  // Samples of audio per SpeechT5 decoder step: reduction_factor x the vocoder's hop.
+  int64_t samples_per_step() const;
+
+  ~Pipeline() override;
+
+ private:
+  Pipeline() = default;
+  const Tensor& named_voice(const std::string& name) const;
+
+  PipelineOptions options_;
+  ModelFolders folders_;
+  std::shared_ptr<const whisper::Whisper> whisper_;
+  std::shared_ptr<const speecht5::SpeechT5Tts> tts_;
+  std::shared_ptr<const speecht5::HifiGan> vocoder_;
+  std::vector<std::pair<std::string, Tensor>> voices_;  // the built-in x-vectors, loaded once
+};
+
+// Threads for the tensor ops of each of `workers` concurrent requests when `total` cores may be used
+// (0 = all): the cores split evenly, at least one each, so workers do not fight over the same cores.
+int threads_per_worker(int total, int workers);
+
+}  // namespace parley::pipeline

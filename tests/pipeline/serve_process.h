@@ -1,0 +1,32 @@
+// `parley serve` as a child process for end-to-end HTTP tests: started with the given arguments
+// (plus --port 0), its port read from the "listening on http://HOST:PORT" line, stopped with SIGTERM
+// (the exit status is kept for the test to check), killed if the test fails before that.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace parley::test {
+
+class ServeProcess {
+ public:
+  explicit ServeProcess(const std::vector<std::string>& serve_args);
+  ~ServeProcess();
+  ServeProcess(const ServeProcess&) = delete;
+  ServeProcess& operator=(const ServeProcess&) = delete;
+
+  int port() const { return port_; }  // 0 when the server did not start
+  std::string startup_output() const { return output_; }
+  // SIGTERM, then waits up to `seconds`: the exit status, or -1 when it did not exit.
+  int stop(int seconds = 60);
+
+ private:
+  pid_t pid_ = -1;
+  int out_ = -1;
+  int port_ = 0;
+  std::string output_;
+};
+
+}  // namespace parley::test
