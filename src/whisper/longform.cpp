@@ -46,7 +46,9 @@ class Loop {
     time_precision_ = static_cast<double>(s_.input_stride * s_.hop_length) / s_.sample_rate;
     remaining_prompt_length_ = s_.n_text_ctx / 2 - 1;
     if (!o_.initial_prompt.empty()) {
-      initial_prompt_ = tok_.encode(" " + std::string(strip_python(o_.initial_prompt)));
+      std::string text(1, ' ');  // openai: encode(" " + initial_prompt.strip())
+      text.append(strip_python(o_.initial_prompt));
+      initial_prompt_ = tok_.encode(text);
       for (int id : initial_prompt_)
         if (id >= s_.eot) invalid_argument("the prompt must be plain text, without special tokens such as <|endoftext|>");
       all_tokens_ = initial_prompt_;
@@ -220,6 +222,23 @@ double compression_ratio(std::string_view text) {
                 Z_DEFAULT_COMPRESSION) != Z_OK)
     fail(ErrorKind::Internal, "zlib could not compress a window's text");
   return static_cast<double>(text.size()) / static_cast<double>(size);
+}
+
+subtitles::Transcript to_transcript(const LongformResult& r, const std::string& task) {
+  subtitles::Transcript t;
+  t.task = task;
+  t.language = r.language_name.empty() ? r.language : r.language_name;
+  t.duration = r.audio_seconds;
+  t.text = r.text;
+  for (const Segment& s : r.segments)
+    t.cues.push_back({s.start, s.end, s.text,
+                      {{"seek", s.seek},
+                       {"tokens", s.tokens},
+                       {"temperature", s.temperature},
+                       {"avg_logprob", s.avg_logprob},
+                       {"compression_ratio", s.compression_ratio},
+                       {"no_speech_prob", s.no_speech_prob}}});
+  return t;
 }
 
 LongformResult run_longform(const Tensor& mel, int64_t content_frames, double audio_seconds, WindowDecoder& decoder,

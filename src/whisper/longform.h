@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "tensor/tensor.h"
+#include "text/subtitles.h"
 #include "text/whisper_tokenizer.h"
 
 namespace parley::whisper {
@@ -133,6 +134,10 @@ LongformResult run_longform(const Tensor& mel, int64_t content_frames, double au
                             const WhisperTokenizer& tokenizer, const LongformSetup& setup,
                             const LongformOptions& options,
                             const std::function<void(const Segment&)>& on_segment = nullptr);
+
+// The result as timed text for the subtitle writers (text/subtitles.h): each segment a cue, with its
+// window, tokens, temperature and scores as verbose_json's extra segment fields.
+subtitles::Transcript to_transcript(const LongformResult& result, const std::string& task);
 
 // openai's compression_ratio: UTF-8 bytes / zlib-compressed bytes (zlib's default level).
 double compression_ratio(std::string_view text);
