@@ -13,6 +13,7 @@
 
 #include "audio/decode.h"
 #include "common/test_util.h"
+#include "core/error.h"
 #include "core/files.h"
 #include "whisper/whisper.h"
 
@@ -177,6 +178,57 @@ TEST(LongformGolden, ClampedTimesStayWithinTheAudio) {
     EXPECT_GE(s.start, last_end - 1e-9);
     last_end = s.end;
   }
+}
+
+// Sampling (temperatures above 0, best_of candidates) has no golden (the reference draws from torch's
+// generator); it must be repeatable for a seed and depend on it.
+TEST(LongformModel, SamplingIsRepeatableForASeed) {
+  const Whisper w = Whisper::load(data_path("models/whisper-tiny-random"));
+  const std::vector<float> audio = audio::decode_file(data_path("audio/jfk.wav"));
+  LongformOptions o;
+  o.language = "en";
+  o.temperatures = {0.7f};
+  o.best_of = 2;
+  auto tokens = [&](uint64_t seed) {
+    o.seed = seed;
+    const LongformResult r = w.transcribe_long(audio, o);
+    EXPECT_EQ(r.windows.size(), 1u);
+    EXPECT_FLOAT_EQ(r.windows.at(0).attempts.at(0).temperature, 0.7f);
+    return r.windows.at(0).attempts.at(0).result.tokens;
+  };
+  const std::vector<int> a = tokens(1);
+  EXPECT_FALSE(a.empty());
+  EXPECT_EQ(tokens(1), a);
+  EXPECT_NE(tokens(2), a);
+}
+
+TEST(LongformModel, BadOptionsAreRefusedBeforeDecoding) {
+  const Whisper w = Whisper::load(data_path("models/whisper-tiny-random"));
+  auto refused = [&](auto change) {
+    LongformOptions o;
+    change(o);
+    try {
+      w.check(o);
+    } catch (const Error& e) {
+      return e.kind() == ErrorKind::InvalidArgument;
+    }
+    return false;
+  };
+  EXPECT_TRUE(refused([](LongformOptions& o) { o.temperatures.clear(); }));
+  EXPECT_TRUE(refused([](LongformOptions& o) { o.temperatures = {0.f, -0.2f}; }));
+  EXPECT_TRUE(refused([](LongformOptions& o) { o.beam_size = 100; }));
+  EXPECT_TRUE(refused([](LongformOptions& o) { o.best_of = 0; }));
+  EXPECT_TRUE(refused([](LongformOptions& o) { o.language = "xx"; }));
+  EXPECT_TRUE(refused([](LongformOptions& o) { o.task = "summarize"; }));
+  EXPECT_TRUE(refused([](LongformOptions& o) { o.sample_len = 449; }));
+  EXPECT_FALSE(refused([](LongformOptions&) {}));
+  // Silence and no audio at all decode without error.
+  LongformOptions o;
+  o.temperatures = {0.f};
+  const LongformResult r = w.transcribe_long(std::vector<float>(16000 * 2, 0.f), o);
+  EXPECT_DOUBLE_EQ(r.audio_seconds, 2.0);
+  for (const Segment& s : r.segments) EXPECT_LE(s.end, 2.0);
+  EXPECT_EQ(w.transcribe_long(std::vector<float>{}, o).segments.size(), 0u);
 }
 
 }  // namespace
