@@ -18,7 +18,7 @@
 // Times may be clamped to the audio's duration (segments that start after it are dropped).
 //
 // The loop calls a WindowDecoder to decode one window at one temperature, so tests can script it;
-// ModelWindowDecoder (longform_model.h) runs the model with openai's decoding (window_decode.h).
+// ModelWindowDecoder (window_decode.h) runs the model with openai's decoding.
 #pragma once
 
 #include <cstdint>
