@@ -5,8 +5,8 @@
 //                     [--output-format txt|json|srt|vtt] [-o FILE] [long-form options] AUDIO
 //
 // Audio of up to 30 s printed as text (or --json, --timestamps) is decoded in one window with the
-// reference's generate() semantics. Longer audio, and every --output-format other than txt, goes
-// through long-form decoding (openai's transcribe(): windows, prompts, temperature fallback, timed
+// reference's generate() semantics. Longer audio, every --output-format other than txt, and any
+// long-form option (--prompt, --temperature, a threshold, ...) go through long-form decoding (openai's transcribe(): windows, prompts, temperature fallback, timed
 // segments) and is written as text, verbose_json, SRT or WebVTT (text/subtitles.h).
 #include <cstdio>
 #include <optional>
@@ -35,6 +35,7 @@ struct TranscribeArgs {
   std::string output_format = "txt";
   std::string output_file;  // "" or "-": stdout
   bool max_new_tokens_given = false;
+  bool long_form_asked = false;  // a long-form-only option was given: never ignore it on short audio
   // Long-form decoding (whisper::LongformOptions); thresholds as text so that "none" can turn one off.
   std::string temperatures = "0,0.2,0.4,0.6,0.8,1.0";
   std::string compression_ratio_threshold = "2.4", logprob_threshold = "-1.0", no_speech_threshold = "0.6";
@@ -129,7 +130,7 @@ int run(const TranscribeArgs& a) {
   std::vector<float> samples = audio::decode_file(a.audio);
   const double window_seconds = static_cast<double>(w.mel().config().n_samples) / w.mel().config().sample_rate;
   const bool is_long = static_cast<double>(samples.size()) / w.mel().config().sample_rate > window_seconds;
-  if (is_long || format != subtitles::Format::Txt) return run_long(a, w, samples, long_options, format);
+  if (is_long || format != subtitles::Format::Txt || a.long_form_asked) return run_long(a, w, samples, long_options, format);
   whisper::TranscribeResult r = w.transcribe(samples, a.options);
   const std::string out = a.json ? to_json(r, a) : (a.options.timestamps ? r.text_with_timestamps : r.text);
   write_output(a, out + "\n");
@@ -193,6 +194,10 @@ void register_transcribe(CLI::App& app, Runner& run_fn) {
   cmd->add_option("audio", args->audio, "Audio file (WAV, FLAC, MP3, OGG, Opus, WebM, M4A, ...)")->required();
   cmd->callback([&run_fn, args, cmd] {
     args->max_new_tokens_given = cmd->count("--max-new-tokens") > 0;
+    for (const char* o : {"--temperature", "--compression-ratio-threshold", "--logprob-threshold", "--no-speech-threshold",
+                          "--initial-prompt", "--carry-initial-prompt", "--no-condition-on-previous-text", "--best-of",
+                          "--patience"})
+      args->long_form_asked = args->long_form_asked || cmd->count(o) > 0;
     run_fn = [args] { return run(*args); };
   });
 }

@@ -182,6 +182,32 @@ TEST(TranscribeCli, SubtitlesOfLongAudioPassTheFormatCheck) {
   }
 }
 
+TEST(TranscribeCli, APromptOnShortAudioIsUsedNotIgnored) {
+  // Short audio as text takes the single-window path, which has no prompt: a prompt switches to
+  // long-form decoding, whose first window's decoder input starts with <|startofprev|> and the prompt.
+  auto base = std::vector<std::string>{"transcribe", "--model", data_path("models/whisper-tiny-random").string(),
+                                       "--language", "it", "--output-format", "json", "--temperature", "0"};
+  auto with = base;
+  with.insert(with.end(), {"--prompt", "Kowalski Metropolitana", data_path("audio/jfk.wav").string()});
+  base.push_back(data_path("audio/jfk.wav").string());
+  auto a = run_parley(base), b = run_parley(with);
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  EXPECT_NE(json::parse(a.out)["segments"], json::parse(b.out)["segments"]);
+  auto txt = with;
+  txt[6] = "txt";
+  auto c = run_parley(txt);
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  std::string joined;
+  const json prompted = json::parse(b.out);
+  for (const json& s : prompted["segments"]) {
+    const std::string t = s["text"];
+    const size_t from = t.find_first_not_of(' ');
+    if (from != std::string::npos) joined += t.substr(from) + "\n";
+  }
+  EXPECT_EQ(c.out, joined);
+}
+
 TEST(TranscribeCli, LongFormOptionsAreChecked) {
   for (std::vector<std::string> bad : {std::vector<std::string>{"--temperature", "0,hot"},
                                        {"--logprob-threshold", "low"},
