@@ -11,7 +11,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libopenblas-dev libdnnl-dev
   libavformat-dev libavcodec-dev libavutil-dev libswresample-dev ffmpeg
-  libfftw3-dev libsentencepiece-dev libzip-dev libicu-dev
+  libfftw3-dev libsentencepiece-dev libzip-dev libicu-dev zlib1g-dev
   nlohmann-json3-dev libcli11-dev libcurl4-openssl-dev libssl-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev
   clang libclang-rt-14-dev

@@ -1,11 +1,16 @@
 // parley transcribe: Whisper speech recognition / translation to English text.
 //
 //   parley transcribe --model DIR [--task transcribe|translate] [--language CODE|auto]
-//                     [--max-new-tokens N] [--beams N] [--timestamps] [--json] AUDIO
+//                     [--max-new-tokens N] [--beams N] [--timestamps] [--json]
+//                     [--output-format txt|json|srt|vtt] [-o FILE] [long-form options] AUDIO
 //
-// Prints the text (with --timestamps: the text with its <|t|> time marks), or with --json one
-// object: language, text, tokens (the whole sequence including the decoder prompt), and more.
+// Audio of up to 30 s printed as text (or --json, --timestamps) is decoded in one window with the
+// reference's generate() semantics. Longer audio, every --output-format other than txt, and any
+// long-form option (--prompt, --temperature, a threshold, ...) go through long-form decoding (openai's transcribe(): windows, prompts, temperature fallback, timed
+// segments) and is written as text, verbose_json, SRT or WebVTT (text/subtitles.h).
 #include <cstdio>
+#include <optional>
+#include <sstream>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -14,6 +19,8 @@
 #include "audio/decode.h"
 #include "cli/commands.h"
 #include "core/error.h"
+#include "core/files.h"
+#include "text/subtitles.h"
 #include "whisper/whisper.h"
 
 namespace parley::cli {
@@ -25,7 +32,79 @@ struct TranscribeArgs {
   std::string audio;
   whisper::TranscribeOptions options;
   bool json = false;
+  std::string output_format = "txt";
+  std::string output_file;  // "" or "-": stdout
+  bool max_new_tokens_given = false;
+  bool long_form_asked = false;  // a long-form-only option was given: never ignore it on short audio
+  // Long-form decoding (whisper::LongformOptions); thresholds as text so that "none" can turn one off.
+  std::string temperatures = "0,0.2,0.4,0.6,0.8,1.0";
+  std::string compression_ratio_threshold = "2.4", logprob_threshold = "-1.0", no_speech_threshold = "0.6";
+  std::string initial_prompt;
+  bool carry_initial_prompt = false;
+  bool no_condition = false;
+  int best_of = 5;
+  float patience = 1.0f;
 };
+
+double parse_number(const std::string& text, const std::string& option) {
+  std::istringstream in(text);
+  double v = 0;
+  if (!(in >> v) || !(in >> std::ws).eof() || !std::isfinite(v))
+    invalid_argument(option + " must be a number, not '" + text + "'");
+  return v;
+}
+
+std::optional<double> parse_threshold(const std::string& text, const std::string& option) {
+  if (text == "none" || text == "off") return std::nullopt;
+  return parse_number(text, option);
+}
+
+std::vector<float> parse_temperatures(const std::string& text) {
+  std::vector<float> out;
+  std::string item;
+  std::istringstream in(text);
+  while (std::getline(in, item, ',')) out.push_back(static_cast<float>(parse_number(item, "--temperature")));
+  if (out.empty()) invalid_argument("--temperature needs at least one value");
+  return out;
+}
+
+whisper::LongformOptions longform_options(const TranscribeArgs& a, const whisper::WhisperConfig& c) {
+  whisper::LongformOptions o;
+  o.task = a.options.task;
+  o.language = a.options.language;
+  o.temperatures = parse_temperatures(a.temperatures);
+  o.compression_ratio_threshold = parse_threshold(a.compression_ratio_threshold, "--compression-ratio-threshold");
+  o.logprob_threshold = parse_threshold(a.logprob_threshold, "--logprob-threshold");
+  o.no_speech_threshold = parse_threshold(a.no_speech_threshold, "--no-speech-threshold");
+  o.condition_on_previous_text = !a.no_condition;
+  o.initial_prompt = a.initial_prompt;
+  o.carry_initial_prompt = a.carry_initial_prompt;
+  o.beam_size = a.options.num_beams > 1 ? a.options.num_beams : 0;
+  o.best_of = a.best_of;
+  o.patience = a.patience;
+  if (a.max_new_tokens_given) o.sample_len = std::min(a.options.max_new_tokens, c.max_target_positions / 2);
+  o.seed = a.options.seed;
+  return o;
+}
+
+void write_output(const TranscribeArgs& a, const std::string& text) {
+  if (a.output_file.empty() || a.output_file == "-") {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return;
+  }
+  write_file_atomic(a.output_file, text);
+}
+
+// Long-form: the whole recording in windows, segments written in the chosen format.
+int run_long(const TranscribeArgs& a, const whisper::Whisper& w, const std::vector<float>& samples,
+             const whisper::LongformOptions& o, subtitles::Format format) {
+  whisper::LongformResult r = w.transcribe_long(samples, o);
+  subtitles::Transcript t = whisper::to_transcript(r, o.task);
+  // --json without --output-format: verbose_json, with the detection's probability as in the short form
+  std::string out = subtitles::render(t, a.json ? subtitles::Format::Json : format);
+  write_output(a, out);
+  return std::fflush(stdout) == 0 ? 0 : 1;
+}
 
 std::string to_json(const whisper::TranscribeResult& r, const TranscribeArgs& a) {
   nlohmann::json j;
@@ -42,19 +121,19 @@ std::string to_json(const whisper::TranscribeResult& r, const TranscribeArgs& a)
 }
 
 int run(const TranscribeArgs& a) {
+  const subtitles::Format format = subtitles::parse_format(a.output_format);
   // The model first: a bad option (unknown language) is reported before any audio is decoded.
   whisper::Whisper w = whisper::Whisper::load(a.model);
   w.check(a.options);
+  const whisper::LongformOptions long_options = longform_options(a, w.config());
+  w.check(long_options);
   std::vector<float> samples = audio::decode_file(a.audio);
+  const double window_seconds = static_cast<double>(w.mel().config().n_samples) / w.mel().config().sample_rate;
+  const bool is_long = static_cast<double>(samples.size()) / w.mel().config().sample_rate > window_seconds;
+  if (is_long || format != subtitles::Format::Txt || a.long_form_asked) return run_long(a, w, samples, long_options, format);
   whisper::TranscribeResult r = w.transcribe(samples, a.options);
-  if (r.truncated)
-    std::fprintf(stderr,
-                 "parley: note: %s is %.1f s long; only the first %.0f s were transcribed "
-                 "(long-form transcription is not implemented yet)\n",
-                 a.audio.c_str(), r.audio_seconds, r.window_seconds);
   const std::string out = a.json ? to_json(r, a) : (a.options.timestamps ? r.text_with_timestamps : r.text);
-  std::fwrite(out.data(), 1, out.size(), stdout);
-  std::fputc('\n', stdout);
+  write_output(a, out + "\n");
   return std::fflush(stdout) == 0 ? 0 : 1;
 }
 
@@ -77,9 +156,50 @@ void register_transcribe(CLI::App& app, Runner& run_fn) {
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
   cmd->add_flag("--timestamps", args->options.timestamps, "Generate timestamps and print them");
-  cmd->add_flag("--json", args->json, "Print one JSON object (language, text, tokens, ...)");
+  cmd->add_flag("--json", args->json,
+                "Print one JSON object (up to 30 s: language, text, tokens, ...; longer: as --output-format json)");
+  cmd->add_option("--output-format,-f", args->output_format,
+                  "txt, json (OpenAI verbose_json: language, text, timed segments), srt or vtt subtitles")
+      ->check(CLI::IsMember({"txt", "json", "srt", "vtt"}))
+      ->capture_default_str();
+  cmd->add_option("--output,-o", args->output_file, "Write the result to this file instead of stdout");
+  // Long-form decoding (audio over 30 s, or --output-format json/srt/vtt)
+  cmd->add_option("--temperature", args->temperatures,
+                  "Long-form: temperatures tried in order while a window fails the thresholds (comma-separated)")
+      ->capture_default_str();
+  cmd->add_option("--compression-ratio-threshold", args->compression_ratio_threshold,
+                  "Long-form: a window whose text compresses better than this is too repetitive (none: off)")
+      ->capture_default_str();
+  cmd->add_option("--logprob-threshold", args->logprob_threshold,
+                  "Long-form: a window whose mean token log-probability is below this is retried hotter (none: off)")
+      ->capture_default_str();
+  cmd->add_option("--no-speech-threshold", args->no_speech_threshold,
+                  "Long-form: a window whose no-speech probability is above this (and log-probability below "
+                  "the threshold) is silence and skipped (none: off)")
+      ->capture_default_str();
+  cmd->add_option("--initial-prompt,--prompt", args->initial_prompt,
+                  "Long-form: text that comes before the first window (names, spelling, style)");
+  cmd->add_flag("--carry-initial-prompt", args->carry_initial_prompt,
+                "Long-form: keep the initial prompt before every window's prompt");
+  cmd->add_flag("--no-condition-on-previous-text", args->no_condition,
+                "Long-form: do not give a window the previous windows' text as its prompt");
+  cmd->add_option("--best-of", args->best_of, "Long-form: samples per window at a temperature above 0")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  cmd->add_option("--patience", args->patience, "Long-form beam search patience")
+      ->check(CLI::Range(0.01, 64.0))
+      ->capture_default_str();
+  cmd->add_option("--seed", args->options.seed, "Seed of the sampling at temperatures above 0 (repeatable results)")
+      ->capture_default_str();
   cmd->add_option("audio", args->audio, "Audio file (WAV, FLAC, MP3, OGG, Opus, WebM, M4A, ...)")->required();
-  cmd->callback([&run_fn, args] { run_fn = [args] { return run(*args); }; });
+  cmd->callback([&run_fn, args, cmd] {
+    args->max_new_tokens_given = cmd->count("--max-new-tokens") > 0;
+    for (const char* o : {"--temperature", "--compression-ratio-threshold", "--logprob-threshold", "--no-speech-threshold",
+                          "--initial-prompt", "--carry-initial-prompt", "--no-condition-on-previous-text", "--best-of",
+                          "--patience"})
+      args->long_form_asked = args->long_form_asked || cmd->count(o) > 0;
+    run_fn = [args] { return run(*args); };
+  });
 }
 
 }  // namespace parley::cli

@@ -1,10 +1,13 @@
 #include "text/pretokenizer.h"
 
+#include <cstdint>
+
 #include <unicode/regex.h>
 #include <unicode/uchar.h>
 #include <unicode/utext.h>
 
 #include "core/error.h"
+#include "text/utf8.h"
 
 namespace parley {
 
@@ -69,6 +72,28 @@ bool is_python_space(char32_t c) {
   if (u_charType(cp) == U_SPACE_SEPARATOR) return true;
   const auto dir = u_charDirection(cp);
   return dir == U_WHITE_SPACE_NEUTRAL || dir == U_BLOCK_SEPARATOR || dir == U_SEGMENT_SEPARATOR;
+}
+
+std::string_view lstrip_python(std::string_view s) {
+  size_t pos = 0;
+  while (pos < s.size()) {
+    size_t next = pos;
+    if (!is_python_space(utf8::next_code_point(s, next))) break;
+    pos = next;
+  }
+  return s.substr(pos);
+}
+
+std::string_view rstrip_python(std::string_view s) {
+  size_t end = s.size();
+  while (end > 0) {
+    size_t start = end - 1;
+    while (start > 0 && (static_cast<uint8_t>(s[start]) & 0xC0) == 0x80) --start;
+    size_t pos = start;
+    if (!is_python_space(utf8::next_code_point(s, pos))) break;
+    end = start;
+  }
+  return s.substr(0, end);
 }
 
 }  // namespace parley

@@ -34,4 +34,9 @@ class Gpt2PreTokenizer {
 // tokens with str.strip(), so this is the whitespace that matters there.
 bool is_python_space(char32_t c);
 
+// Python's str.lstrip() / str.rstrip() / str.strip() without arguments, on valid UTF-8.
+std::string_view lstrip_python(std::string_view s);
+std::string_view rstrip_python(std::string_view s);
+inline std::string_view strip_python(std::string_view s) { return rstrip_python(lstrip_python(s)); }
+
 }  // namespace parley

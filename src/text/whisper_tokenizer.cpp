@@ -41,29 +41,6 @@ struct NoSplitToken {
   bool lstrip, rstrip;  // eats whitespace on its left / right
 };
 
-// Python's str.lstrip() / str.rstrip() on UTF-8.
-std::string_view lstrip_python(std::string_view s) {
-  size_t pos = 0;
-  while (pos < s.size()) {
-    size_t next = pos;
-    if (!is_python_space(utf8::next_code_point(s, next))) break;
-    pos = next;
-  }
-  return s.substr(pos);
-}
-
-std::string_view rstrip_python(std::string_view s) {
-  size_t end = s.size();
-  while (end > 0) {
-    size_t start = end - 1;
-    while (start > 0 && (static_cast<uint8_t>(s[start]) & 0xC0) == 0x80) --start;
-    size_t pos = start;
-    if (!is_python_space(utf8::next_code_point(s, pos))) break;
-    end = start;
-  }
-  return s.substr(0, end);
-}
-
 utf8::OnError error_mode(const std::string& errors) {
   if (errors == "replace") return utf8::OnError::Replace;
   if (errors == "ignore") return utf8::OnError::Ignore;

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "whisper/sampling.h"
+
 namespace parley::whisper {
 
 namespace {
@@ -18,16 +20,6 @@ void suppress(std::span<float> scores, const std::vector<int>& ids) {
 void force(std::span<float> scores, int id) {
   std::fill(scores.begin(), scores.end(), kNegInf);
   if (id >= 0 && static_cast<size_t>(id) < scores.size()) scores[id] = 0.f;
-}
-
-// log(sum(exp(x))) over a range, in double (-inf for an empty or all -inf range).
-double log_sum_exp(std::span<const float> x) {
-  float mx = kNegInf;
-  for (float v : x) mx = std::max(mx, v);
-  if (mx == kNegInf) return -std::numeric_limits<double>::infinity();
-  double sum = 0;
-  for (float v : x) sum += std::exp(static_cast<double>(v) - mx);
-  return mx + std::log(sum);
 }
 
 }  // namespace

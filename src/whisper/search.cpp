@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "tensor/ops.h"
+#include "whisper/sampling.h"
 
 namespace parley::whisper {
 
@@ -24,37 +25,6 @@ std::vector<int> forced_prefix(std::span<const int> prompt, const LogitsProcesso
     seq.push_back(*f);
   }
   return seq;
-}
-
-// Index of the largest score; the first one on ties (as torch.argmax).
-int argmax(std::span<const float> x) {
-  int best = 0;
-  for (size_t i = 1; i < x.size(); ++i)
-    if (x[i] > x[best]) best = static_cast<int>(i);
-  return best;
-}
-
-// A draw from softmax(x / temperature) (openai/whisper's decoding at temperature > 0).
-int sample(std::span<const float> x, float temperature, std::mt19937_64& rng) {
-  const int best = argmax(x);
-  if (!std::isfinite(x[best])) return best;
-  double total = 0;
-  for (float v : x) total += std::exp((static_cast<double>(v) - x[best]) / temperature);
-  double u = std::uniform_real_distribution<double>(0.0, total)(rng);
-  for (size_t i = 0; i < x.size(); ++i) {
-    u -= std::exp((static_cast<double>(x[i]) - x[best]) / temperature);
-    if (u <= 0) return static_cast<int>(i);
-  }
-  return best;  // rounding left a sliver of mass
-}
-
-double log_sum_exp(std::span<const float> x) {
-  float mx = -std::numeric_limits<float>::infinity();
-  for (float v : x) mx = std::max(mx, v);
-  if (!std::isfinite(mx)) return mx;
-  double s = 0;
-  for (float v : x) s += std::exp(static_cast<double>(v) - mx);
-  return mx + std::log(s);
 }
 
 struct Candidate {
@@ -112,7 +82,7 @@ SearchResult greedy_search(DecoderSession& session, std::span<const int> prompt,
   while (true) {
     std::memcpy(scores.data(), logits, sizeof(float) * vocab);
     processors.apply(seq, scores);
-    const int next = opt.temperature > 0 ? sample(scores, opt.temperature, rng) : argmax(scores);
+    const int next = opt.temperature > 0 ? sample_token(scores, opt.temperature, rng) : argmax(scores);
     if (opt.compute_logprobs) {
       r.sum_logprob += scores[next] - log_sum_exp(scores);
       ++r.scored_tokens;

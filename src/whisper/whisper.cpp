@@ -6,6 +6,8 @@
 #include "core/error.h"
 #include "hf/model_dir.h"
 #include "whisper/languages.h"
+#include "whisper/window_decode.h"
+#include "whisper/window_rules.h"
 
 namespace parley::whisper {
 
@@ -92,6 +94,98 @@ TranscribeResult Whisper::transcribe_features(const Tensor& features, const Tran
     const double precision = 2.0 * mel_->config().hop_length / mel_->config().sample_rate;  // 0.02 s per position
     r.text_with_timestamps = tokenizer_->decode_with_timestamps(r.tokens, precision);
   }
+  return r;
+}
+
+// ------------------------------------------------------------------------------------ long form
+
+std::vector<int> Whisper::sot_sequence(const std::string& task, const std::string& language) const {
+  const WhisperConfig& c = config();
+  if (!c.multilingual()) {
+    // English-only checkpoints: <|startoftranscript|> alone (openai's tokenizer has no language or task then).
+    if (language != "auto" && language != "en" && language != "<|en|>") c.language_id(language);  // throws
+    if (task != "transcribe") c.task_id(task);  // throws
+    return {c.decoder_start_token_id};
+  }
+  const int task_token = c.task_id(task);
+  if (language == "auto") return {c.decoder_start_token_id, c.language_token_ids().front(), task_token};
+  return {c.decoder_start_token_id, c.language_id(language), task_token};
+}
+
+void Whisper::check(const LongformOptions& o) const {
+  sot_sequence(o.task, o.language);  // throws for a bad task or language
+  if (o.temperatures.empty()) invalid_argument("give at least one temperature");
+  for (float t : o.temperatures)
+    if (!(t >= 0 && t <= 100)) invalid_argument("temperatures must be between 0 and 100");
+  if (o.beam_size < 0 || o.beam_size > 64) invalid_argument("the beam size must be between 0 and 64");
+  if (o.best_of < 1 || o.best_of > 64) invalid_argument("best_of must be between 1 and 64");
+  if (!(o.patience > 0 && o.patience <= 64)) invalid_argument("patience must be above 0");
+  if (o.length_penalty && !(*o.length_penalty >= 0 && *o.length_penalty <= 1))
+    invalid_argument("the length penalty must be between 0 and 1");
+  if (o.sample_len < 0 || o.sample_len > config().max_target_positions)
+    invalid_argument("sample_len must be between 0 and " + std::to_string(config().max_target_positions));
+  if (!config().has_timestamps()) invalid_argument("this model has no timestamp tokens, which long-form decoding needs");
+  if (!o.initial_prompt.empty() && !config().prev_token_id)
+    invalid_argument("this model has no <|startofprev|> token, so it cannot take a prompt");
+}
+
+LongformResult Whisper::transcribe_long(std::span<const float> samples16k, const LongformOptions& o,
+                                        const std::function<void(const Segment&)>& on_segment) const {
+  check(o);
+  const WhisperConfig& c = config();
+  const audio::MelConfig& mc = mel_->config();
+  // openai's log_mel_spectrogram(audio, padding=N_SAMPLES): the whole signal and 30 s of silence.
+  std::vector<float> padded(samples16k.begin(), samples16k.end());
+  padded.resize(padded.size() + static_cast<size_t>(mc.n_samples), 0.f);
+  const Tensor mel = mel_->log_mel(padded);
+  const int64_t content_frames = mel.dim(1) - mc.nb_max_frames;
+
+  LongformResult detected;
+  std::string language = o.language;
+  if (language == "auto" && c.multilingual()) {
+    // Detected on the first window of the log-mel (pad_or_trim(mel, N_FRAMES)).
+    Tensor first({mel.dim(0), mc.nb_max_frames});
+    for (int64_t m = 0; m < mel.dim(0); ++m)
+      std::copy_n(mel.row(m), mc.nb_max_frames, first.row(m));
+    DecoderSession session(model_, 1, 1);
+    session.set_encoder_states(model_->encode(first));
+    LanguageDetection d = detect_language(session);
+    language = d.code;
+    for (size_t i = 0; i < d.token_ids.size(); ++i)
+      if (d.token_ids[i] == d.token_id) detected.language_logprob = d.logprobs[i];
+  }
+  WindowDecodeOptions base;
+  base.sot_sequence = sot_sequence(o.task, language);
+  base.without_timestamps = o.without_timestamps;
+  base.beam_size = o.beam_size;
+  base.patience = o.patience;
+  base.best_of = o.best_of;
+  base.length_penalty = o.length_penalty;
+  base.sample_len = o.sample_len;
+  // openai: round(max_initial_timestamp / (CHUNK_LENGTH / n_audio_ctx))
+  const double precision = static_cast<double>(mc.n_samples) / mc.sample_rate / c.max_source_positions;
+  if (o.max_initial_timestamp > 0)
+    base.max_initial_timestamp_index = static_cast<int>(std::nearbyint(o.max_initial_timestamp / precision));
+  else
+    base.max_initial_timestamp_index.reset();
+  base.suppress_tokens = o.suppress_tokens ? *o.suppress_tokens : default_suppress_tokens(*tokenizer_);
+  if (o.suppress_blank) base.blank_tokens = blank_tokens(*tokenizer_);
+  ModelWindowDecoder decoder(model_, std::move(base));
+
+  LongformSetup setup;
+  setup.window_frames = static_cast<int>(mc.nb_max_frames);
+  setup.hop_length = mc.hop_length;
+  setup.sample_rate = mc.sample_rate;
+  setup.input_stride = c.feature_frames / c.max_source_positions;
+  setup.n_text_ctx = c.max_target_positions;
+  setup.eot = c.eos_token_id;
+  setup.timestamp_begin = c.timestamp_begin();
+  const double seconds = static_cast<double>(samples16k.size()) / mc.sample_rate;
+  LongformResult r = run_longform(mel, content_frames, seconds, decoder, *tokenizer_, setup, o, on_segment);
+  r.language = c.multilingual() ? c.language_code(c.language_id(language)) : "en";
+  r.language_name = language_name(r.language).value_or(r.language);
+  r.language_logprob = detected.language_logprob;
+  r.audio_seconds = seconds;
   return r;
 }
 

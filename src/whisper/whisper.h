@@ -4,11 +4,13 @@
 //   auto whisper = parley::whisper::Whisper::load("models/whisper-base");
 //   TranscribeResult r = whisper.transcribe(samples16k, {.task = "translate"});
 //
-// One 30-second window: longer audio is cut to its first 30 s (the result says so; long-form
-// decoding reuses the lower-level pieces in model.h / generate.h).
+// transcribe() decodes one 30-second window with transformers' generate() semantics (longer audio is
+// cut to its first 30 s and the result says so); transcribe_long() decodes audio of any length in
+// windows with openai/whisper's transcribe() semantics and returns timed segments (longform.h).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <filesystem>
 #include <memory>
 #include <span>
@@ -18,6 +20,7 @@
 #include "audio/mel.h"
 #include "text/whisper_tokenizer.h"
 #include "whisper/generate.h"
+#include "whisper/longform.h"
 #include "whisper/model.h"
 
 namespace parley::whisper {
@@ -62,6 +65,13 @@ class Whisper {
   // The same from log-mel features [num_mel_bins, 3000] (what transcribe() computes first).
   TranscribeResult transcribe_features(const Tensor& features, const TranscribeOptions& options) const;
 
+  // Audio of any length -> timed segments (openai's transcribe()). `on_segment` sees each segment as
+  // soon as its window is decoded. Throws Error(InvalidArgument) for bad options.
+  LongformResult transcribe_long(std::span<const float> samples16k, const LongformOptions& options,
+                                 const std::function<void(const Segment&)>& on_segment = nullptr) const;
+  // Checks long-form options against the model without running anything.
+  void check(const LongformOptions& options) const;
+
   const std::shared_ptr<const WhisperModel>& model() const { return model_; }
   const WhisperConfig& config() const { return model_->config(); }
   const WhisperTokenizer& tokenizer() const { return *tokenizer_; }
@@ -70,6 +80,7 @@ class Whisper {
  private:
   Whisper() = default;
   GenerateOptions generate_options(const TranscribeOptions& o, const std::string& language) const;
+  std::vector<int> sot_sequence(const std::string& task, const std::string& language) const;
 
   std::shared_ptr<const WhisperModel> model_;
   std::shared_ptr<const WhisperTokenizer> tokenizer_;

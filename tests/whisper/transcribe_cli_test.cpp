@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/subtitle_check.h"
 #include "common/test_util.h"
 #include "core/files.h"
 
@@ -116,12 +117,106 @@ TEST(TranscribeCli, PlainOutputIsTheText) {
   EXPECT_EQ(g["cases"][0]["runs"][2]["name"], "translate_en");
 }
 
-TEST(TranscribeCli, LongAudioSaysOnlyTheFirstWindowWasUsed) {
-  auto r = run_parley({"transcribe", "--model", data_path("models/whisper-tiny-random").string(), "--language", "en",
-                       "--max-new-tokens", "8", "--json", data_path("audio/long_2min.wav").string()});
+// Long audio is decoded in full (openai's transcribe()): the fixture's long-form golden, with the
+// times clamped to the audio (segments the random model places after its end are dropped).
+std::vector<std::string> long_args(const std::string& format, std::vector<std::string> extra = {}) {
+  std::vector<std::string> a = {"transcribe", "--model", data_path("models/whisper-tiny-random").string(), "--task",
+                                "translate", "--language", "it", "--temperature", "0", "--output-format", format};
+  a.insert(a.end(), extra.begin(), extra.end());
+  a.push_back(data_path("audio/long_2min.wav").string());
+  return a;
+}
+
+TEST(TranscribeCli, LongAudioIsTranscribedInFull) {
+  auto r = run_parley(long_args("json"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.err.find("only the first 30 s"), std::string::npos) << r.err;
-  EXPECT_EQ(json::parse(r.out)["truncated"], true);
+  EXPECT_EQ(r.err, "");
+  const json out = json::parse(r.out);
+  const json g = json::parse(read_file(data_path("cases/whisper-tiny-random/longform.json")));
+  const json& run = g["runs"][0];
+  ASSERT_EQ(run["name"], "translate_it_conditioned");
+  EXPECT_EQ(out["language"], "italian");
+  EXPECT_EQ(out["task"], "translate");
+  EXPECT_DOUBLE_EQ(out["duration"].get<double>(), 120.0);
+  std::vector<json> want;
+  for (const json& s : run["segments"])
+    if (s["start"].get<double>() < 120.0) want.push_back(s);
+  ASSERT_EQ(out["segments"].size(), want.size());
+  ASSERT_LT(want.size(), run["segments"].size());
+  EXPECT_GT(want.back()["start"].get<double>(), 90.0);  // far past the first window
+  for (size_t i = 0; i < want.size(); ++i) {
+    const json& got = out["segments"][i];
+    EXPECT_EQ(got["id"], i);
+    EXPECT_EQ(got["text"], want[i]["text"]);
+    EXPECT_EQ(got["tokens"], want[i]["tokens"]);
+    EXPECT_NEAR(got["start"].get<double>(), want[i]["start"].get<double>(), 1e-9);
+    EXPECT_NEAR(got["end"].get<double>(), std::min(want[i]["end"].get<double>(), 120.0), 1e-9);
+  }
+}
+
+TEST(TranscribeCli, SubtitlesOfLongAudioPassTheFormatCheck) {
+  auto j = run_parley(long_args("json"));
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  size_t with_text = 0;
+  const json parsed = json::parse(j.out);
+  for (const json& s : parsed["segments"])
+    if (s["text"].get<std::string>().find_first_not_of(' ') != std::string::npos) ++with_text;
+
+  auto srt = run_parley(long_args("srt"));
+  ASSERT_EQ(srt.exit_code, 0) << srt.err;
+  std::vector<test::ParsedCue> cues;
+  ASSERT_TRUE(test::ValidSrt(srt.out, 120.0, &cues)) << srt.out;
+  EXPECT_EQ(cues.size(), with_text);
+  EXPECT_GT(cues.back().start, 60.0);
+
+  const fs::path file = test::temp_dir("cli-vtt") / "talk.vtt";
+  auto vtt = run_parley(long_args("vtt", {"-o", file.string()}));
+  ASSERT_EQ(vtt.exit_code, 0) << vtt.err;
+  EXPECT_EQ(vtt.out, "");
+  std::vector<test::ParsedCue> vcues;
+  ASSERT_TRUE(test::ValidVtt(read_file(file), 120.0, &vcues));
+  ASSERT_EQ(vcues.size(), cues.size());
+  for (size_t i = 0; i < cues.size(); ++i) {
+    EXPECT_EQ(vcues[i].start, cues[i].start);
+    EXPECT_EQ(vcues[i].text, cues[i].text);
+  }
+}
+
+TEST(TranscribeCli, APromptOnShortAudioIsUsedNotIgnored) {
+  // Short audio as text takes the single-window path, which has no prompt: a prompt switches to
+  // long-form decoding, whose first window's decoder input starts with <|startofprev|> and the prompt.
+  auto base = std::vector<std::string>{"transcribe", "--model", data_path("models/whisper-tiny-random").string(),
+                                       "--language", "it", "--output-format", "json", "--temperature", "0"};
+  auto with = base;
+  with.insert(with.end(), {"--prompt", "Kowalski Metropolitana", data_path("audio/jfk.wav").string()});
+  base.push_back(data_path("audio/jfk.wav").string());
+  auto a = run_parley(base), b = run_parley(with);
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  EXPECT_NE(json::parse(a.out)["segments"], json::parse(b.out)["segments"]);
+  auto txt = with;
+  txt[6] = "txt";
+  auto c = run_parley(txt);
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  std::string joined;
+  const json prompted = json::parse(b.out);
+  for (const json& s : prompted["segments"]) {
+    const std::string t = s["text"];
+    const size_t from = t.find_first_not_of(' ');
+    if (from != std::string::npos) joined += t.substr(from) + "\n";
+  }
+  EXPECT_EQ(c.out, joined);
+}
+
+TEST(TranscribeCli, LongFormOptionsAreChecked) {
+  for (std::vector<std::string> bad : {std::vector<std::string>{"--temperature", "0,hot"},
+                                       {"--logprob-threshold", "low"},
+                                       {"--output-format", "docx"},
+                                       {"--prompt", "<|endoftext|>"}}) {
+    auto r = run_parley(long_args("srt", bad), 60);
+    EXPECT_NE(r.exit_code, 0) << bad[0];
+    EXPECT_EQ(r.out, "");
+  }
 }
 
 // ---------------------------------------------------------------------------------- bad input
