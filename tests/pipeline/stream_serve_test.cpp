@@ -30,24 +30,6 @@ using Clock = std::chrono::steady_clock;
 constexpr int kMaxNewTokens = 32;  // a few sentences of text, quick to synthesize
 constexpr const char* kRoute = "/v1/speech-translation/stream";
 
-std::string base64_decode(const std::string& in) {
-  static const std::string chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  uint32_t bits = 0;
-  int count = 0;
-  for (char c : in) {
-    if (c == '=') break;
-    const size_t v = chars.find(c);
-    if (v == std::string::npos) ADD_FAILURE() << "not base64: " << c;
-    bits = (bits << 6) | static_cast<uint32_t>(v);
-    if ((count += 6) >= 8) {
-      count -= 8;
-      out.push_back(static_cast<char>((bits >> count) & 0xFF));
-    }
-  }
-  return out;
-}
-
 struct Event {
   std::string name;
   json data;
