@@ -1,10 +1,16 @@
-// Parley's web page: record or choose audio, send it to POST /v1/speech-translation, show and play
-// the English result. Plain JavaScript, no build step, nothing loaded from elsewhere.
+// Parley's web page: record or choose audio, send it to POST /v1/speech-translation/stream, show the
+// English text and play each sentence as soon as it is made (stream.js); in continuous mode the
+// microphone is cut at pauses and each piece is translated while the person keeps speaking.
+// Plain JavaScript, no build step, nothing loaded from elsewhere.
 "use strict";
 
 (() => {
   const $ = (id) => document.getElementById(id);
-  const state = { source: "mic", recording: null, micBlob: null, file: null, busy: false, resultUrl: null, timer: null };
+  const state = { source: "mic", recording: null, micBlob: null, file: null, busy: false, resultUrl: null, timer: null,
+    player: null, continuous: null };
+  // What the last translation did, for tests and the curious: performance.now() times of the request,
+  // the first audio starting to play, and the done event (window.parleyStream).
+  window.parleyStream = null;
 
   // Languages offered in the menu (Whisper knows ~100; the server accepts any of its codes).
   const LANGUAGES = ["ar", "ca", "cs", "da", "de", "el", "es", "fa", "fi", "fr", "he", "hi", "hu", "id", "it", "ja",
@@ -82,8 +88,14 @@
       }
       button.setAttribute("aria-pressed", "true");
       button.querySelector(".record-label").textContent = "Stop recording";
-      $("mic-status").textContent = "Recording… speak now.";
-      state.timer = setInterval(() => { $("record-time").textContent = formatSeconds(state.recording.seconds()); }, 200);
+      $("mic-status").textContent = $("continuous").checked
+        ? "Recording… speak now; each sentence is translated at your next pause."
+        : "Recording… speak now.";
+      if ($("continuous").checked) startContinuous();
+      state.timer = setInterval(() => {
+        $("record-time").textContent = formatSeconds(state.recording.seconds());
+        if (state.continuous) cutAtPause();
+      }, 200);
       updateTranslateButton();
       return;
     }
@@ -94,6 +106,10 @@
     button.querySelector(".record-label").textContent = "Record again";
     $("meter-level").style.width = "0";
     const seconds = recording.seconds();
+    if (state.continuous) {
+      await finishContinuous(recording);
+      return;
+    }
     state.micBlob = await recording.stop();
     const preview = $("mic-preview");
     if (preview.src) URL.revokeObjectURL(preview.src);
@@ -144,35 +160,57 @@
     box.hidden = !message;
   }
 
-  function base64ToBlob(data, type) {
-    const bytes = atob(data);
-    const array = new Uint8Array(bytes.length);
-    for (let i = 0; i < bytes.length; i++) array[i] = bytes.charCodeAt(i);
-    return new Blob([array], { type });
+  const STAGE_NAMES = { queue: "Waiting for a worker", decode: "Reading the audio", asr: "Speech recognition (Whisper)",
+    tts: "Speech synthesis (SpeechT5)", vocoder: "Vocoder (HiFi-GAN)", encode: "Writing the WAV",
+    first_audio: "First audio ready", total: "Total" };
+
+  function errorMessage(err) {
+    if (err instanceof TypeError) return "Could not reach the Parley server. Is it still running?";
+    const message = err.message || String(err);
+    const hint = err.status === 503 ? " The server is busy; try again in a moment." : "";
+    return `${message}${/[.!?)]$/.test(message) ? "" : "."}${hint}`;
   }
 
-  const STAGE_NAMES = { queue: "Waiting for a worker", decode: "Reading the audio", asr: "Speech recognition (Whisper)",
-    tts: "Speech synthesis (SpeechT5)", vocoder: "Vocoder (HiFi-GAN)", encode: "Writing the WAV", total: "Total" };
+  function formFor(blob, name) {
+    const form = new FormData();
+    form.append("file", blob, name);
+    form.append("language", $("language").value);
+    if ($("voice").value) form.append("voice", $("voice").value);
+    return form;
+  }
 
-  function showResult(answer) {
+  function showLanguage(answer) {
     const name = answer.language_name || languageName(answer.language);
     $("result-language").textContent = `${name.charAt(0).toUpperCase()}${name.slice(1)} (${answer.language})`;
-    $("result-text").textContent = answer.text || "(no speech recognised)";
+  }
+  // The result card while the translation streams in: text first, audio playing, details at the end.
+  function startResult() {
+    $("result").dataset.state = "streaming";
+    $("result-language").textContent = "…";
+    $("result-text").textContent = "";
+    $("result-audio").removeAttribute("src");
+    $("timings").innerHTML = "";
+    $("result").hidden = false;
+  }
+  function finishResult(wavBlob, timings) {
     if (state.resultUrl) URL.revokeObjectURL(state.resultUrl);
-    state.resultUrl = URL.createObjectURL(base64ToBlob(answer.audio, "audio/wav"));
+    state.resultUrl = URL.createObjectURL(wavBlob);
     $("result-audio").src = state.resultUrl;
     $("download").href = state.resultUrl;
+    showTimings(timings);
+    if (!$("result-text").textContent) $("result-text").textContent = "(no speech recognised)";
+    $("result").dataset.state = "done";
+  }
+  function showTimings(timings) {
     const rows = $("timings");
     rows.innerHTML = "";
-    Object.entries(answer.timings || {}).forEach(([key, ms]) => {
+    Object.entries(timings || {}).forEach(([key, ms]) => {
       const stage = key.replace(/_ms$/, "");
       const row = rows.insertRow();
       row.insertCell().textContent = STAGE_NAMES[stage] || stage;
       row.insertCell().textContent = ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`;
       if (stage === "total") row.classList.add("total");
     });
-    $("result").hidden = false;
-    $("result").scrollIntoView({ behavior: "smooth", block: "nearest" });
   }
 
   async function translate() {
@@ -180,24 +218,97 @@
     if (!audio) return;
     showError("");
     setBusy(true);
-    const form = new FormData();
-    form.append("file", audio.blob, audio.name);
-    form.append("language", $("language").value);
-    if ($("voice").value) form.append("voice", $("voice").value);
+    if (state.player) state.player.stop();
+    const player = new ParleyStream.Player();  // created on the click, so the browser lets it play
+    state.player = player;
+    const record = { started: performance.now(), firstPlay: null, done: null, chunks: 0 };
+    window.parleyStream = record;
+    let shown = false;
     try {
-      const response = await fetch("/v1/speech-translation", { method: "POST", body: form });
-      const body = await response.json().catch(() => null);
-      if (!response.ok) {
-        const message = body && body.error ? body.error.message : `the server answered ${response.status}`;
-        const hint = response.status === 503 ? " The server is busy; try again in a moment." : "";
-        throw new Error(`${message}${/[.!?)]$/.test(message) ? "" : "."}${hint}`);
-      }
-      showResult(body);
+      const done = await ParleyStream.translate(formFor(audio.blob, audio.name), player, {
+        language: (data) => { startResult(); shown = true; showLanguage(data); },
+        text: (data) => { $("result-text").textContent = data.text; },
+        audio: () => { record.chunks++; },
+        done: () => { record.done = performance.now(); },
+      });
+      record.firstPlay = player.firstPlay;
+      const timings = { ...done.timings };
+      if (done.time_to_first_audio_ms !== undefined) timings.first_audio_ms = done.time_to_first_audio_ms;
+      finishResult(player.wav(), orderTotalLast(timings));
+      $("result").scrollIntoView({ behavior: "smooth", block: "nearest" });
     } catch (err) {
-      showError(err instanceof TypeError ? "Could not reach the Parley server. Is it still running?" : err.message);
+      if (shown) $("result").hidden = true;
+      showError(errorMessage(err));
     } finally {
       setBusy(false);
     }
+  }
+
+  function orderTotalLast(timings) {
+    const { total_ms: total, ...rest } = timings;
+    return total === undefined ? rest : { ...rest, total_ms: total };
+  }
+
+  // --- Continuous mode: translate each stretch of speech at the speaker's pauses ------------------
+  const PAUSE_SECONDS = 0.6;   // this much quiet ends a stretch of speech...
+  const MIN_SECONDS = 1.5;     // ...once at least this much was said
+  const MAX_SECONDS = 8;       // a stretch without pauses is cut here
+
+  function startContinuous() {
+    if (state.player) state.player.stop();
+    state.player = new ParleyStream.Player();
+    state.continuous = { queue: Promise.resolve(), pieces: 0, sent: 0, texts: [], firstPlay: null, lastDone: null,
+      timings: {} };
+    window.parleyContinuous = state.continuous;
+    startResult();
+  }
+
+  function cutAtPause() {
+    const rec = state.recording;
+    if (!rec || state.continuous.cutting) return;
+    const pending = rec.pendingSeconds();
+    if (pending >= MAX_SECONDS || (pending >= MIN_SECONDS && rec.quietSeconds() >= PAUSE_SECONDS)) {
+      state.continuous.cutting = true;
+      rec.take().then((blob) => { state.continuous.cutting = false; sendPiece(blob); });
+    }
+  }
+
+  // Pieces are sent one after another, so their speech plays in the order it was spoken.
+  function sendPiece(blob) {
+    const c = state.continuous;
+    const index = c.sent++;
+    c.queue = c.queue.then(async () => {
+      try {
+        const done = await ParleyStream.translate(formFor(blob, `piece-${index}.wav`), state.player, {
+          language: showLanguage,
+          text: (data) => {
+            if (data.text) c.texts.push(data.text);
+            $("result-text").textContent = c.texts.join(" ");
+          },
+        });
+        c.pieces++;
+        c.firstPlay = state.player.firstPlay;
+        c.lastDone = performance.now();
+        c.timings = done.timings || {};
+        $("mic-status").textContent = `Translated ${c.pieces} piece${c.pieces === 1 ? "" : "s"} so far.`;
+      } catch (err) {
+        showError(errorMessage(err));
+      }
+    });
+    return c.queue;
+  }
+
+  async function finishContinuous(recording) {
+    const c = state.continuous;
+    const rest = await recording.stopAndTake();
+    if (rest.size > 44 + 16000 * 2 * 0.3) sendPiece(rest);  // more than 0.3 s left
+    $("mic-status").textContent = "Finishing the translation…";
+    await c.queue;
+    finishResult(state.player.wav(), c.timings);
+    $("mic-status").textContent = `Translated ${c.pieces} piece${c.pieces === 1 ? "" : "s"} while you spoke.`;
+    c.finished = true;
+    state.continuous = null;
+    updateTranslateButton();
   }
 
   function setup() {

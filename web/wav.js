@@ -54,27 +54,60 @@ const ParleyWav = (() => {
     // ScriptProcessorNode is deprecated but works everywhere without a separate worklet file.
     const tap = context.createScriptProcessor(4096, 1, 1);
     const chunks = [];
+    const peaks = [];  // each chunk's peak level, for finding pauses
+    let taken = 0;     // chunks already handed out by take()
     tap.onaudioprocess = (event) => {
       const data = event.inputBuffer.getChannelData(0);
       chunks.push(new Float32Array(data));
       let peak = 0;
       for (let i = 0; i < data.length; i++) peak = Math.max(peak, Math.abs(data[i]));
+      peaks.push(peak);
       if (onLevel) onLevel(peak);
     };
     input.connect(tap);
     tap.connect(context.destination);
+    const rate = context.sampleRate;
+    const length = (from) => chunks.slice(from).reduce((n, c) => n + c.length, 0);
+    // The chunks from `from` on as one 16 kHz WAV Blob.
+    async function wav(from) {
+      const all = new Float32Array(length(from));
+      let at = 0;
+      for (const c of chunks.slice(from)) { all.set(c, at); at += c.length; }
+      return encode(await resample(all, rate, 16000), 16000);
+    }
     return {
-      seconds: () => chunks.reduce((n, c) => n + c.length, 0) / context.sampleRate,
+      seconds: () => length(0) / rate,
+      // Seconds recorded since the last take().
+      pendingSeconds: () => length(taken) / rate,
+      // Seconds of quiet (peak below `threshold`) at the end of what is pending.
+      quietSeconds(threshold = 0.02) {
+        let n = 0;
+        for (let i = chunks.length - 1; i >= taken && peaks[i] < threshold; i--) n += chunks[i].length;
+        return n / rate;
+      },
+      // What was recorded since the last take() as a 16 kHz WAV Blob (continuous translation).
+      async take() {
+        const from = taken;
+        taken = chunks.length;
+        return wav(from);
+      },
       async stop() {
         input.disconnect();
         tap.disconnect();
         stream.getTracks().forEach((t) => t.stop());
-        const all = new Float32Array(chunks.reduce((n, c) => n + c.length, 0));
-        let at = 0;
-        for (const c of chunks) { all.set(c, at); at += c.length; }
-        const rate = context.sampleRate;
+        const whole = await wav(0);
         await context.close();
-        return encode(await resample(all, rate, 16000), 16000);
+        return whole;
+      },
+      // Stops and returns what was recorded since the last take().
+      async stopAndTake() {
+        input.disconnect();
+        tap.disconnect();
+        stream.getTracks().forEach((t) => t.stop());
+        const rest = await wav(taken);
+        taken = chunks.length;
+        await context.close();
+        return rest;
       },
     };
   }

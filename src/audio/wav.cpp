@@ -45,18 +45,17 @@ std::string encode_pcm16(std::span<const float> samples) {
   return out;
 }
 
-std::string encode_wav(std::span<const float> samples, int sample_rate, SampleFormat fmt) {
+std::string wav_header(uint64_t samples, int sample_rate, SampleFormat fmt) {
   if (sample_rate <= 0) invalid_argument("WAV sample rate must be positive, got " + std::to_string(sample_rate));
   const bool f32 = fmt == SampleFormat::F32;
   const uint32_t bytes_per_sample = f32 ? 4 : 2;
   const uint32_t fmt_size = f32 ? 18 : 16;  // a non-PCM format carries cbSize
   const uint64_t header = 12 + (8 + fmt_size) + (f32 ? 12 : 0) + 8;
-  const uint64_t data_size = static_cast<uint64_t>(samples.size()) * bytes_per_sample;
-  if (header + data_size > std::numeric_limits<uint32_t>::max())
-    fail(ErrorKind::TooLarge, "audio too long for a WAV file (" + std::to_string(samples.size()) + " samples)");
+  const uint64_t data_size = samples * bytes_per_sample;
+  if (samples > std::numeric_limits<uint32_t>::max() || header + data_size > std::numeric_limits<uint32_t>::max())
+    fail(ErrorKind::TooLarge, "audio too long for a WAV file (" + std::to_string(samples) + " samples)");
 
   std::string out;
-  out.reserve(header + data_size);
   out += "RIFF";
   put_u32(out, static_cast<uint32_t>(header + data_size - 8));
   out += "WAVEfmt ";
@@ -71,18 +70,22 @@ std::string encode_wav(std::span<const float> samples, int sample_rate, SampleFo
     put_u16(out, 0);  // cbSize
     out += "fact";    // required for non-PCM formats: the number of sample frames
     put_u32(out, 4);
-    put_u32(out, static_cast<uint32_t>(samples.size()));
+    put_u32(out, static_cast<uint32_t>(samples));
   }
   out += "data";
   put_u32(out, static_cast<uint32_t>(data_size));
-  if (f32) {
-    const size_t at = out.size();
-    out.resize(at + data_size);
-    std::memcpy(out.data() + at, samples.data(), data_size);  // little-endian host (x86-64, aarch64)
-  } else {
-    out += encode_pcm16(samples);
-  }
   return out;
+}
+
+std::string encode_samples(std::span<const float> samples, SampleFormat fmt) {
+  if (fmt == SampleFormat::Pcm16) return encode_pcm16(samples);
+  std::string out(samples.size() * sizeof(float), '\0');
+  std::memcpy(out.data(), samples.data(), out.size());  // little-endian host (x86-64, aarch64)
+  return out;
+}
+
+std::string encode_wav(std::span<const float> samples, int sample_rate, SampleFormat fmt) {
+  return wav_header(samples.size(), sample_rate, fmt) + encode_samples(samples, fmt);
 }
 
 void write_wav(const std::filesystem::path& path, std::span<const float> samples, int sample_rate, SampleFormat fmt) {

@@ -27,6 +27,12 @@ int16_t to_pcm16(float x);
 // 4 GiB limit.
 std::string encode_wav(std::span<const float> samples, int sample_rate, SampleFormat fmt);
 
+// The header encode_wav writes before `samples` samples of audio (for streaming writers, which write
+// it first and again, with the real count, at the end). Same errors as encode_wav.
+std::string wav_header(uint64_t samples, int sample_rate, SampleFormat fmt);
+// Samples as a WAV's data bytes in that format (little-endian).
+std::string encode_samples(std::span<const float> samples, SampleFormat fmt);
+
 // Writes encode_wav's bytes through a temporary file and a rename (core/files.h), so no reader ever
 // sees a half-written file.
 void write_wav(const std::filesystem::path& path, std::span<const float> samples, int sample_rate, SampleFormat fmt);

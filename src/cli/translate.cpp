@@ -2,7 +2,12 @@
 //
 //   parley translate IN -o OUT.wav [--language CODE|auto] [--voice NAME|FILE.npy] [--seed N] [--json]
 //                    [--asr-model X] [--tts-model X] [--vocoder X] [--max-new-tokens N] [--threads N]
-//                    [--format pcm16|f32]
+//                    [--format pcm16|f32] [--stream]
+//
+// --stream synthesizes sentence by sentence and writes each sentence's audio as soon as it is made
+// (the WAV's header is fixed up at the end); `-o -` writes raw little-endian samples (--format) to
+// stdout as they are made, and the report to stderr. time_to_first_audio_ms: from the start of the
+// translation (audio decoded, models loaded) until the first audio was written.
 //
 // Prints the source language, the English text, the audio written and the time each stage took;
 // with --json one object instead (language, text, output, timings in ms per stage, and more).
@@ -10,6 +15,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -18,6 +24,7 @@
 
 #include "audio/decode.h"
 #include "audio/wav.h"
+#include "audio/wav_stream.h"
 #include "cli/commands.h"
 #include "cli/model_options.h"
 #include "core/error.h"
@@ -39,6 +46,10 @@ struct TranslateArgs {
   pipeline::PipelineOptions models;
   int threads = 0;
   bool json = false;
+  bool stream = false;
+  bool to_stdout() const { return output == "-"; }
+  bool streaming() const { return stream || to_stdout(); }
+  audio::SampleFormat sample_format() const { return format == "f32" ? audio::SampleFormat::F32 : audio::SampleFormat::Pcm16; }
 };
 
 struct Report {
@@ -46,6 +57,7 @@ struct Report {
   pipeline::RunStats stats;
   Timings timings;  // decode, load, the pipeline's stages, write
   double total_ms = 0;
+  double first_audio_ms = 0;  // from the translation's start until the first audio was written
 };
 
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
@@ -70,6 +82,8 @@ std::string to_json(const Report& r, const TranslateArgs& a) {
   j["seed"] = a.seed.value_or(speecht5::kDefaultSeed);
   j["steps"] = r.stats.steps;
   j["pieces"] = r.stats.pieces;
+  j["stream"] = a.streaming();
+  if (r.stats.spoken) j["time_to_first_audio_ms"] = round1(r.first_audio_ms);
   nlohmann::ordered_json t = nlohmann::ordered_json::object();
   for (const auto& [stage, ms] : r.timings) t[stage + "_ms"] = round1(ms);
   t["total_ms"] = round1(r.total_ms);
@@ -77,21 +91,22 @@ std::string to_json(const Report& r, const TranslateArgs& a) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-void print_text(const Report& r, const TranslateArgs& a) {
+void print_text(std::FILE* out, const Report& r, const TranslateArgs& a) {
   std::string language = r.result.language_name + " (" + r.result.language + ")";
   if (a.language == "auto") {
     char p[64];
     std::snprintf(p, sizeof p, ", detected with probability %.2f", r.stats.language_probability);
     language += p;
   }
-  std::printf("language: %s\n", language.c_str());
-  std::printf("text: %s\n", r.result.text.c_str());
+  std::fprintf(out, "language: %s\n", language.c_str());
+  std::fprintf(out, "text: %s\n", r.result.text.c_str());
   const double seconds = static_cast<double>(r.result.audio.size()) / r.result.sample_rate;
   if (r.stats.spoken) {
-    std::printf("audio: %s, %.2f s at %d Hz (%zu samples, %lld SpeechT5 steps)\n", a.output.c_str(), seconds,
-                r.result.sample_rate, r.result.audio.size(), static_cast<long long>(r.stats.steps));
+    std::fprintf(out, "audio: %s, %.2f s at %d Hz (%zu samples, %lld SpeechT5 steps); first audio after %.0f ms\n",
+                 a.output.c_str(), seconds, r.result.sample_rate, r.result.audio.size(),
+                 static_cast<long long>(r.stats.steps), r.first_audio_ms);
   } else {
-    std::printf("audio: %s, empty (the English text has nothing to speak)\n", a.output.c_str());
+    std::fprintf(out, "audio: %s, empty (the English text has nothing to speak)\n", a.output.c_str());
   }
   std::string line;
   for (const auto& [stage, ms] : r.timings) {
@@ -101,7 +116,7 @@ void print_text(const Report& r, const TranslateArgs& a) {
   }
   char total[48];
   std::snprintf(total, sizeof total, ", total %.0f ms", r.total_ms);
-  std::printf("time: %s%s\n", line.c_str(), total);
+  std::fprintf(out, "time: %s%s\n", line.c_str(), total);
 }
 
 // Fails before any work when the WAV could not be written at the end.
@@ -115,7 +130,7 @@ void check_output(const std::string& output) {
 int run(const TranslateArgs& a) {
   const auto start = Clock::now();
   ops::set_threads(a.threads);
-  check_output(a.output);
+  if (!a.to_stdout()) check_output(a.output);
   // Cheap checks first, so a typo costs no model loading (or downloading).
   const Tensor speaker = speecht5::load_voice(a.voice);
   Report r;
@@ -134,6 +149,25 @@ int run(const TranslateArgs& a) {
   TranslateRequest request;
   request.language = a.language == "auto" ? "" : a.language;
   request.seed = a.seed;
+  const auto translate_start = Clock::now();
+  std::unique_ptr<audio::WavStreamWriter> writer;
+  double written_ms = 0;  // writing the streamed chunks
+  if (a.streaming()) {
+    if (!a.to_stdout()) writer = std::make_unique<audio::WavStreamWriter>(a.output, p->sample_rate(), a.sample_format());
+    request.sentence_by_sentence = true;
+    request.on_chunk = [&](const AudioChunk& c) {
+      const auto w = Clock::now();
+      if (writer) {
+        writer->write(c.audio);
+      } else {
+        const std::string bytes = audio::encode_samples(c.audio, a.sample_format());
+        if (std::fwrite(bytes.data(), 1, bytes.size(), stdout) != bytes.size() || std::fflush(stdout) != 0)
+          fail(ErrorKind::Internal, "cannot write the audio to stdout");
+      }
+      written_ms += ms_since(w);
+      if (c.index == 0) r.first_audio_ms = ms_since(translate_start);
+    };
+  }
   r.result = p->translate(samples, request, speaker, r.stats);
   r.timings.insert(r.timings.end(), r.result.timings.begin(), r.result.timings.end());
   if (r.stats.truncated)
@@ -146,19 +180,25 @@ int run(const TranslateArgs& a) {
                  a.output.c_str());
 
   t = Clock::now();
-  audio::write_wav(a.output, r.result.audio, r.result.sample_rate,
-                   a.format == "f32" ? audio::SampleFormat::F32 : audio::SampleFormat::Pcm16);
-  r.timings.emplace_back("write", ms_since(t));
+  if (writer) {
+    writer->finish();
+  } else if (!a.streaming()) {
+    audio::write_wav(a.output, r.result.audio, r.result.sample_rate, a.sample_format());
+    r.first_audio_ms = ms_since(translate_start);
+  }
+  r.timings.emplace_back("write", ms_since(t) + written_ms);
   r.total_ms = ms_since(start);
 
+  // With the audio on stdout, the report goes to stderr.
+  std::FILE* out = a.to_stdout() ? stderr : stdout;
   if (a.json) {
-    const std::string out = to_json(r, a);
-    std::fwrite(out.data(), 1, out.size(), stdout);
-    std::fputc('\n', stdout);
+    const std::string text = to_json(r, a);
+    std::fwrite(text.data(), 1, text.size(), out);
+    std::fputc('\n', out);
   } else {
-    print_text(r, a);
+    print_text(out, r, a);
   }
-  return std::fflush(stdout) == 0 ? 0 : 1;
+  return std::fflush(out) == 0 ? 0 : 1;
 }
 
 }  // namespace
@@ -167,7 +207,9 @@ void register_translate(CLI::App& app, Runner& run_fn) {
   auto args = std::make_shared<TranslateArgs>();
   auto* cmd = app.add_subcommand("translate", "Speech in any language to English speech (Whisper, then SpeechT5 + HiFi-GAN)");
   cmd->add_option("input", args->input, "Audio file (WAV, FLAC, MP3, OGG, Opus, WebM, M4A, ...)")->required();
-  cmd->add_option("-o,--output", args->output, "WAV file to write the English speech to")->required();
+  cmd->add_option("-o,--output", args->output,
+                  "WAV file to write the English speech to, or - for raw samples (--format) on stdout as they are made")
+      ->required();
   cmd->add_option("--language", args->language,
                   "Spoken language: a code (it, es, ...), a name (italian) or auto to detect it")
       ->capture_default_str();
@@ -183,6 +225,8 @@ void register_translate(CLI::App& app, Runner& run_fn) {
       "Seed of SpeechT5's random prenet dropout: same seed, same audio (default " +
           std::to_string(speecht5::kDefaultSeed) + ")");
   cmd->add_flag("--json", args->json, "Print one JSON object (language, text, output, timings, ...)");
+  cmd->add_flag("--stream", args->stream,
+                "Synthesize sentence by sentence and write each sentence's audio as soon as it is made");
   cmd->add_option("--format", args->format, "WAV sample format")
       ->check(CLI::IsMember({"pcm16", "f32"}))
       ->capture_default_str();

@@ -164,33 +164,68 @@ Recognition recognise(const whisper::Whisper& w, std::span<const float> audio16k
   return r;
 }
 
-// text -> sentences -> mel -> wave: SpeechT5 piece by piece (sentences packed to fit the model),
-// each piece through HiFi-GAN, joined with short pauses. The same Synthesizer call as
-// `parley synthesize`, so the same text, voice and seed give the same samples.
+// How the caller wants the speech handed over while it is made.
+struct Delivery {
+  std::optional<uint64_t> seed;
+  bool sentence_by_sentence = false;
+  std::function<void(std::span<const float>, int)> on_audio;
+  std::function<void(const AudioChunk&)> on_chunk;
+  Clock::time_point start;     // the call's start, for AudioChunk::elapsed_ms
+  double* first_audio_ms = nullptr;  // set when the first piece is ready
+};
+
+template <class Request>
+Delivery delivery_of(const Request& r, Clock::time_point start, double* first_audio_ms) {
+  return {r.seed, r.sentence_by_sentence, r.on_audio, r.on_chunk, start, first_audio_ms};
+}
+
+// text -> sentences -> mel -> wave: SpeechT5 piece by piece (sentences packed to fit the model, or
+// one per sentence), each piece through HiFi-GAN, joined with short pauses. The same Synthesizer
+// call as `parley synthesize`, so the same text, voice, split and seed give the same samples; the
+// pieces reach the callbacks as soon as each is made.
 speecht5::Speech speak(const std::shared_ptr<const speecht5::SpeechT5Tts>& tts,
                        const std::shared_ptr<const speecht5::HifiGan>& vocoder, std::string_view text,
-                       const Tensor& speaker, std::optional<uint64_t> seed,
-                       const std::function<void(std::span<const float>, int)>& on_audio, StageClock& clock,
-                       RunStats& stats) {
+                       const Tensor& speaker, const Delivery& d, StageClock& clock, RunStats& stats) {
   speecht5::Synthesizer synth(tts, vocoder);
-  speecht5::SeededMasks masks(seed.value_or(speecht5::kDefaultSeed));
+  speecht5::SeededMasks masks(d.seed.value_or(speecht5::kDefaultSeed));
   double tts_ms = 0, vocoder_ms = 0;
   size_t pieces = 0;
+  int64_t offset = 0;  // samples delivered so far
   const int rate = synth.sample_rate();
+  std::vector<float> chunk;
   auto on_piece = [&](const speecht5::SpeechPiece& p) {
     tts_ms += p.tts_ms;
     vocoder_ms += p.vocoder_ms;
     stats.steps += p.steps;
     stats.frames += p.mel.dim(0);
     stats.stops.emplace_back(speecht5::stop_reason_name(p.stop));
-    if (!on_audio) return;
-    if (pieces++ > 0) {  // the pause the joined audio has before this piece
-      const std::vector<float> pause(static_cast<size_t>(synth.pause_samples()), 0.f);
-      on_audio(pause, rate);
+    const double elapsed = ms_between(d.start, Clock::now());
+    if (pieces == 0 && d.first_audio_ms) *d.first_audio_ms = elapsed;
+    // The pause the joined audio has before this piece, then the piece.
+    const size_t pause = pieces > 0 ? static_cast<size_t>(synth.pause_samples()) : 0;
+    if (d.on_audio) {
+      if (pause > 0) d.on_audio(std::vector<float>(pause, 0.f), rate);
+      d.on_audio(p.audio, rate);
     }
-    on_audio(p.audio, rate);
+    if (d.on_chunk) {
+      chunk.assign(pause, 0.f);
+      chunk.insert(chunk.end(), p.audio.begin(), p.audio.end());
+      AudioChunk c;
+      c.index = pieces;
+      c.text = p.text;
+      c.audio = chunk;
+      c.sample_rate = rate;
+      c.start = static_cast<double>(offset) / rate;
+      c.end = static_cast<double>(offset + static_cast<int64_t>(chunk.size())) / rate;
+      c.elapsed_ms = elapsed;
+      d.on_chunk(c);
+    }
+    offset += static_cast<int64_t>(pause + p.audio.size());
+    ++pieces;
   };
-  speecht5::Speech speech = synth.synthesize(text, speaker, speecht5::SynthesisOptions(), masks, on_piece);
+  speecht5::SynthesisOptions options;
+  if (d.sentence_by_sentence) options.split = speecht5::SplitMode::Sentences;
+  speecht5::Speech speech = synth.synthesize(text, speaker, options, masks, on_piece);
   stats.pieces = speech.pieces.size();
   stats.spoken = true;
   clock.add("tts", tts_ms);
@@ -202,6 +237,7 @@ speecht5::Speech speak(const std::shared_ptr<const speecht5::SpeechT5Tts>& tts,
 
 TranslateResult Pipeline::translate(std::span<const float> audio16k, const TranslateRequest& request,
                                     const Tensor& speaker, RunStats& stats) const {
+  const auto start = Clock::now();
   check_speaker(speaker);
   // audio -> features -> tokens -> English text: Whisper, task translate, greedy (the course demo).
   AsrRequest asr;
@@ -209,6 +245,7 @@ TranslateResult Pipeline::translate(std::span<const float> audio16k, const Trans
   asr.language = request.language;
   asr.on_segment = request.on_segment;
   AsrResult english = speech_to_text(audio16k, asr, stats);
+  if (request.on_recognized) request.on_recognized(english);
 
   TranslateResult out;
   out.timings = std::move(english.timings);
@@ -216,7 +253,9 @@ TranslateResult Pipeline::translate(std::span<const float> audio16k, const Trans
   // English text -> sentences -> mel -> wave: SpeechT5 + HiFi-GAN. Nothing to speak: no audio.
   out.sample_rate = vocoder_->sample_rate();
   if (speakable(*tts_, english.text))
-    out.audio = speak(tts_, vocoder_, english.text, speaker, request.seed, request.on_audio, clock, stats).audio;
+    out.audio = speak(tts_, vocoder_, english.text, speaker, delivery_of(request, start, &out.first_audio_ms), clock,
+                      stats)
+                    .audio;
   out.language = std::move(english.language);
   out.language_name = std::move(english.language_name);
   out.text = std::move(english.text);
@@ -253,10 +292,12 @@ AsrResult Pipeline::speech_to_text(std::span<const float> audio16k, const AsrReq
 }
 
 TtsResult Pipeline::text_to_speech(const TtsRequest& request, const Tensor& speaker, RunStats& stats) const {
+  const auto start = Clock::now();
   TtsResult out;
   StageClock clock(out.timings);
   // Text with nothing to speak is refused here (Error(BadInput)): the caller asked for speech.
-  out.audio = speak(tts_, vocoder_, request.text, speaker, request.seed, request.on_audio, clock, stats).audio;
+  out.audio =
+      speak(tts_, vocoder_, request.text, speaker, delivery_of(request, start, &out.first_audio_ms), clock, stats).audio;
   out.sample_rate = vocoder_->sample_rate();
   return out;
 }

@@ -78,6 +78,18 @@ struct AsrResult {
 
 // --- Text to speech ---------------------------------------------------------------------------
 
+// One piece of the speech, handed over as soon as it is made (streaming): with
+// sentence_by_sentence, one sentence. Chunk i > 0 begins with the short pause that separates it from
+// the chunk before, so the chunks joined in order are exactly the whole result's audio.
+struct AudioChunk {
+  size_t index = 0;               // 0, 1, 2, ... in order
+  std::string text;               // the text this chunk speaks
+  std::span<const float> audio;   // its samples, valid only during the callback
+  int sample_rate = 16000;
+  double start = 0, end = 0;      // where the chunk lies in the whole audio, in seconds
+  double elapsed_ms = 0;          // from the start of the call until this chunk was ready
+};
+
 struct TtsRequest {
   std::string text;   // English text; long text is synthesized sentence by sentence
   std::string voice;  // one of voices(), or empty for default_voice(). Never a file path: the
@@ -86,12 +98,18 @@ struct TtsRequest {
   // Called with each piece of audio as soon as it is synthesized (e.g. one sentence), for
   // streaming; may be empty. Same thread and order rules as AsrRequest::on_segment.
   std::function<void(std::span<const float> audio, int sample_rate)> on_audio;
+  // Synthesize every sentence on its own (instead of packing sentences into as few model calls as
+  // fit), so the first sentence's audio is ready as early as possible; same seed, same samples
+  // whether or not the chunks are streamed.
+  bool sentence_by_sentence = false;
+  std::function<void(const AudioChunk&)> on_chunk;  // each piece with its text (see AudioChunk)
 };
 
 struct TtsResult {
   std::vector<float> audio;  // mono, in [-1, 1]
   int sample_rate = 16000;
   Timings timings;
+  double first_audio_ms = 0;  // from the start of the call until the first piece's audio was ready
 };
 
 // --- Speech to English speech (the main job) --------------------------------------------------
@@ -102,6 +120,11 @@ struct TranslateRequest {
   std::optional<uint64_t> seed;
   std::function<void(const Segment&)> on_segment;  // English text as it forms (see AsrRequest)
   std::function<void(std::span<const float> audio, int sample_rate)> on_audio;  // (see TtsRequest)
+  bool sentence_by_sentence = false;                                             // (see TtsRequest)
+  std::function<void(const AudioChunk&)> on_chunk;                                // (see TtsRequest)
+  // Called once the English text is known, before any of it is synthesized (its language, text and
+  // segments; no timings yet): a streaming caller shows the text while the speech is made.
+  std::function<void(const AsrResult&)> on_recognized;
 };
 
 struct TranslateResult {
@@ -113,6 +136,9 @@ struct TranslateResult {
   std::vector<float> audio;   // the English speech, mono
   int sample_rate = 16000;
   Timings timings;            // every stage of recognition and synthesis
+  // From the start of the call until the first piece of speech was ready (recognition included):
+  // the wait before a streaming caller can start playing. 0 when there is no speech.
+  double first_audio_ms = 0;
 };
 
 // Names of the models behind the service, for /health, /v1/models and logs.

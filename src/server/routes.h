@@ -33,6 +33,14 @@ struct Context {
 void add_audio_routes(httplib::Server& http, Context& ctx);      // /v1/audio/{transcriptions,translations,speech}
 void add_translate_route(httplib::Server& http, Context& ctx);   // /v1/speech-translation
 void add_info_routes(httplib::Server& http, Context& ctx);       // /health, /metrics, /v1/models, /v1/voices, web page
+void add_stream_route(httplib::Server& http, Context& ctx);      // /v1/speech-translation/stream (routes_stream.cpp)
+
+// From routes_translate.cpp, shared with the streaming route.
+// The uploaded audio: the multipart `file` field (its filename into `filename`) or a raw audio/*
+// body; ApiError 400 (no file field) or 415 (neither).
+std::string_view uploaded_audio(const httplib::Request& req, const RequestBody& body, std::string& filename);
+// A voice name checked against the service's (empty: the default); ApiError(400) naming the choices.
+std::string check_voice(Context& ctx, const std::string& voice);
 
 // Every POST handler's frame: reads the body within limits, runs `handle`, and turns any exception
 // into a JSON error (closing the connection when the body was not read to its end).

@@ -26,6 +26,25 @@ bool is_audio_type(const std::string& content_type) {
          content_type.rfind("application/octet-stream", 0) == 0 || content_type.rfind("application/ogg", 0) == 0;
 }
 
+}  // namespace
+
+// Shared with the streaming route (routes.h).
+std::string_view uploaded_audio(const Request& req, const RequestBody& body, std::string& filename) {
+  if (body.multipart) {
+    const FormPart* file = body.part("file");
+    if (!file) throw ApiError(400, "missing_file", "the form has no 'file' field with the audio", "file");
+    filename = file->filename;
+    return file->data;
+  } else if (is_audio_type(req.get_header_value("Content-Type"))) {
+    return body.raw;
+  } else {
+    throw ApiError(415, "unsupported_media_type",
+                   "send the audio as multipart/form-data ('file' field) or as the raw body with an audio/* Content-Type");
+  }
+}
+
+namespace {
+
 bool wants_wav(const Request& req) {
   std::string accept = req.get_header_value("Accept");
   return accept.find("audio/wav") != std::string::npos || accept.find("audio/x-wav") != std::string::npos;
@@ -46,6 +65,8 @@ std::string percent_encode(const std::string& s) {
   return out;
 }
 
+}  // namespace
+
 std::string check_voice(Context& ctx, const std::string& voice) {
   if (voice.empty()) return ctx.service.default_voice();
   auto voices = ctx.service.voices();
@@ -55,21 +76,12 @@ std::string check_voice(Context& ctx, const std::string& voice) {
   throw ApiError(400, "invalid_parameter", "unknown voice '" + voice + "'; choose one of: " + list, "voice");
 }
 
+namespace {
+
 void speech_translation(Context& ctx, const Request& req, const RequestBody& body, Response& res) {
   auto start = std::chrono::steady_clock::now();
-  std::string_view audio_bytes;
   std::string filename;
-  if (body.multipart) {
-    const FormPart* file = body.part("file");
-    if (!file) throw ApiError(400, "missing_file", "the form has no 'file' field with the audio", "file");
-    audio_bytes = file->data;
-    filename = file->filename;
-  } else if (is_audio_type(req.get_header_value("Content-Type"))) {
-    audio_bytes = body.raw;
-  } else {
-    throw ApiError(415, "unsupported_media_type",
-                   "send the audio as multipart/form-data ('file' field) or as the raw body with an audio/* Content-Type");
-  }
+  std::string_view audio_bytes = uploaded_audio(req, body, filename);
   if (audio_bytes.empty()) throw ApiError(400, "empty_file", "no audio was sent", "file");
 
   TranslateRequest request;

@@ -15,7 +15,7 @@ namespace parley::server {
 namespace {
 
 const std::vector<std::string> kPostRoutes = {"/v1/audio/transcriptions", "/v1/audio/translations", "/v1/audio/speech",
-                                              "/v1/speech-translation"};
+                                              "/v1/speech-translation", "/v1/speech-translation/stream"};
 const std::vector<std::string> kGetRoutes = {"/health", "/metrics", "/v1/models", "/v1/voices"};
 
 bool contains(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
@@ -123,6 +123,7 @@ void Server::Impl::configure() {
 
   add_audio_routes(http, ctx);
   add_translate_route(http, ctx);
+  add_stream_route(http, ctx);
   add_info_routes(http, ctx);
   reject_misrouted();
 }

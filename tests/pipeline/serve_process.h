@@ -10,6 +10,9 @@
 
 namespace parley::test {
 
+// Decodes standard base64 (the API's audio fields); a test failure for any other character.
+std::string base64_decode(const std::string& in);
+
 class ServeProcess {
  public:
   explicit ServeProcess(const std::vector<std::string>& serve_args);

@@ -25,24 +25,6 @@ using nlohmann::json;
 
 constexpr int kMaxNewTokens = 16;  // short texts keep the synthesis quick
 
-std::string base64_decode(const std::string& in) {
-  static const std::string chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  uint32_t bits = 0;
-  int count = 0;
-  for (char c : in) {
-    if (c == '=') break;
-    const size_t v = chars.find(c);
-    if (v == std::string::npos) ADD_FAILURE() << "not base64: " << c;
-    bits = (bits << 6) | static_cast<uint32_t>(v);
-    if ((count += 6) >= 8) {
-      count -= 8;
-      out.push_back(static_cast<char>((bits >> count) & 0xFF));
-    }
-  }
-  return out;
-}
-
 class ServeTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {

@@ -1,0 +1,161 @@
+// POST /v1/speech-translation/stream: the main job, streamed. The same input and options as
+// /v1/speech-translation (multipart `file` or a raw audio body; language, voice, seed); the answer
+// is `text/event-stream` (server-sent events) over chunked HTTP, one event per step as it happens:
+//
+//   event: language  data: {"language": "es", "language_name": "spanish", "duration": 4.2}
+//   event: text      data: {"text": "...", "segments": [{"start", "end", "text"}]}
+//   event: audio     data: {"index": 0, "text": "Hello there.", "start": 0, "end": 1.3,
+//                           "sample_rate": 16000, "format": "wav", "audio": "<base64 WAV>"}
+//   ... one audio event per sentence, in order; each is a complete small WAV, and their samples
+//   joined are the whole speech (from the second on, each begins with the pause between sentences)
+//   event: done      data: {"language", "text", "voice", "chunks", "sample_rate", "duration",
+//                           "time_to_first_audio_ms", "timings": {...}}
+//
+// Errors found before the work starts (bad options, unreadable or too long audio, a full queue)
+// are the usual JSON errors with their status; errors after the stream has started are an
+// `event: error` with the same JSON body ({"error": {...}, "status": N}), and the stream ends.
+// The speech is made one sentence at a time (TranslateRequest::sentence_by_sentence), so the first
+// sentence can play while the rest is made; for text of several sentences its samples therefore
+// differ from /v1/speech-translation's (which synthesizes sentences together when they fit the
+// model), while the same request always gives the same samples.
+#include <algorithm>
+#include <cmath>
+#include <memory>
+
+#include "server/api_error.h"
+#include "server/routes.h"
+
+namespace parley::server {
+
+namespace {
+
+using httplib::Request;
+using httplib::Response;
+using nlohmann::ordered_json;
+
+constexpr const char* kRoute = "/v1/speech-translation/stream";
+
+// The client hung up: stops the translation at the next chunk.
+struct ClientGone {};
+
+std::string sse_event(const std::string& event, const ordered_json& data) {
+  // JSON never contains a raw newline, so the data is one `data:` line.
+  return "event: " + event + "\ndata: " + data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n\n";
+}
+
+ordered_json segments_json(const std::vector<Segment>& segments) {
+  ordered_json out = ordered_json::array();
+  for (const auto& s : segments) out.push_back({{"start", s.start}, {"end", s.end}, {"text", s.text}});
+  return out;
+}
+
+// What the stream carries from the handler to the content provider (which runs after the handler
+// has returned, on the connection's thread).
+struct StreamJob {
+  std::vector<float> audio;
+  TranslateRequest request;
+  Timings timings;  // decode so far
+  std::chrono::steady_clock::time_point start;
+};
+
+// The error event for whatever the translation threw.
+std::string error_event(const std::exception_ptr& e) {
+  ApiError error(500, "internal_error", "internal error");
+  try {
+    std::rethrow_exception(e);
+  } catch (const ApiError& a) {
+    error = a;
+  } catch (const Error& a) {
+    error = to_api_error(a);
+  } catch (const std::bad_alloc&) {
+    error = ApiError(503, "out_of_memory", "the server ran out of memory for this request; try a shorter input");
+  } catch (const std::exception& a) {
+    error = ApiError(500, "internal_error", std::string("internal error: ") + a.what());
+  }
+  ordered_json body = ordered_json::parse(error.json());
+  body["status"] = error.status();
+  return sse_event("error", body);
+}
+
+// Runs the translation on a worker, writing each event to `sink` as it happens. Returns false when
+// the client hung up.
+bool run_stream(Context& ctx, StreamJob& job, httplib::DataSink& sink) {
+  auto send = [&sink](const std::string& event) {
+    if (!sink.write(event.data(), event.size())) throw ClientGone{};
+  };
+  double first_audio_ms = 0;
+  size_t chunks = 0;
+  try {
+    job.request.on_recognized = [&](const AsrResult& r) {
+      send(sse_event("language", {{"language", r.language}, {"language_name", r.language_name}, {"duration", r.duration_s}}));
+      send(sse_event("text", {{"text", r.text}, {"segments", segments_json(r.segments)}}));
+    };
+    job.request.on_chunk = [&](const AudioChunk& c) {
+      const std::string wav = ctx.codec.encode(c.audio, c.sample_rate, "wav");
+      if (chunks++ == 0) {
+        first_audio_ms = ms_since(job.start);
+        ctx.metrics.observe_time_to_first_audio(kRoute, first_audio_ms / 1000);
+      }
+      send(sse_event("audio", {{"index", c.index},
+                               {"text", c.text},
+                               {"start", c.start},
+                               {"end", c.end},
+                               {"sample_rate", c.sample_rate},
+                               {"format", "wav"},
+                               {"audio", base64(wav)}}));
+    };
+    TranslateResult r = run_on_worker(ctx, job.timings, [&] { return ctx.service.translate(job.audio, job.request); });
+    job.timings.insert(job.timings.end(), r.timings.begin(), r.timings.end());
+    ctx.metrics.add_audio(kRoute, "output", static_cast<double>(r.audio.size()) / std::max(1, r.sample_rate));
+    ordered_json done = {{"language", r.language},
+                         {"language_name", r.language_name},
+                         {"text", r.text},
+                         {"voice", job.request.voice},
+                         {"chunks", chunks},
+                         {"sample_rate", r.sample_rate},
+                         {"duration", static_cast<double>(r.audio.size()) / std::max(1, r.sample_rate)}};
+    if (chunks > 0) done["time_to_first_audio_ms"] = std::round(first_audio_ms * 10) / 10;
+    done["timings"] = timings_json(ctx, job.timings, ms_since(job.start));
+    send(sse_event("done", done));
+  } catch (const ClientGone&) {
+    return false;
+  } catch (...) {
+    const std::string event = error_event(std::current_exception());
+    if (!sink.write(event.data(), event.size())) return false;
+  }
+  sink.done();
+  return true;
+}
+
+void stream_translation(Context& ctx, const Request& req, const RequestBody& body, Response& res) {
+  auto job = std::make_shared<StreamJob>();
+  job->start = std::chrono::steady_clock::now();
+  std::string filename;
+  std::string_view audio_bytes = uploaded_audio(req, body, filename);
+  if (audio_bytes.empty()) throw ApiError(400, "empty_file", "no audio was sent", "file");
+  job->request.language = language_option(option(req, body, "language"));
+  job->request.voice = check_voice(ctx, option(req, body, "voice"));
+  job->request.seed = seed_option(option(req, body, "seed"));
+  job->request.sentence_by_sentence = true;
+  // Checked before the stream starts, so these come back as plain JSON errors with their status.
+  if (ctx.queue.waiting() >= static_cast<size_t>(ctx.queue.capacity()))
+    throw Error(ErrorKind::Busy, "the server is busy; try again in a moment");
+  job->audio = decode_upload(ctx, audio_bytes, filename, job->timings);
+  ctx.metrics.add_audio(kRoute, "input", static_cast<double>(job->audio.size()) / 16000.0);
+
+  res.set_header("Cache-Control", "no-cache");
+  res.set_header("X-Accel-Buffering", "no");  // proxies such as nginx: pass each event on at once
+  res.set_chunked_content_provider("text/event-stream", [&ctx, job](size_t, httplib::DataSink& sink) {
+    return run_stream(ctx, *job, sink);
+  });
+}
+
+}  // namespace
+
+void add_stream_route(httplib::Server& http, Context& ctx) {
+  http.Post(kRoute, with_body(ctx, [&ctx](const Request& req, const RequestBody& body, Response& res) {
+              stream_translation(ctx, req, body, res);
+            }));
+}
+
+}  // namespace parley::server

@@ -1,0 +1,247 @@
+// POST /v1/speech-translation/stream on `parley serve` with the fixture models, over real HTTP on
+// loopback: a chunked text/event-stream whose events come in order (language, text, one audio
+// event per sentence, done), whose audio is byte for byte the pipeline's sentence-by-sentence
+// speech for the same request (each chunk in the server's WAV encoding), whose done event reports
+// the time to first audio (also in /metrics); and errors before the stream as JSON statuses, after
+// it has started as an error event.
+#include <gtest/gtest.h>
+
+#include <httplib.h>
+
+#include <chrono>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "audio/wav.h"
+#include "audio/decode.h"
+#include "common/test_util.h"
+#include "core/files.h"
+#include "pipeline_fixtures.h"
+#include "serve_process.h"
+#include "server/audio_io.h"
+
+namespace parley::test {
+namespace {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+constexpr int kMaxNewTokens = 32;  // a few sentences of text, quick to synthesize
+constexpr const char* kRoute = "/v1/speech-translation/stream";
+
+struct Event {
+  std::string name;
+  json data;
+  Clock::time_point arrived;
+};
+
+// A streamed answer: the response and its server-sent events, parsed as they arrive.
+struct Stream {
+  int status = 0;
+  httplib::Headers headers;
+  std::string body;  // the whole body as received
+  std::vector<Event> events;
+  std::string pending;
+
+  void feed(const char* data, size_t n) {
+    body.append(data, n);
+    pending.append(data, n);
+    size_t end;
+    while ((end = pending.find("\n\n")) != std::string::npos) {
+      const std::string block = pending.substr(0, end);
+      pending.erase(0, end + 2);
+      Event e;
+      e.arrived = Clock::now();
+      size_t line_start = 0;
+      while (line_start < block.size()) {
+        size_t line_end = block.find('\n', line_start);
+        if (line_end == std::string::npos) line_end = block.size();
+        const std::string line = block.substr(line_start, line_end - line_start);
+        if (line.rfind("event: ", 0) == 0) e.name = line.substr(7);
+        if (line.rfind("data: ", 0) == 0) e.data = json::parse(line.substr(6));
+        line_start = line_end + 1;
+      }
+      events.push_back(std::move(e));
+    }
+  }
+  std::vector<const Event*> named(const std::string& name) const {
+    std::vector<const Event*> out;
+    for (const auto& e : events)
+      if (e.name == name) out.push_back(&e);
+    return out;
+  }
+};
+
+std::string header(const Stream& s, const std::string& name) {
+  auto it = s.headers.find(name);
+  return it == s.headers.end() ? std::string() : it->second;
+}
+
+class StreamServeTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    std::vector<std::string> args = fixture_model_args(kMaxNewTokens);
+    args.push_back("--quiet");
+    server_ = new ServeProcess(args);
+    pipeline_ = pipeline::Pipeline::load(fixture_options(kMaxNewTokens));
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+    pipeline_.reset();
+  }
+  void SetUp() override { ASSERT_GT(server_->port(), 0) << "parley serve did not start: " << server_->startup_output(); }
+
+  static httplib::Client client() {
+    httplib::Client c("127.0.0.1", server_->port());
+    c.set_read_timeout(120, 0);
+    c.set_write_timeout(30, 0);
+    return c;
+  }
+
+  // POSTs a raw audio body to `path`, reading the answer as it streams in.
+  static Stream post(const std::string& path, const std::string& body, const std::string& type = "audio/wav") {
+    Stream s;
+    httplib::Request req;
+    req.method = "POST";
+    req.path = path;
+    req.body = body;
+    req.set_header("Content-Type", type);
+    req.response_handler = [&s](const httplib::Response& r) {
+      s.status = r.status;
+      s.headers = r.headers;
+      return true;
+    };
+    req.content_receiver = [&s](const char* data, size_t n, uint64_t, uint64_t) {
+      s.feed(data, n);
+      return true;
+    };
+    auto c = client();
+    auto r = c.send(req);
+    EXPECT_TRUE(r) << "no answer from " << path;
+    return s;
+  }
+
+  static ServeProcess* server_;
+  static std::shared_ptr<pipeline::Pipeline> pipeline_;
+};
+
+ServeProcess* StreamServeTest::server_ = nullptr;
+std::shared_ptr<pipeline::Pipeline> StreamServeTest::pipeline_;
+
+TEST_F(StreamServeTest, EventsCarryThePipelinesSentenceBySentenceTranslation) {
+  const std::string wav = read_file(data_path("audio/es.wav"));
+  // What the pipeline makes in process for the same request, chunk by chunk.
+  TranslateRequest request;
+  request.language = "es";
+  request.voice = "clb";
+  request.seed = 3;
+  request.sentence_by_sentence = true;
+  std::vector<std::string> want_chunks;
+  std::vector<std::string> want_texts;
+  const server::AudioCodec codec = server::default_audio_codec();
+  request.on_chunk = [&](const AudioChunk& c) {
+    want_chunks.push_back(codec.encode(c.audio, c.sample_rate, "wav"));
+    want_texts.push_back(c.text);
+  };
+  const TranslateResult want = pipeline_->translate(audio::decode_file(data_path("audio/es.wav")), request);
+  ASSERT_FALSE(want_chunks.empty());
+
+  const Stream s = post(std::string(kRoute) + "?language=es&voice=clb&seed=3", wav);
+  ASSERT_EQ(s.status, 200) << s.body;
+  EXPECT_EQ(header(s, "Content-Type"), "text/event-stream");
+  EXPECT_EQ(header(s, "Transfer-Encoding"), "chunked");
+  EXPECT_TRUE(s.pending.empty()) << "an unfinished event at the end: " << s.pending;
+
+  // language, text, audio..., done: in that order, nothing else.
+  ASSERT_GE(s.events.size(), 4u) << s.body.substr(0, 500);
+  EXPECT_EQ(s.events.front().name, "language");
+  EXPECT_EQ(s.events[1].name, "text");
+  EXPECT_EQ(s.events.back().name, "done");
+  const auto audio = s.named("audio");
+  ASSERT_EQ(audio.size() + 3, s.events.size());
+  EXPECT_EQ(s.events.front().data["language"], "es");
+  EXPECT_EQ(s.events[1].data["text"], want.text);
+
+  ASSERT_EQ(audio.size(), want_chunks.size());
+  std::vector<float> joined;
+  double at = 0;
+  for (size_t i = 0; i < audio.size(); ++i) {
+    const json& a = audio[i]->data;
+    EXPECT_EQ(a["index"], i);
+    EXPECT_EQ(a["text"], want_texts[i]);
+    EXPECT_EQ(a["format"], "wav");
+    EXPECT_EQ(a["sample_rate"], fixture_sample_rate());
+    EXPECT_DOUBLE_EQ(a["start"].get<double>(), at);
+    at = a["end"].get<double>();
+    const std::string bytes = base64_decode(a["audio"]);
+    EXPECT_TRUE(bytes == want_chunks[i]) << "chunk " << i << " is not the pipeline's";
+    const audio::WavData w = audio::parse_wav(bytes, "chunk.wav");
+    joined.insert(joined.end(), w.samples.begin(), w.samples.end());
+  }
+  EXPECT_EQ(joined.size(), want.audio.size());  // the chunks joined are the whole speech
+
+  const json& done = s.events.back().data;
+  EXPECT_EQ(done["text"], want.text);
+  EXPECT_EQ(done["voice"], "clb");
+  EXPECT_EQ(done["chunks"], audio.size());
+  ASSERT_TRUE(done.contains("time_to_first_audio_ms"));
+  EXPECT_GT(done["time_to_first_audio_ms"].get<double>(), 0.0);
+  EXPECT_LE(done["time_to_first_audio_ms"].get<double>(), done["timings"]["total_ms"].get<double>());
+  for (const char* stage : {"decode_ms", "queue_ms", "asr_ms", "tts_ms", "vocoder_ms", "total_ms"})
+    EXPECT_TRUE(done["timings"].contains(stage)) << stage;
+  // The first audio reached the client no later than the end of the translation.
+  EXPECT_LE(audio.front()->arrived, s.events.back().arrived);
+  std::printf("  %zu audio events; time to first audio %.1f ms of %.1f ms\n", audio.size(),
+              done["time_to_first_audio_ms"].get<double>(), done["timings"]["total_ms"].get<double>());
+
+  auto metrics = client().Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("parley_time_to_first_audio_seconds_count{route=\"/v1/speech-translation/stream\"}"),
+            std::string::npos)
+      << metrics->body;
+}
+
+TEST_F(StreamServeTest, ErrorsBeforeTheStreamAreJsonStatuses) {
+  const std::string wav = read_file(data_path("audio/es.wav"));
+  const Stream voice = post(std::string(kRoute) + "?voice=nobody", wav);
+  EXPECT_EQ(voice.status, 400) << voice.body;
+  EXPECT_TRUE(json::parse(voice.body).contains("error"));
+
+  const Stream not_audio = post(kRoute, "just text, not audio", "audio/wav");
+  EXPECT_GE(not_audio.status, 400);
+  EXPECT_LT(not_audio.status, 500) << not_audio.body;
+  EXPECT_TRUE(json::parse(not_audio.body).contains("error"));
+
+  const Stream wrong_type = post(kRoute, wav, "text/plain");
+  EXPECT_EQ(wrong_type.status, 415) << wrong_type.body;
+
+  auto get = client().Get(kRoute);
+  ASSERT_TRUE(get);
+  EXPECT_EQ(get->status, 405);
+}
+
+TEST_F(StreamServeTest, ErrorsAfterTheStreamStartedAreAnErrorEvent) {
+  // An unknown language is found by the model's worker, after the stream has begun.
+  const Stream s = post(std::string(kRoute) + "?language=xx", read_file(data_path("audio/es.wav")));
+  ASSERT_EQ(s.status, 200) << s.body;
+  ASSERT_EQ(s.events.size(), 1u) << s.body;
+  EXPECT_EQ(s.events[0].name, "error");
+  EXPECT_EQ(s.events[0].data["status"], 400);
+  EXPECT_TRUE(s.events[0].data["error"].contains("message"));
+
+  // Audio longer than Whisper's window (until long-form decoding): the pipeline refuses it.
+  const Stream too_long = post(kRoute, read_file(data_path("audio/long_2min.wav")));
+  ASSERT_EQ(too_long.status, 200) << too_long.body;
+  ASSERT_EQ(too_long.events.size(), 1u) << too_long.body;
+  EXPECT_EQ(too_long.events[0].name, "error");
+  EXPECT_EQ(too_long.events[0].data["status"], 413);
+
+  auto health = client().Get("/health");  // and it still serves
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+}
+
+}  // namespace
+}  // namespace parley::test
