@@ -78,7 +78,8 @@ std::string encode_wav(std::span<const float> samples, int sample_rate, SampleFo
   if (f32) {
     const size_t at = out.size();
     out.resize(at + data_size);
-    std::memcpy(out.data() + at, samples.data(), data_size);  // little-endian host (x86-64, aarch64)
+    // Little-endian host (x86-64, aarch64). An empty span's data() may be null: memcpy must not see it.
+    if (data_size > 0) std::memcpy(out.data() + at, samples.data(), data_size);
   } else {
     out += encode_pcm16(samples);
   }

@@ -91,7 +91,7 @@ void Server::Impl::configure() {
   // Bodies are limited by read_body() as they stream in (httplib's own limit skips chunked bodies).
   http.set_payload_max_length(std::numeric_limits<size_t>::max());
 
-  http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+  http.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
     request_start = std::chrono::steady_clock::now();
     // Only POST routes read bodies within limits; httplib would buffer any other body whole.
     bool has_body = req.has_header("Transfer-Encoding") ||
