@@ -20,6 +20,15 @@ extern char** environ;
 
 namespace parley::test {
 
+namespace {
+// Clients in these tests keep writing to servers that answer early and close (413, 408, ...) on
+// purpose: such a write must fail with EPIPE, not kill the test program with SIGPIPE.
+const bool kSigpipeIgnored = [] {
+  ::signal(SIGPIPE, SIG_IGN);
+  return true;
+}();
+}  // namespace
+
 server::ServerOptions test_options() {
   server::ServerOptions o;
   o.port = 0;
