@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "core/files.h"
 #include "weights/npy.h"
+#include "weights/weights.h"
 
 namespace parley::test {
 namespace {
@@ -52,6 +53,33 @@ TEST(FuzzRegression, EmptyFloatWavRoundTrips) {
     EXPECT_TRUE(back.samples.empty());
     EXPECT_EQ(back.sample_rate, 16000);
     EXPECT_EQ(audio::wav_missing_bytes(bytes), 0);
+  }
+}
+
+// fuzz_torch_bin: a BOOL tensor named "\rool" was refused by Weights::get with the raw name inside
+// the message (a carriage return: two lines in a log).
+TEST(FuzzRegression, TensorNamesInWeightErrorsStayOnOneLine) {
+  auto files = crashes("torch_bin");
+  ASSERT_FALSE(files.empty());
+  for (const auto& f : files) {
+    const std::string bytes = read_file(f);
+    const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
+    int refused = 0;
+    try {
+      Weights w = parse_torch_bin(data, bytes.size(), nullptr, f.filename().string());
+      for (const std::string& name : w.names()) {
+        try {
+          w.get(name);
+        } catch (const Error& e) {
+          ++refused;
+          EXPECT_EQ(std::string(e.what()).find_first_of("\r\n"), std::string::npos) << e.what();
+        }
+      }
+    } catch (const Error& e) {
+      ++refused;
+      EXPECT_EQ(std::string(e.what()).find_first_of("\r\n"), std::string::npos) << e.what();
+    }
+    EXPECT_GT(refused, 0) << f.filename().string();
   }
 }
 
