@@ -296,3 +296,24 @@ TEST(AbuseTest, OversizedUploadsKeepTheServersMemoryBounded) {
 
 }  // namespace
 }  // namespace parley::test
+
+namespace parley::test {
+namespace {
+
+// fuzz_request: a form field whose name holds a line break and whose value is over the field limit
+// was refused with the raw name in the message (two lines in logs and in the JSON message).
+TEST(AbuseTest, FieldNamesInErrorsStayOnOneLine) {
+  TestServer srv(test_options());
+  const std::string b = "parleyboundary";
+  const std::string body = "--" + b + "\r\nContent-Disposition: form-data; name=\"a\nb\"\r\n\r\n" +
+                           std::string(100u << 10, 'x') + "\r\n--" + b + "--\r\n";
+  auto r = srv.client().Post("/v1/audio/transcriptions", body, "multipart/form-data; boundary=" + b);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413) << r->body;
+  std::string message = json_of(r)["error"]["message"];
+  EXPECT_EQ(message.find_first_of("\r\n"), std::string::npos) << message;
+  EXPECT_EQ(json_of(r)["error"]["param"], "a\nb");  // the name itself, JSON-escaped, is kept
+}
+
+}  // namespace
+}  // namespace parley::test
