@@ -80,7 +80,8 @@ std::string wav_header(uint64_t samples, int sample_rate, SampleFormat fmt) {
 std::string encode_samples(std::span<const float> samples, SampleFormat fmt) {
   if (fmt == SampleFormat::Pcm16) return encode_pcm16(samples);
   std::string out(samples.size() * sizeof(float), '\0');
-  std::memcpy(out.data(), samples.data(), out.size());  // little-endian host (x86-64, aarch64)
+  // Little-endian host (x86-64, aarch64). An empty span's data() may be null: memcpy must not see it.
+  if (!out.empty()) std::memcpy(out.data(), samples.data(), out.size());
   return out;
 }
 

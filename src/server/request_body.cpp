@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "core/printable.h"
 #include "server/api_error.h"
 
 namespace parley::server {
@@ -128,7 +129,7 @@ RequestBody read_body(const httplib::Request& req, const httplib::ContentReader&
     for (const auto& p : body.parts) {
       if (p.filename.empty() && p.data.size() > limits.max_field_bytes) {
         throw ApiError(413, "field_too_large",
-                       "form field '" + p.name + "' is larger than " + std::to_string(limits.max_field_bytes >> 10) + " KB", p.name);
+                       "form field '" + printable(p.name) + "' is larger than " + std::to_string(limits.max_field_bytes >> 10) + " KB", p.name);
       }
     }
   } else {

@@ -5,6 +5,7 @@
 
 #include "server/api_error.h"
 #include "server/routes.h"
+#include "server/speech_request.h"
 #include "server/transcript_format.h"
 
 namespace parley::server {
@@ -55,57 +56,15 @@ void speech_to_text(Context& ctx, AsrTask task, const Request& req, const Reques
   res.set_content(out.body, out.content_type.c_str());
 }
 
-// OpenAI's voice names (alloy, nova, ...) and anything else unknown fall back to the default voice,
-// so OpenAI clients work unchanged.
-std::string pick_voice(Context& ctx, const nlohmann::json& voice) {
-  std::string name;
-  if (voice.is_string()) name = voice.get<std::string>();
-  else if (voice.is_object() && voice.contains("id") && voice["id"].is_string()) name = voice["id"].get<std::string>();
-  auto voices = ctx.service.voices();
-  if (std::find(voices.begin(), voices.end(), name) != voices.end()) return name;
-  return ctx.service.default_voice();
-}
-
-std::string json_string(const nlohmann::json& j, const char* key, const std::string& fallback = "") {
-  if (!j.contains(key) || j[key].is_null()) return fallback;
-  if (!j[key].is_string()) throw ApiError(400, "invalid_parameter", std::string("'") + key + "' must be a string", key);
-  return j[key].get<std::string>();
-}
-
 void text_to_speech(Context& ctx, const Request& req, const RequestBody& body, Response& res) {
   auto start = std::chrono::steady_clock::now();
   if (body.multipart || req.get_header_value("Content-Type").find("json") == std::string::npos) {
     throw ApiError(415, "unsupported_media_type", "send a JSON body (Content-Type: application/json)");
   }
-  nlohmann::json j = nlohmann::json::parse(body.raw, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) throw ApiError(400, "invalid_json", "the body is not a JSON object");
-
-  TtsRequest request;
-  request.text = json_string(j, "input");
-  if (request.text.find_first_not_of(" \t\r\n") == std::string::npos) {
-    throw ApiError(400, "invalid_parameter", "'input' must be non-empty text", "input");
-  }
-  if (request.text.size() > ctx.options.max_text_chars) {
-    throw ApiError(413, "input_too_long",
-                   "'input' is longer than " + std::to_string(ctx.options.max_text_chars) + " characters", "input");
-  }
-  request.voice = pick_voice(ctx, j.value("voice", nlohmann::json()));
-  // OpenAI's default is mp3; this server uses it when it has an mp3 encoder, else wav.
-  const auto& formats = ctx.codec.formats;
-  bool has_mp3 = std::find(formats.begin(), formats.end(), "mp3") != formats.end();
-  std::string format = json_string(j, "response_format", has_mp3 ? "mp3" : "wav");
-  if (std::find(formats.begin(), formats.end(), format) == formats.end()) {
-    std::string list;
-    for (const auto& f : formats) list += (list.empty() ? "" : ", ") + f;
-    throw ApiError(400, "invalid_parameter", "'response_format' must be one of: " + list, "response_format");
-  }
-  // SpeechT5 has no speaking-rate control, and resampling would change the pitch: only 1.0.
-  if (j.contains("speed") && !j["speed"].is_null()) {
-    if (!j["speed"].is_number() || j["speed"].get<double>() != 1.0) {
-      throw ApiError(400, "invalid_parameter", "'speed' other than 1.0 is not supported by SpeechT5", "speed");
-    }
-  }
-  if (j.contains("seed") && j["seed"].is_number_unsigned()) request.seed = j["seed"].get<uint64_t>();
+  SpeechRequest parsed = parse_speech_request(
+      body.raw, {ctx.options.max_text_chars, ctx.codec.formats, ctx.service.voices(), ctx.service.default_voice()});
+  const TtsRequest& request = parsed.tts;
+  const std::string& format = parsed.format;
 
   Timings timings;
   int sample_rate = 0;

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "server/api_error.h"
+#include "server/connections.h"
 #include "server/routes.h"
 
 namespace parley::server {
@@ -38,8 +39,8 @@ struct Server::Impl {
   WorkQueue queue;
   Metrics metrics;
   Context ctx;
-  httplib::Server http;
-  std::thread thread;
+  HttpEngine http;
+  std::unique_ptr<ConnectionServer> connections;  // owns the sockets; httplib parses and routes
   int port = 0;
   std::mutex stop_mutex;
 
@@ -51,7 +52,14 @@ struct Server::Impl {
         metrics({{"parley_queue_depth", "Requests waiting for a worker.", [this] { return double(queue.waiting()); }},
                  {"parley_queue_capacity", "Places in the queue.", [this] { return double(queue.capacity()); }},
                  {"parley_requests_in_flight", "Requests being processed by a worker.", [this] { return double(queue.running()); }},
-                 {"parley_workers", "Worker threads running the models.", [this] { return double(queue.workers()); }}}),
+                 {"parley_workers", "Worker threads running the models.", [this] { return double(queue.workers()); }},
+                 {"parley_connections_open", "Client connections being served.", [this] { return connection_stat(&ConnectionStats::open); }},
+                 {"parley_connections_evicted", "Connections closed to make room while they waited for a request head (since start).",
+                  [this] { return connection_stat(&ConnectionStats::evicted); }},
+                 {"parley_connections_rejected", "Connections answered 503 at once: every connection busy (since start).",
+                  [this] { return connection_stat(&ConnectionStats::rejected); }},
+                 {"parley_connections_head_timeouts", "Connections closed for a request head too slow or too large (since start).",
+                  [this] { return connection_stat(&ConnectionStats::head_timeouts); }}}),
         ctx{*service, options, codec, queue, metrics, {}} {
     ctx.limits.max_bytes = options.max_upload_bytes;
     ctx.limits.deadline = std::chrono::seconds(options.body_timeout_s);
@@ -61,18 +69,29 @@ struct Server::Impl {
 
   void configure();
   void reject_misrouted();
+  ConnectionLimits connection_limits() const;
+  double connection_stat(int64_t ConnectionStats::*field) const {
+    return connections ? static_cast<double>(connections->stats().*field) : 0.0;
+  }
 };
 
+ConnectionLimits Server::Impl::connection_limits() const {
+  ConnectionLimits l;
+  l.max_connections = options.connection_threads > 0 ? options.connection_threads
+                                                     : std::max(64, options.workers + options.queue + 16);
+  l.head_timeout = std::chrono::seconds(options.head_timeout_s);
+  l.read_timeout = std::chrono::seconds(options.read_timeout_s);
+  l.write_timeout = std::chrono::seconds(options.read_timeout_s);
+  l.keep_alive_timeout = std::chrono::seconds(3);  // also bounds how long stop() waits for idle connections
+  return l;
+}
+
 void Server::Impl::configure() {
-  int threads = options.connection_threads > 0 ? options.connection_threads : options.workers + options.queue + 16;
-  http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
-  http.set_read_timeout(options.read_timeout_s, 0);
-  http.set_write_timeout(options.read_timeout_s, 0);
-  http.set_keep_alive_timeout(3);  // also bounds how long stop() waits for idle connections
+  // Connections, threads and socket timeouts are connections.h's; httplib parses and routes.
   // Bodies are limited by read_body() as they stream in (httplib's own limit skips chunked bodies).
   http.set_payload_max_length(std::numeric_limits<size_t>::max());
 
-  http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+  http.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
     request_start = std::chrono::steady_clock::now();
     // Only POST routes read bodies within limits; httplib would buffer any other body whole.
     bool has_body = req.has_header("Transfer-Encoding") ||
@@ -151,22 +170,17 @@ Server::~Server() { stop(); }
 
 int Server::start() {
   auto& o = impl_->options;
-  if (impl_->thread.joinable()) return impl_->port;
+  if (impl_->connections) return impl_->port;
   if (o.port < 0 || o.port > 65535) invalid_argument("the port must be from 0 to 65535");
-  int port = o.port == 0 ? impl_->http.bind_to_any_port(o.host)
-                         : (impl_->http.bind_to_port(o.host, o.port) ? o.port : -1);
-  if (port <= 0) invalid_argument("cannot listen on " + o.host + ":" + std::to_string(o.port) + " (address in use or not local?)");
-  impl_->port = port;
-  impl_->thread = std::thread([this] { impl_->http.listen_after_bind(); });
-  return port;
+  auto connections = std::make_unique<ConnectionServer>(impl_->http, impl_->connection_limits());
+  impl_->port = connections->start(o.host, o.port);
+  impl_->connections = std::move(connections);
+  return impl_->port;
 }
 
 void Server::stop() {
   std::lock_guard lock(impl_->stop_mutex);
-  if (impl_->thread.joinable()) {
-    impl_->http.stop();
-    impl_->thread.join();  // httplib's pool finishes every connection it accepted
-  }
+  if (impl_->connections) impl_->connections->stop();  // every request already received is answered
   impl_->queue.shutdown();
 }
 

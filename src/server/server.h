@@ -26,7 +26,10 @@ struct ServerOptions {
   size_t max_text_chars = 4096;     // text-to-speech input limit (OpenAI's): 413 beyond
   int read_timeout_s = 10;          // a client silent this long mid-request is dropped
   int body_timeout_s = 120;         // the whole body must arrive within this (slow senders: 408)
-  int connection_threads = 0;       // 0 = workers + queue + 16, so /health is never starved
+  int head_timeout_s = 10;          // the request line and headers must arrive within this
+  // Connections served at once, each on its own thread; when all are taken, the one waiting longest for
+  // a request head is closed to make room (see connections.h). 0 = max(64, workers + queue + 16).
+  int connection_threads = 0;
   bool log_requests = true;         // one line per request on stderr
 };
 

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/files.h"
+#include "core/printable.h"
 
 namespace parley {
 
@@ -55,7 +56,7 @@ Tensor parse_npy(std::string_view bytes, const std::string& source) {
   if (descr.size() < 4 || shape_s.empty() || fortran.empty()) throw bad("malformed .npy header");
   if (fortran.find("True") != std::string::npos) throw bad("Fortran-ordered arrays are not supported");
   const std::string type = descr.substr(1, descr.size() - 2);  // e.g. <f4, |b1
-  if (type.size() < 3 || (type[0] != '<' && type[0] != '|' && type[0] != '=')) throw bad("big-endian or unknown dtype " + type);
+  if (type.size() < 3 || (type[0] != '<' && type[0] != '|' && type[0] != '=')) throw bad("big-endian or unknown dtype " + printable(type));
   const char kind = type[1];
   const int width = std::atoi(type.c_str() + 2);
 
@@ -102,7 +103,7 @@ Tensor parse_npy(std::string_view bytes, const std::string& source) {
       iv = static_cast<int64_t>(uv);
       v = kind == 'u' ? static_cast<float>(uv) : static_cast<float>(iv);
     } else {
-      throw bad("unsupported dtype " + type);
+      throw bad("unsupported dtype " + printable(type));
     }
     out[i] = v;
   }

@@ -142,14 +142,14 @@ std::vector<std::string> Weights::names() const {
 
 const RawTensor& Weights::raw(const std::string& name) const {
   auto it = tensors_.find(name);
-  if (it == tensors_.end()) bad_model(source_ + ": tensor '" + name + "' is missing");
+  if (it == tensors_.end()) bad_model(source_ + ": tensor '" + printable(name) + "' is missing");
   return it->second;
 }
 
 Tensor Weights::get(const std::string& name, const Shape& expected) const {
   const RawTensor& r = raw(name);
   if (r.shape != expected)
-    bad_model(source_ + ": tensor '" + name + "' has shape " + shape_to_string(r.shape) + ", expected " +
+    bad_model(source_ + ": tensor '" + printable(name) + "' has shape " + shape_to_string(r.shape) + ", expected " +
               shape_to_string(expected));
   return get(name);
 }
@@ -158,7 +158,7 @@ Tensor Weights::get(const std::string& name) const {
   const RawTensor& r = raw(name);
   const int64_t n = shape_numel(r.shape);
   if (static_cast<size_t>(n) * dtype_size(r.dtype) != r.nbytes)
-    bad_model(source_ + ": tensor '" + name + "' holds " + std::to_string(r.nbytes) + " bytes, not " +
+    bad_model(source_ + ": tensor '" + printable(name) + "' holds " + std::to_string(r.nbytes) + " bytes, not " +
               std::to_string(n) + " x " + dtype_name(r.dtype));
   if (r.dtype == DType::F32 && reinterpret_cast<uintptr_t>(r.data) % alignof(float) == 0) {
     // Shared, not copied: the bytes stay mapped as long as any tensor or this object needs them.
@@ -193,7 +193,7 @@ Tensor Weights::get(const std::string& name) const {
       }
       break;
     default:
-      bad_model(source_ + ": tensor '" + name + "' has dtype " + dtype_name(r.dtype) + ", expected a float type");
+      bad_model(source_ + ": tensor '" + printable(name) + "' has dtype " + dtype_name(r.dtype) + ", expected a float type");
   }
   return t;
 }

@@ -164,9 +164,16 @@ void validate(const WhisperConfig& c, const std::string& gsrc) {
 
 WhisperConfig WhisperConfig::load(const std::filesystem::path& folder) {
   ModelDir dir(folder);
-  WhisperConfig c;
-  const std::string csrc = (dir.path() / "config.json").string();
   const json cj = dir.json("config.json");
+  const auto pj = dir.optional_json("preprocessor_config.json");
+  const auto gj = dir.optional_json("generation_config.json");
+  return from_json(cj, pj ? &*pj : nullptr, gj ? &*gj : nullptr, added_tokens(dir), dir.path());
+}
+
+WhisperConfig WhisperConfig::from_json(const json& cj, const json* pj, const json* gopt,
+                                       const std::map<std::string, int>& added, const std::filesystem::path& folder) {
+  WhisperConfig c;
+  const std::string csrc = (folder / "config.json").string();
   if (!cj.is_object()) bad_model(csrc + " is not a JSON object");
   const std::string mt = json_string_or(cj, "model_type", "whisper", csrc);
   if (mt != "whisper") bad_model(csrc + ": \"model_type\" is \"" + mt + "\", not \"whisper\"");
@@ -174,8 +181,8 @@ WhisperConfig WhisperConfig::load(const std::filesystem::path& folder) {
 
   // Feature layout: the encoder adds max_source_positions position rows after a stride-2 conv.
   c.feature_frames = 2 * c.max_source_positions;
-  if (auto pj = dir.optional_json("preprocessor_config.json")) {
-    const std::string psrc = (dir.path() / "preprocessor_config.json").string();
+  if (pj) {
+    const std::string psrc = (folder / "preprocessor_config.json").string();
     int mels = static_cast<int>(json_int_or(*pj, "feature_size", c.num_mel_bins, psrc));
     if (mels != c.num_mel_bins)
       bad_model(psrc + ": \"feature_size\" " + std::to_string(mels) + " differs from config.json's num_mel_bins " +
@@ -187,9 +194,8 @@ WhisperConfig WhisperConfig::load(const std::filesystem::path& folder) {
   }
 
   // Generation settings: generation_config.json when present (as the reference loads it), else config.json.
-  const auto gopt = dir.optional_json("generation_config.json");
   const json& gj = gopt ? *gopt : cj;
-  const std::string gsrc = gopt ? (dir.path() / "generation_config.json").string() : csrc;
+  const std::string gsrc = gopt ? (folder / "generation_config.json").string() : csrc;
   if (!gj.is_object()) bad_model(gsrc + " is not a JSON object");
   c.decoder_start_token_id = static_cast<int>(json_int(gj, "decoder_start_token_id", gsrc));
   c.eos_token_id = eos_id(gj, gsrc);
@@ -212,7 +218,6 @@ WhisperConfig WhisperConfig::load(const std::filesystem::path& folder) {
     bad_model(gsrc + ": \"early_stopping\" \"" + gj["early_stopping"].get<std::string>() + "\" is not supported");
   c.early_stopping = json_bool_or(gj, "early_stopping", false, gsrc);
 
-  const auto added = added_tokens(dir);
   ids_from_added_tokens(c, added);
   c.prev_token_id = token(added, "<|startofprev|>");
   c.no_speech_token_id = token(added, "<|nocaptions|>");

@@ -21,6 +21,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 namespace parley::whisper {
 
 struct WhisperConfig {
@@ -65,6 +67,12 @@ struct WhisperConfig {
 
   // Reads and validates the three JSON files of a model folder (+ added tokens when needed).
   static WhisperConfig load(const std::filesystem::path& folder);
+  // The same from already-parsed files (for fuzzing and tests): config.json, preprocessor_config.json
+  // and generation_config.json (nullptr when absent), the tokenizer's added tokens (text -> id), and
+  // the folder that messages name.
+  static WhisperConfig from_json(const nlohmann::json& config, const nlohmann::json* preprocessor,
+                                 const nlohmann::json* generation, const std::map<std::string, int>& added_tokens,
+                                 const std::filesystem::path& folder);
 
   bool multilingual() const { return !lang_to_id.empty(); }
   bool has_timestamps() const { return no_timestamps_token_id >= 0; }

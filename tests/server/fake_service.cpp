@@ -97,6 +97,10 @@ TtsResult FakeSpeechService::text_to_speech(const TtsRequest& request) {
     leave();
     throw std::runtime_error("fake crash");
   }
+  if (request.text == "error: out of memory") {
+    leave();
+    throw std::bad_alloc();
+  }
   auto names = voices();
   std::string voice = request.voice.empty() ? default_voice() : request.voice;
   auto index = std::find(names.begin(), names.end(), voice) - names.begin();

@@ -18,7 +18,8 @@ class FakeSpeechService : public SpeechService {
   static constexpr double kSegmentSeconds = 4.0;
 
   AsrResult speech_to_text(std::span<const float> audio16k, const AsrRequest& request) override;
-  // Text "error: bad input" throws Error(BadInput); "error: crash" throws std::runtime_error.
+  // Text "error: bad input" throws Error(BadInput); "error: crash" throws std::runtime_error;
+  // "error: out of memory" throws std::bad_alloc.
   TtsResult text_to_speech(const TtsRequest& request) override;
   TranslateResult translate(std::span<const float> audio16k, const TranslateRequest& request) override;
   std::vector<std::string> voices() const override;
