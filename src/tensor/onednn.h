@@ -22,6 +22,12 @@ void linear_f32(const float* x, int64_t ldx, int64_t M, const float* w, int64_t 
 void linear_bf16(const float* x, int64_t ldx, int64_t M, const uint16_t* w, int64_t ldw, int64_t N, int64_t K,
                  const float* bias, float* y, int64_t ldy);
 
+// y [cout, t_out] = conv1d(x [cin, t_in], w [cout, cin, ks]) + bias (or null), PyTorch's Conv1d
+// without the batch. Returns false (and does nothing) for a padding oneDNN cannot express, so the
+// caller falls back to its own path.
+bool conv1d_f32(const float* x, int64_t cin, int64_t t_in, const float* w, int64_t cout, int64_t ks, const float* bias,
+                int64_t stride, int64_t padding, int64_t dilation, float* y, int64_t t_out);
+
 // Whether bf16 products run natively here (AVX-512 BF16); elsewhere linear_bf16 still works, on
 // oneDNN's emulation or by widening the weights.
 bool native_bf16();

@@ -189,6 +189,9 @@ void conv1d(const Tensor& x, const Tensor& w, const Tensor& bias, int stride, in
   const int64_t t_out = (t_in + 2 * padding - dilation * (ks - 1) - 1) / stride + 1;
   check(t_out > 0, "conv1d: input shorter than the kernel");
   y.resize({cout, t_out});
+  if (onednn::conv1d_f32(x.data(), cin, t_in, w.data(), cout, ks, bias.empty() ? nullptr : bias.data(), stride, padding,
+                         dilation, y.data(), t_out))
+    return;
   // im2col over blocks of output time steps, so memory stays bounded for long signals.
   const int64_t block = std::min<int64_t>(t_out, 2048);
   thread_local std::vector<float> cols;
