@@ -1,7 +1,7 @@
 // parley transcribe: Whisper speech recognition / translation to English text.
 //
 //   parley transcribe --model DIR [--task transcribe|translate] [--language CODE|auto]
-//                     [--max-new-tokens N] [--beams N] [--timestamps] [--json] AUDIO
+//                     [--max-new-tokens N] [--beams N] [--timestamps] [--precision f32|bf16|int8] [--json] AUDIO
 //
 // Prints the text (with --timestamps: the text with its <|t|> time marks), or with --json one
 // object: language, text, tokens (the whole sequence including the decoder prompt), and more.
@@ -14,6 +14,7 @@
 #include "audio/decode.h"
 #include "cli/commands.h"
 #include "core/error.h"
+#include "tensor/precision.h"
 #include "whisper/whisper.h"
 
 namespace parley::cli {
@@ -25,6 +26,7 @@ struct TranscribeArgs {
   std::string audio;
   whisper::TranscribeOptions options;
   bool json = false;
+  std::string precision = "f32";
 };
 
 std::string to_json(const whisper::TranscribeResult& r, const TranscribeArgs& a) {
@@ -43,6 +45,7 @@ std::string to_json(const whisper::TranscribeResult& r, const TranscribeArgs& a)
 
 int run(const TranscribeArgs& a) {
   // The model first: a bad option (unknown language) is reported before any audio is decoded.
+  set_default_precision(parse_precision(a.precision));
   whisper::Whisper w = whisper::Whisper::load(a.model);
   w.check(a.options);
   std::vector<float> samples = audio::decode_file(a.audio);
@@ -64,6 +67,7 @@ void register_transcribe(CLI::App& app, Runner& run_fn) {
   auto args = std::make_shared<TranscribeArgs>();
   auto* cmd = app.add_subcommand("transcribe", "Speech to text with a Whisper model (transcribe, or translate to English)");
   cmd->add_option("--model", args->model, "Whisper model folder (Hugging Face layout)")->required();
+  cmd->add_option("--precision", args->precision, "weights in memory: f32 (default), bf16 or int8 (converted at load)");
   cmd->add_option("--task", args->options.task, "transcribe (same language) or translate (to English)")
       ->check(CLI::IsMember({"transcribe", "translate"}))
       ->capture_default_str();
