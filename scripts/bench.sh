@@ -43,7 +43,7 @@ done
 if [ $REFERENCE = 1 ] && has_transformers; then
   echo "== reference (transformers)" >&2
   OMP_NUM_THREADS=$([ "$THREADS" = 0 ] && nproc || echo "$THREADS") "$PY" tools/bench_reference.py "$MODELS" "$REPEATS" \
-    >"$TMP/reference.json"
+    >"$TMP/reference.json" || { echo "the reference failed; no ratios" >&2; rm -f "$TMP/reference.json"; }
 fi
 echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 python3 tools/bench_report.py "$TMP" "$OUT" "$(cut -d' ' -f1-3 /proc/loadavg)"

@@ -23,6 +23,24 @@ DECODE_TOKENS, CLIP_TOKENS, TTS_STEPS, CLIP_SECONDS = 64, 32, 100, 10.0
 TEXT = "The quick brown fox jumps over the lazy dog, and then it runs far away into the woods."
 
 
+def load(cls, folder):
+    """cls from folder's config.json and model.safetensors, read here (no safetensors package)."""
+    import struct
+    model = cls(cls.config_class.from_json_file(str(folder / "config.json")))
+    raw = (folder / "model.safetensors").read_bytes()
+    n = struct.unpack("<Q", raw[:8])[0]
+    header = json.loads(raw[8:8 + n])
+    state = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        a, b = info["data_offsets"]
+        state[name] = torch.from_numpy(np.frombuffer(raw, np.float32, (b - a) // 4, 8 + n + a).reshape(info["shape"]).copy())
+    model.load_state_dict(state, strict=False)  # proj_out is tied to the token embedding
+    model.tie_weights()
+    return model.eval()
+
+
 def timed(repeats, fn):
     fn()
     times = []
@@ -60,12 +78,12 @@ def main():
     r = {}
     t0 = time.perf_counter()
     fe = WhisperFeatureExtractor.from_pretrained(root / "whisper-base")
-    whisper = WhisperForConditionalGeneration.from_pretrained(root / "whisper-base").eval()
+    whisper = load(WhisperForConditionalGeneration, root / "whisper-base")
     t1 = time.perf_counter()
-    tts = SpeechT5ForTextToSpeech.from_pretrained(root / "speecht5_tts").eval()
+    tts = load(SpeechT5ForTextToSpeech, root / "speecht5_tts")
     tok = SpeechT5Tokenizer.from_pretrained(root / "speecht5_tts")
     t2 = time.perf_counter()
-    vocoder = SpeechT5HifiGan.from_pretrained(root / "speecht5_hifigan").eval()
+    vocoder = load(SpeechT5HifiGan, root / "speecht5_hifigan")
     t3 = time.perf_counter()
     r.update(load_whisper_s=t1 - t0, load_tts_s=t2 - t1, load_vocoder_s=t3 - t2, load_s=t3 - t0)
 
