@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "speecht5/synthesizer.h"
 #include "speecht5/voices.h"
+#include "tensor/precision.h"
 #include "weights/npy.h"
 
 namespace parley::cli {
@@ -21,10 +22,12 @@ struct SynthesizeArgs {
   std::string masks_file, mel_out;
   std::optional<uint64_t> seed;
   speecht5::GenerateOptions generate;
+  std::string precision = "f32";
 };
 
 int synthesize(const SynthesizeArgs& a) {
   using namespace speecht5;
+  set_default_precision(parse_precision(a.precision));
   auto tts = SpeechT5Tts::load(a.model);
   auto vocoder = HifiGan::load(a.vocoder);
   Synthesizer synth(tts, vocoder);
@@ -70,6 +73,7 @@ void register_synthesize(CLI::App& app, Runner& run) {
   auto* cmd = app.add_subcommand("synthesize", "English text to speech with SpeechT5 + HiFi-GAN, as a WAV file");
   cmd->add_option("--model", args->model, "SpeechT5 text-to-speech model folder (speecht5_tts layout)")->required();
   cmd->add_option("--vocoder", args->vocoder, "HiFi-GAN vocoder folder (speecht5_hifigan layout)")->required();
+  cmd->add_option("--precision", args->precision, "weights in memory: f32 (default), bf16 or int8 (converted at load)");
   cmd->add_option("--text", args->text, "the text to speak (UTF-8; long text is spoken sentence by sentence)")
       ->required();
   cmd->add_option("-o,--output", args->output, "WAV file to write")->required();

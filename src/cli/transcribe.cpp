@@ -1,7 +1,7 @@
 // parley transcribe: Whisper speech recognition / translation to English text.
 //
 //   parley transcribe --model DIR [--task transcribe|translate] [--language CODE|auto]
-//                     [--max-new-tokens N] [--beams N] [--timestamps] [--json]
+//                     [--max-new-tokens N] [--beams N] [--timestamps] [--precision f32|bf16|int8] [--json]
 //                     [--output-format txt|json|srt|vtt] [-o FILE] [long-form options] AUDIO
 //
 // Audio of up to 30 s printed as text (or --json, --timestamps) is decoded in one window with the
@@ -21,6 +21,7 @@
 #include "core/error.h"
 #include "core/files.h"
 #include "text/subtitles.h"
+#include "tensor/precision.h"
 #include "whisper/whisper.h"
 
 namespace parley::cli {
@@ -44,6 +45,7 @@ struct TranscribeArgs {
   bool no_condition = false;
   int best_of = 5;
   float patience = 1.0f;
+  std::string precision = "f32";
 };
 
 double parse_number(const std::string& text, const std::string& option) {
@@ -123,6 +125,7 @@ std::string to_json(const whisper::TranscribeResult& r, const TranscribeArgs& a)
 int run(const TranscribeArgs& a) {
   const subtitles::Format format = subtitles::parse_format(a.output_format);
   // The model first: a bad option (unknown language) is reported before any audio is decoded.
+  set_default_precision(parse_precision(a.precision));
   whisper::Whisper w = whisper::Whisper::load(a.model);
   w.check(a.options);
   const whisper::LongformOptions long_options = longform_options(a, w.config());
@@ -143,6 +146,7 @@ void register_transcribe(CLI::App& app, Runner& run_fn) {
   auto args = std::make_shared<TranscribeArgs>();
   auto* cmd = app.add_subcommand("transcribe", "Speech to text with a Whisper model (transcribe, or translate to English)");
   cmd->add_option("--model", args->model, "Whisper model folder (Hugging Face layout)")->required();
+  cmd->add_option("--precision", args->precision, "weights in memory: f32 (default), bf16 or int8 (converted at load)");
   cmd->add_option("--task", args->options.task, "transcribe (same language) or translate (to English)")
       ->check(CLI::IsMember({"transcribe", "translate"}))
       ->capture_default_str();

@@ -108,9 +108,11 @@ void SpeechT5Tts::load_weights(const Weights& w) {
   speech_alpha_ = load_scalar(w, kDecoder + "prenet.encode_positions.alpha");
   // speaker_embeds_layer sees cat([hidden, x-vector]); its two column blocks are applied separately so
   // the x-vector's part is computed once per request instead of every step.
-  const Linear speaker = load_linear(w, kDecoder + "prenet.speaker_embeds_layer", H, H + c.speaker_embedding_dim);
-  speaker_hidden_ = Linear(columns(speaker.weight(), 0, H), Tensor());
-  speaker_xvector_ = Linear(columns(speaker.weight(), H, c.speaker_embedding_dim), speaker.bias());
+  // (Read as float32 tensors: the columns are split before Linear converts them to its precision.)
+  const std::string speaker = kDecoder + "prenet.speaker_embeds_layer";
+  const Tensor speaker_w = w.get(speaker + ".weight", {H, H + c.speaker_embedding_dim});
+  speaker_hidden_ = Linear(columns(speaker_w, 0, H), Tensor());
+  speaker_xvector_ = Linear(columns(speaker_w, H, c.speaker_embedding_dim), w.get(speaker + ".bias", {H}));
   for (int64_t i = 0; i < c.decoder_layers; ++i) {
     const std::string p = kDecoder + "wrapped_decoder.layers." + std::to_string(i) + ".";
     decoder_layers_.push_back({load_attention(w, p + "self_attn", H), load_norm(w, p + "self_attn_layer_norm", H),

@@ -1,34 +1,172 @@
 #include "tensor/linear.h"
 
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
 #include "core/error.h"
-#include "tensor/ops.h"
+#include "tensor/kernels.h"
+#include "tensor/onednn.h"
+#include "tensor/parallel.h"
 
 namespace parley {
 
-Linear::Linear(Tensor weight, Tensor bias) : weight_(std::move(weight)), bias_(std::move(bias)) {
-  if (weight_.ndim() != 2) throw Error(ErrorKind::Internal, "Linear weight must be 2-D, got " + weight_.shape_string());
-  if (!bias_.empty() && bias_.numel() != weight_.dim(0))
-    throw Error(ErrorKind::Internal, "Linear bias size does not match weight " + weight_.shape_string());
+namespace {
+
+// Up to this many rows, forward() runs matrix-vector kernels (each weight read once).
+constexpr int64_t kSmallRows = 8;
+// Weight rows are dequantised for oneDNN in blocks of this many (bounded scratch memory).
+constexpr int64_t kDequantRows = 1024;
+
+int64_t element_bytes(Precision p) { return p == Precision::F32 ? 4 : p == Precision::BF16 ? 2 : 1; }
+
+}  // namespace
+
+const char* precision_name(Precision p) {
+  switch (p) {
+    case Precision::F32: return "f32";
+    case Precision::BF16: return "bf16";
+    case Precision::Int8: return "int8";
+  }
+  return "?";
+}
+
+Precision parse_precision(std::string_view name) {
+  if (name == "f32" || name == "float32") return Precision::F32;
+  if (name == "bf16" || name == "bfloat16") return Precision::BF16;
+  if (name == "int8") return Precision::Int8;
+  invalid_argument("unknown precision '" + std::string(name) + "' (use f32, bf16 or int8)");
+}
+
+namespace {
+std::atomic<Precision> g_default_precision{Precision::F32};
+}  // namespace
+
+void set_default_precision(Precision p) { g_default_precision.store(p); }
+Precision default_precision() { return g_default_precision.load(); }
+
+struct Linear::Reduced {
+  std::vector<uint16_t> bf16;  // [out, in]
+  std::vector<int8_t> i8;      // [out, in]
+  std::vector<float> scales;   // [out], int8 only
+};
+
+Linear::Linear(Tensor weight, Tensor bias, Precision precision) : precision_(precision), bias_(std::move(bias)) {
+  if (weight.ndim() != 2) throw Error(ErrorKind::Internal, "Linear weight must be 2-D, got " + weight.shape_string());
+  out_ = weight.dim(0);
+  in_ = weight.dim(1);
+  if (!bias_.empty() && bias_.numel() != out_)
+    throw Error(ErrorKind::Internal, "Linear bias size does not match weight " + weight.shape_string());
+  if (precision_ == Precision::F32) {
+    weight_ = std::move(weight);
+    return;
+  }
+  auto r = std::make_shared<Reduced>();
+  const float* w = weight.data();
+  const int64_t in = in_;
+  if (precision_ == Precision::BF16) {
+    r->bf16.resize(static_cast<size_t>(out_ * in_));
+    const kernels::Table& kt = kernels::active();
+    parallel::for_range(out_, 64, [&](int64_t o0, int64_t o1) { kt.to_bf16(w + o0 * in, r->bf16.data() + o0 * in, (o1 - o0) * in); });
+  } else {
+    r->i8.resize(static_cast<size_t>(out_ * in_));
+    r->scales.resize(static_cast<size_t>(out_));
+    bool finite = true;
+    for (int64_t o = 0; o < out_; ++o) {
+      const float* row = w + o * in;
+      float mx = 0.f;
+      for (int64_t k = 0; k < in; ++k) mx = std::max(mx, std::fabs(row[k]));
+      if (!std::isfinite(mx)) finite = false;
+      const float scale = mx / 127.f, inv = mx > 0.f ? 127.f / mx : 0.f;
+      r->scales[o] = scale;
+      int8_t* q = r->i8.data() + o * in;
+      for (int64_t k = 0; k < in; ++k)
+        q[k] = static_cast<int8_t>(std::clamp(std::nearbyint(row[k] * inv), -127.f, 127.f));
+    }
+    if (!finite) bad_model("a weight matrix holds a value that is not finite; it cannot be stored as int8");
+  }
+  reduced_ = std::move(r);
+}
+
+void Linear::weight_row(int64_t o, float* out) const {
+  switch (precision_) {
+    case Precision::F32: std::memcpy(out, weight_.row(o), sizeof(float) * in_); break;
+    case Precision::BF16:
+      for (int64_t k = 0; k < in_; ++k) out[k] = kernels::from_bf16(reduced_->bf16[o * in_ + k]);
+      break;
+    case Precision::Int8:
+      for (int64_t k = 0; k < in_; ++k) out[k] = reduced_->scales[o] * static_cast<float>(reduced_->i8[o * in_ + k]);
+      break;
+  }
+}
+
+int64_t Linear::weight_bytes() const {
+  return out_ * in_ * element_bytes(precision_) + (precision_ == Precision::Int8 ? out_ * 4 : 0);
 }
 
 void Linear::forward(const Tensor& x, Tensor& y) const {
   if (x.dim(-1) != in_features())
-    throw Error(ErrorKind::Internal, "Linear: input " + x.shape_string() + " does not match weight " +
-                                         weight_.shape_string());
+    throw Error(ErrorKind::Internal, "Linear: input " + x.shape_string() + " does not match weight [" +
+                                         std::to_string(out_) + ", " + std::to_string(in_) + "]");
   const int64_t n = x.numel() / in_features();
   y.resize({n, out_features()});
   forward(x.data(), n, in_features(), y.data(), out_features());
 }
 
 void Linear::forward(const float* x, int64_t n, int64_t ldx, float* y, int64_t ldy) const {
-  const int64_t out = out_features(), in = in_features();
-  if (!bias_.empty()) {
-    for (int64_t r = 0; r < n; ++r)
-      for (int64_t o = 0; o < out; ++o) y[r * ldy + o] = bias_[o];
+  if (n <= 0 || out_ == 0) return;
+  const float* bias = bias_.empty() ? nullptr : bias_.data();
+  if (n <= kSmallRows) {
+    // Memory-bound: split the output rows so each thread streams at least ~64 KB of weights.
+    const int64_t grain = std::max<int64_t>(16, 65536 / std::max<int64_t>(1, in_ * element_bytes(precision_)));
+    const kernels::Table& kt = kernels::active();
+    parallel::for_range(out_, grain, [&](int64_t o0, int64_t o1) {
+      switch (precision_) {
+        case Precision::F32: kt.gemv_f32(x, ldx, static_cast<int>(n), weight_.data(), in_, in_, bias, y, ldy, o0, o1); break;
+        case Precision::BF16: kt.gemv_bf16(x, ldx, static_cast<int>(n), reduced_->bf16.data(), in_, in_, bias, y, ldy, o0, o1); break;
+        case Precision::Int8:
+          kt.gemv_i8(x, ldx, static_cast<int>(n), reduced_->i8.data(), in_, in_, reduced_->scales.data(), bias, y, ldy, o0, o1);
+          break;
+      }
+    });
+    return;
   }
-  ops::gemm(false, true, static_cast<int>(n), static_cast<int>(out), static_cast<int>(in), 1.f, x,
-            static_cast<int>(ldx), weight_.data(), static_cast<int>(in), bias_.empty() ? 0.f : 1.f, y,
-            static_cast<int>(ldy));
+  if (precision_ == Precision::F32) {
+    onednn::linear_f32(x, ldx, n, weight_.data(), in_, out_, in_, bias, y, ldy);
+    return;
+  }
+  forward_many_reduced(x, n, ldx, y, ldy);
+}
+
+// Many rows with reduced weights: bf16 straight into oneDNN where the CPU has bf16 units; otherwise
+// (int8, or no bf16 units) the weights are widened block by block into a scratch buffer first.
+void Linear::forward_many_reduced(const float* x, int64_t n, int64_t ldx, float* y, int64_t ldy) const {
+  const bool bf16 = onednn::native_bf16();
+  if (precision_ == Precision::BF16 && bf16) {
+    onednn::linear_bf16(x, ldx, n, reduced_->bf16.data(), in_, out_, in_, bias_.empty() ? nullptr : bias_.data(), y, ldy);
+    return;
+  }
+  thread_local std::vector<float> wide;
+  thread_local std::vector<uint16_t> narrow;
+  const int64_t in = in_;
+  for (int64_t o0 = 0; o0 < out_; o0 += kDequantRows) {
+    const int64_t rows = std::min(kDequantRows, out_ - o0);
+    wide.resize(static_cast<size_t>(rows * in));
+    float* wf = wide.data();
+    parallel::for_range(rows, 16, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) weight_row(o0 + r, wf + r * in);
+    });
+    const float* b = bias_.empty() ? nullptr : bias_.data() + o0;
+    if (bf16) {
+      narrow.resize(wide.size());
+      kernels::active().to_bf16(wf, narrow.data(), rows * in);
+      onednn::linear_bf16(x, ldx, n, narrow.data(), in, rows, in, b, y + o0, ldy);
+    } else {
+      onednn::linear_f32(x, ldx, n, wf, in, rows, in, b, y + o0, ldy);
+    }
+  }
 }
 
 }  // namespace parley

@@ -1,33 +1,38 @@
 #include "tensor/ops.h"
 
-#include <cblas.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
-#include <thread>
 #include <vector>
 
 #include "core/error.h"
+#include "tensor/kernels.h"
+#include "tensor/onednn.h"
+#include "tensor/parallel.h"
 
 namespace parley::ops {
 
 namespace {
-int g_threads = 0;
 
 void check(bool ok, const char* what) {
   if (!ok) throw Error(ErrorKind::Internal, std::string("tensor op: ") + what);
 }
+
+// Element-wise work is split in chunks of at least this many values.
+constexpr int64_t kElementGrain = 1 << 14;
+// Up to this many rows, a product with a transposed right-hand side is a matrix-vector product per
+// row (each weight read once), not a oneDNN call.
+constexpr int kSmallRows = 8;
+
+// Rows of `cols` values per chunk so that a chunk holds about kElementGrain values.
+int64_t row_grain(int64_t cols) { return std::max<int64_t>(1, kElementGrain / std::max<int64_t>(cols, 1)); }
+
 }  // namespace
 
-void set_threads(int n) {
-  int hw = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  g_threads = n <= 0 ? hw : n;
-  openblas_set_num_threads(g_threads);
-}
+void set_threads(int n) { parallel::set_threads(n); }
 
-int threads() { return g_threads > 0 ? g_threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
+int threads() { return parallel::threads(); }
 
 void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A, int lda, const float* B,
           int ldb, float beta, float* C, int ldc) {
@@ -37,18 +42,15 @@ void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const fl
       for (int j = 0; j < N; ++j) C[i * ldc + j] = beta == 0.f ? 0.f : beta * C[i * ldc + j];
     return;
   }
-  if (M == 1 && !trans_a) {
-    // One row (a decoder step): a matrix-vector product. sgemm would first copy ("pack") all of B,
-    // tripling the memory traffic of a step whose cost is reading the weights once.
-    if (trans_b) {
-      cblas_sgemv(CblasRowMajor, CblasNoTrans, N, K, alpha, B, ldb, A, 1, beta, C, 1);
-    } else {
-      cblas_sgemv(CblasRowMajor, CblasTrans, K, N, alpha, B, ldb, A, 1, beta, C, 1);
-    }
+  if (M <= kSmallRows && !trans_a && trans_b && alpha == 1.f && beta == 0.f) {
+    // A decoder step: one row per hypothesis against a weight matrix, a matrix-vector product.
+    const kernels::Table& kt = kernels::active();
+    parallel::for_range(N, std::max<int64_t>(16, 65536 / (4 * static_cast<int64_t>(K))), [&](int64_t o0, int64_t o1) {
+      kt.gemv_f32(A, lda, M, B, ldb, K, nullptr, C, ldc, o0, o1);
+    });
     return;
   }
-  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, M, N, K, alpha,
-              A, lda, B, ldb, beta, C, ldc);
+  onednn::gemm_f32(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 void layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps, Tensor& y) {
@@ -56,49 +58,45 @@ void layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float
   check(weight.numel() == d && bias.numel() == d, "layer_norm parameter size");
   const int64_t rows = x.numel() / d;
   if (&y != &x) y.resize(x.shape());
-  const float* w = weight.data();
-  const float* b = bias.data();
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* in = x.data() + r * d;
-    float* out = y.data() + r * d;
-    double mean = 0;
-    for (int64_t i = 0; i < d; ++i) mean += in[i];
-    mean /= d;
-    double var = 0;
-    for (int64_t i = 0; i < d; ++i) var += (in[i] - mean) * (in[i] - mean);
-    var /= d;
-    const float m = static_cast<float>(mean);
-    const float inv = static_cast<float>(1.0 / std::sqrt(var + eps));
-    for (int64_t i = 0; i < d; ++i) out[i] = (in[i] - m) * inv * w[i] + b[i];
-  }
+  const kernels::Table& kt = kernels::active();
+  const float* in = x.data();
+  float* out = y.data();
+  parallel::for_range(rows, row_grain(d), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) kt.layer_norm(in + r * d, weight.data(), bias.data(), eps, out + r * d, d);
+  });
 }
 
-void gelu(Tensor& x) {
-  float* p = x.data();
-  const int64_t n = x.numel();
-  for (int64_t i = 0; i < n; ++i) p[i] = 0.5f * p[i] * (1.0f + std::erf(p[i] * static_cast<float>(M_SQRT1_2)));
+namespace {
+
+void elementwise(float* p, int64_t n, void (*fn)(float*, int64_t)) {
+  parallel::for_range(n, kElementGrain, [&](int64_t b, int64_t e) { fn(p + b, e - b); });
 }
+
+}  // namespace
+
+void gelu(Tensor& x) { elementwise(x.data(), x.numel(), kernels::active().gelu); }
 
 void relu(Tensor& x) {
   float* p = x.data();
   for (int64_t i = 0, n = x.numel(); i < n; ++i) p[i] = p[i] > 0.f ? p[i] : 0.f;
 }
 
-void tanh(Tensor& x) {
-  float* p = x.data();
-  for (int64_t i = 0, n = x.numel(); i < n; ++i) p[i] = std::tanh(p[i]);
-}
+void tanh(Tensor& x) { elementwise(x.data(), x.numel(), kernels::active().tanh); }
 
 void leaky_relu(Tensor& x, float slope) {
   float* p = x.data();
-  for (int64_t i = 0, n = x.numel(); i < n; ++i) p[i] = p[i] >= 0.f ? p[i] : p[i] * slope;
+  parallel::for_range(x.numel(), kElementGrain, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) p[i] = p[i] >= 0.f ? p[i] : p[i] * slope;
+  });
 }
 
 void add(Tensor& x, const Tensor& y) {
   check(x.numel() == y.numel(), "add: sizes differ");
   float* p = x.data();
   const float* q = y.data();
-  for (int64_t i = 0, n = x.numel(); i < n; ++i) p[i] += q[i];
+  parallel::for_range(x.numel(), kElementGrain, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) p[i] += q[i];
+  });
 }
 
 void scale(Tensor& x, float s) {
@@ -115,22 +113,10 @@ void add_row_bias(Tensor& x, const Tensor& bias) {
 }
 
 void softmax_rows(float* x, int64_t rows, int64_t cols) {
-  for (int64_t r = 0; r < rows; ++r) {
-    float* p = x + r * cols;
-    float mx = -std::numeric_limits<float>::infinity();
-    for (int64_t i = 0; i < cols; ++i) mx = std::max(mx, p[i]);
-    if (mx == -std::numeric_limits<float>::infinity()) {  // fully masked row: PyTorch gives NaN; keep zeros
-      std::fill(p, p + cols, 0.f);
-      continue;
-    }
-    float sum = 0;
-    for (int64_t i = 0; i < cols; ++i) {
-      p[i] = std::exp(p[i] - mx);
-      sum += p[i];
-    }
-    const float inv = 1.0f / sum;
-    for (int64_t i = 0; i < cols; ++i) p[i] *= inv;
-  }
+  const kernels::Table& kt = kernels::active();
+  parallel::for_range(rows, row_grain(cols), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) kt.softmax(x + r * cols, cols, 1.f);
+  });
 }
 
 void log_softmax(float* x, int64_t n) {
@@ -142,20 +128,58 @@ void log_softmax(float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] -= lse;
 }
 
+namespace {
+
+// Up to this many queries, attention runs fused per head: scores by matrix-vector products over
+// the keys, softmax, and a weighted sum of the values, each key and value read once.
+constexpr int kFusedQueries = 8;
+
+void attention_fused(const float* q, int ldq, const float* k, int ldk, const float* v, int ldv, float* out, int ldo,
+                     int tq, int tk, int heads, int head_dim, float scale, bool causal, int64_t ksh, int64_t vsh) {
+  const kernels::Table& kt = kernels::active();
+  const int offset = tk - tq;
+  // Per head: tq * tk scores; split heads over threads when there is enough work.
+  const int64_t grain = std::max<int64_t>(1, 32768 / (static_cast<int64_t>(tk) * head_dim * tq + 1));
+  parallel::for_range(heads, grain, [&](int64_t h0, int64_t h1) {
+    thread_local std::vector<float> scores;
+    scores.resize(static_cast<size_t>(tq) * tk);
+    for (int64_t h = h0; h < h1; ++h) {
+      const float* kh = k + h * ksh;
+      const float* vh = v + h * vsh;
+      kt.gemv_f32(q + h * head_dim, ldq, tq, kh, ldk, head_dim, nullptr, scores.data(), tk, 0, tk);
+      for (int i = 0; i < tq; ++i) {
+        float* row = scores.data() + static_cast<size_t>(i) * tk;
+        const int visible = causal ? std::max(0, std::min(tk, i + offset + 1)) : tk;
+        for (int j = visible; j < tk; ++j) row[j] = -std::numeric_limits<float>::infinity();
+        kt.softmax(row, tk, scale);
+        kt.weighted_sum(row, visible, vh, ldv, head_dim, out + static_cast<int64_t>(i) * ldo + h * head_dim);
+      }
+    }
+  });
+}
+
+}  // namespace
+
 void attention(const float* q, int ldq, const float* k, int ldk, const float* v, int ldv, float* out, int ldo, int tq,
-               int tk, int heads, int head_dim, float scale, bool causal) {
+               int tk, int heads, int head_dim, float scale, bool causal, int64_t k_head_stride, int64_t v_head_stride) {
+  const int64_t ksh = k_head_stride < 0 ? head_dim : k_head_stride;
+  const int64_t vsh = v_head_stride < 0 ? head_dim : v_head_stride;
+  if (tq <= kFusedQueries) {
+    attention_fused(q, ldq, k, ldk, v, ldv, out, ldo, tq, tk, heads, head_dim, scale, causal, ksh, vsh);
+    return;
+  }
   thread_local std::vector<float> scores;
   scores.resize(static_cast<size_t>(tq) * tk);
   const int offset = tk - tq;
   for (int h = 0; h < heads; ++h) {
     const int c = h * head_dim;
-    gemm(false, true, tq, tk, head_dim, scale, q + c, ldq, k + c, ldk, 0.f, scores.data(), tk);
+    gemm(false, true, tq, tk, head_dim, scale, q + c, ldq, k + h * ksh, ldk, 0.f, scores.data(), tk);
     if (causal)
       for (int i = 0; i < tq; ++i)
         for (int j = std::max(0, i + offset + 1); j < tk; ++j)
           scores[static_cast<size_t>(i) * tk + j] = -std::numeric_limits<float>::infinity();
     softmax_rows(scores.data(), tq, tk);
-    gemm(false, false, tq, head_dim, tk, 1.f, scores.data(), tk, v + c, ldv, 0.f, out + c, ldo);
+    gemm(false, false, tq, head_dim, tk, 1.f, scores.data(), tk, v + h * vsh, ldv, 0.f, out + c, ldo);
   }
 }
 
@@ -165,6 +189,9 @@ void conv1d(const Tensor& x, const Tensor& w, const Tensor& bias, int stride, in
   const int64_t t_out = (t_in + 2 * padding - dilation * (ks - 1) - 1) / stride + 1;
   check(t_out > 0, "conv1d: input shorter than the kernel");
   y.resize({cout, t_out});
+  if (onednn::conv1d_f32(x.data(), cin, t_in, w.data(), cout, ks, bias.empty() ? nullptr : bias.data(), stride, padding,
+                         dilation, y.data(), t_out))
+    return;
   // im2col over blocks of output time steps, so memory stays bounded for long signals.
   const int64_t block = std::min<int64_t>(t_out, 2048);
   thread_local std::vector<float> cols;

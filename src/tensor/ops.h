@@ -9,7 +9,7 @@
 
 namespace parley::ops {
 
-// Number of threads the ops may use (0 = all cores).
+// Number of threads the ops may use (0 = all cores, the default).
 void set_threads(int n);
 int threads();
 
@@ -36,8 +36,12 @@ void log_softmax(float* x, int64_t n);
 // Multi-head scaled dot-product attention over row-major [T, heads*head_dim] matrices (row strides
 // given), as softmax(q k^T * scale + mask) v per head. `causal`: query i (of tq) sees keys up to
 // i + (tk - tq), the layout of a decoder step appended to a cache of tk - tq earlier keys.
+// Head h's keys and values start at k + h * k_head_stride and v + h * v_head_stride (-1: head_dim,
+// the interleaved layout; a cache laid out [head][position][head_dim] passes tk * head_dim).
+// A few queries (a decoder step) take a fused path that reads each key and value once per head.
 void attention(const float* q, int ldq, const float* k, int ldk, const float* v, int ldv, float* out, int ldo, int tq,
-               int tk, int heads, int head_dim, float scale, bool causal);
+               int tk, int heads, int head_dim, float scale, bool causal, int64_t k_head_stride = -1,
+               int64_t v_head_stride = -1);
 
 // 1-D convolution of x [Cin, T] with w [Cout, Cin, K] (+ bias [Cout] when not empty) into y [Cout, Tout].
 void conv1d(const Tensor& x, const Tensor& w, const Tensor& bias, int stride, int padding, int dilation, Tensor& y);

@@ -255,11 +255,12 @@ void DecoderSession::self_attention(const SelfAttention& A, int layer, int n) {
   }
   attn_.resize({rows, d_});
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim_));
+  // All heads of a hypothesis in one call: head h's block starts max_tokens * head_dim after h - 1's.
+  const int64_t head_stride = static_cast<int64_t>(max_tokens_) * head_dim_;
   for (int b = 0; b < beams_; ++b)
-    for (int h = 0; h < heads_; ++h)
-      ops::attention(qkv_.row(b * n) + h * head_dim_, 3 * d_, self_k(layer, slot_of_beam_[b], h), head_dim_,
-                     self_v(layer, slot_of_beam_[b], h), head_dim_, attn_.row(b * n) + h * head_dim_, d_, n,
-                     length_ + n, 1, head_dim_, scale, true);
+    ops::attention(qkv_.row(b * n), 3 * d_, self_k(layer, slot_of_beam_[b], 0), head_dim_,
+                   self_v(layer, slot_of_beam_[b], 0), head_dim_, attn_.row(b * n), d_, n, length_ + n, heads_,
+                   head_dim_, scale, true, head_stride, head_stride);
   A.out.forward(attn_, proj_);
   ops::add(x_, proj_);
 }
@@ -272,10 +273,9 @@ void DecoderSession::cross_attention(const DecoderLayer& L, int layer, int rows)
   const int64_t block = static_cast<int64_t>(enc_len_) * head_dim_;
   const float* k = cross_kv_.data() + static_cast<int64_t>(layer) * 2 * heads_ * block;
   const float* v = k + heads_ * block;
-  // Every hypothesis attends to the same encoder states: all rows at once, per head.
-  for (int h = 0; h < heads_; ++h)
-    ops::attention(qkv_.data() + h * head_dim_, d_, k + h * block, head_dim_, v + h * block, head_dim_,
-                   attn_.data() + h * head_dim_, d_, rows, enc_len_, 1, head_dim_, scale, false);
+  // Every hypothesis attends to the same encoder states: all rows and heads in one call.
+  ops::attention(qkv_.data(), d_, k, head_dim_, v, head_dim_, attn_.data(), d_, rows, enc_len_, heads_, head_dim_, scale,
+                 false, block, block);
   L.cross_out.forward(attn_, proj_);
   ops::add(x_, proj_);
 }

@@ -339,6 +339,21 @@ TEST(TranscribeCliErrors, UnknownLanguageCode) {
   expect_one_line_error(transcribe(tiny(), data_path("audio/jfk.wav"), {"--language", "yue"}), "yue");
 }
 
+TEST(TranscribeCliErrors, UnknownPrecision) {
+  auto r = transcribe(tiny(), data_path("audio/jfk.wav"), {"--precision", "fp8"});
+  expect_one_line_error(r, "fp8");
+  EXPECT_NE(r.err.find("bf16"), std::string::npos) << r.err;  // names the accepted values
+  EXPECT_EQ(r.exit_code, 2);
+}
+
+TEST(TranscribeCli, ReducedPrecisionRunsTheSameCommand) {
+  for (const char* p : {"bf16", "int8"}) {
+    auto r = transcribe(tiny(), data_path("audio/jfk.wav"), {"--precision", p, "--language", "en", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(json::parse(r.out)["language"], "en") << p;
+  }
+}
+
 TEST(TranscribeCliErrors, BadOptions) {
   EXPECT_EQ(transcribe(tiny(), data_path("audio/jfk.wav"), {"--beams", "0"}).exit_code, 2);
   EXPECT_EQ(transcribe(tiny(), data_path("audio/jfk.wav"), {"--task", "summarize"}).exit_code, 2);

@@ -1,0 +1,51 @@
+#include "tensor/parallel.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
+namespace parley::parallel {
+
+namespace {
+
+std::atomic<int> g_threads{0};
+
+int hardware_threads() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
+
+}  // namespace
+
+void set_threads(int n) { g_threads.store(n <= 0 ? 0 : n); }
+
+int threads() {
+  const int n = g_threads.load(std::memory_order_relaxed);
+  return n > 0 ? n : hardware_threads();
+}
+
+void sync_openmp_threads() {
+  thread_local int applied = -1;
+  const int n = threads();
+  if (applied != n) {
+    omp_set_num_threads(n);
+    applied = n;
+  }
+}
+
+void for_range(int64_t n, int64_t grain, RangeFn fn) {
+  if (n <= 0) return;
+  grain = std::max<int64_t>(grain, 1);
+  const int64_t chunks = std::min<int64_t>(threads(), (n + grain - 1) / grain);
+  if (chunks <= 1 || omp_in_parallel()) {
+    fn(0, n);
+    return;
+  }
+#pragma omp parallel num_threads(static_cast<int>(chunks))
+  {
+    const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+    const int64_t begin = n * t / nt, end = n * (t + 1) / nt;
+    if (begin < end) fn(begin, end);
+  }
+}
+
+}  // namespace parley::parallel

@@ -1,0 +1,157 @@
+// The op layer's own kernels against plain double-precision loops, in both instruction-set forms
+// where the CPU has AVX-512, and Linear's reduced precisions against float32.
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+#include "tensor/cpu.h"
+#include "tensor/kernels.h"
+#include "tensor/linear.h"
+#include "tensor/ops.h"
+#include "tensor/precision.h"
+
+namespace parley {
+namespace {
+
+std::vector<float> random_values(size_t n, uint32_t seed, float lo = -1.f, float hi = 1.f) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> d(lo, hi);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+std::vector<const kernels::Table*> tables() {
+  std::vector<const kernels::Table*> t = {&kernels::generic()};
+  if (kernels::avx512()) t.push_back(kernels::avx512());
+  return t;
+}
+
+// Odd sizes exercise the vector tails.
+TEST(Kernels, GemvMatchesDoubleSumsForEveryRowCountAndTail) {
+  const int64_t in = 37, out = 23;
+  const auto w = random_values(out * in, 1);
+  const auto x = random_values(8 * in, 2);
+  const auto bias = random_values(out, 3);
+  for (const kernels::Table* kt : tables())
+    for (int M = 1; M <= 8; ++M) {
+      std::vector<float> y(M * out, 0.f);
+      kt->gemv_f32(x.data(), in, M, w.data(), in, in, bias.data(), y.data(), out, 3, out);  // rows [3, out)
+      for (int m = 0; m < M; ++m)
+        for (int64_t o = 3; o < out; ++o) {
+          double want = bias[o];
+          for (int64_t k = 0; k < in; ++k) want += static_cast<double>(x[m * in + k]) * w[o * in + k];
+          EXPECT_NEAR(y[m * out + o], want, 1e-5) << "M=" << M << " o=" << o;
+        }
+      EXPECT_EQ(y[0], 0.f);  // outside [o0, o1): untouched
+    }
+}
+
+TEST(Kernels, VectorMathMatchesTheStandardLibrary) {
+  for (const kernels::Table* kt : tables()) {
+    auto x = random_values(53, 4, -6.f, 6.f);
+    auto g = x, t = x;
+    kt->gelu(g.data(), static_cast<int64_t>(g.size()));
+    kt->tanh(t.data(), static_cast<int64_t>(t.size()));
+    for (size_t i = 0; i < x.size(); ++i) {
+      EXPECT_NEAR(g[i], 0.5 * x[i] * (1 + std::erf(x[i] / std::sqrt(2.0))), 2e-6) << x[i];
+      EXPECT_NEAR(t[i], std::tanh(static_cast<double>(x[i])), 2e-6) << x[i];
+    }
+    std::vector<float> s = random_values(19, 5, -30.f, 30.f);
+    const std::vector<float> raw = s;
+    kt->softmax(s.data(), static_cast<int64_t>(s.size()), 0.5f);
+    double mx = -1e30, sum = 0;
+    for (float v : raw) mx = std::max(mx, 0.5 * v);
+    for (float v : raw) sum += std::exp(0.5 * v - mx);
+    for (size_t i = 0; i < s.size(); ++i) EXPECT_NEAR(s[i], std::exp(0.5 * raw[i] - mx) / sum, 1e-6);
+  }
+}
+
+TEST(Kernels, Bf16RoundsToNearestEven) {
+  EXPECT_EQ(kernels::to_bf16(1.0f), 0x3f80);
+  EXPECT_EQ(kernels::from_bf16(0x3f80), 1.0f);
+  // 1 + 2^-8 is halfway between two bf16 values: ties go to the even one (1.0).
+  EXPECT_EQ(kernels::to_bf16(1.0f + 1.0f / 256), 0x3f80);
+  EXPECT_EQ(kernels::to_bf16(1.0f + 3.0f / 256), 0x3f82);
+  EXPECT_TRUE(std::isnan(kernels::from_bf16(kernels::to_bf16(NAN))));
+  for (const kernels::Table* kt : tables()) {
+    const float v[3] = {1.0f + 1.0f / 256, -2.5f, 1e-3f};
+    uint16_t b[3];
+    kt->to_bf16(v, b, 3);
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(b[i], kernels::to_bf16(v[i]));
+  }
+}
+
+// Reduced weights: every product within a quarter of the worst case its roundings allow (bf16: 2^-9
+// relative per weight, and per input for many rows; int8: half a step of max|w|/127 per weight; the
+// signs of the errors are random, so the worst case is never near), for one row (matrix-vector
+// kernels) and many (oneDNN).
+TEST(Linear, ReducedPrecisionsStayWithinTheirRounding) {
+  const int64_t in = 96, out = 40;
+  const Tensor w = Tensor::from_vector({out, in}, random_values(out * in, 6));
+  const Tensor b = Tensor::from_vector({out}, random_values(out, 7));
+  const Linear ref(w, b, Precision::F32);
+  for (Precision p : {Precision::BF16, Precision::Int8}) {
+    const Linear lin(w, b, p);
+    EXPECT_TRUE(lin.weight().empty());
+    EXPECT_EQ(lin.precision(), p);
+    for (int64_t rows : {1, 3, 50}) {
+      const Tensor x = Tensor::from_vector({rows, in}, random_values(rows * in, 8));
+      Tensor y0, y1;
+      ref.forward(x, y0);
+      lin.forward(x, y1);
+      const double per_weight = p == Precision::BF16 ? 1.0 / 256 : 0.5 / 127 + 1.0 / 256;
+      for (int64_t i = 0; i < y0.numel(); ++i) EXPECT_NEAR(y1[i], y0[i], in * per_weight * 0.25) << precision_name(p);
+    }
+  }
+}
+
+TEST(Linear, DefaultPrecisionAppliesToLayersBuiltWithoutOne) {
+  const Tensor w = Tensor::from_vector({2, 2}, {1, 2, 3, 4});
+  set_default_precision(Precision::BF16);
+  const Linear a(w, Tensor());
+  set_default_precision(Precision::F32);
+  const Linear b(w, Tensor());
+  EXPECT_EQ(a.precision(), Precision::BF16);
+  EXPECT_EQ(b.precision(), Precision::F32);
+}
+
+TEST(Precision, ParsesNamesAndRejectsOthers) {
+  EXPECT_EQ(parse_precision("f32"), Precision::F32);
+  EXPECT_EQ(parse_precision("bf16"), Precision::BF16);
+  EXPECT_EQ(parse_precision("int8"), Precision::Int8);
+  try {
+    parse_precision("fp8");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::InvalidArgument);
+    EXPECT_NE(std::string(e.what()).find("bf16"), std::string::npos);
+  }
+}
+
+TEST(Ops, StridedFusedAttentionMatchesTheInterleavedLayout) {
+  // Two heads of 4 over 5 keys: [pos, heads*hd] interleaved vs [head][pos][hd] blocks.
+  const int heads = 2, hd = 4, tk = 5;
+  const auto q = random_values(heads * hd, 9);
+  const auto k = random_values(tk * heads * hd, 10);
+  const auto v = random_values(tk * heads * hd, 11);
+  std::vector<float> kb(k.size()), vb(v.size());
+  for (int h = 0; h < heads; ++h)
+    for (int t = 0; t < tk; ++t)
+      for (int d = 0; d < hd; ++d) {
+        kb[(h * tk + t) * hd + d] = k[t * heads * hd + h * hd + d];
+        vb[(h * tk + t) * hd + d] = v[t * heads * hd + h * hd + d];
+      }
+  std::vector<float> a(heads * hd), b(heads * hd);
+  ops::attention(q.data(), heads * hd, k.data(), heads * hd, v.data(), heads * hd, a.data(), heads * hd, 1, tk, heads,
+                 hd, 0.5f, true);
+  ops::attention(q.data(), heads * hd, kb.data(), hd, vb.data(), hd, b.data(), heads * hd, 1, tk, heads, hd, 0.5f, true,
+                 tk * hd, tk * hd);
+  for (int i = 0; i < heads * hd; ++i) EXPECT_NEAR(a[i], b[i], 1e-6);
+}
+
+}  // namespace
+}  // namespace parley

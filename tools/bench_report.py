@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""Turns scripts/bench.sh's JSON files into one table (stdout, Markdown) and one JSON file.
+
+    python3 tools/bench_report.py TMPDIR OUT.json "LOADAVG"
+"""
+import json
+import sys
+from pathlib import Path
+
+ROWS = [  # key, label, unit
+    ("load_s", "load (3 models)", "s"),
+    ("features_s", "features, 10 s clip", "ms"),
+    ("encoder_s", "whisper-base encoder, 30 s window", "s"),
+    ("decoder_token_s", "whisper-base decoder, per token", "ms"),
+    ("tts_step_s", "speecht5_tts, per step", "ms"),
+    ("vocoder_rtf", "hifigan real-time factor", "x"),
+    ("e2e_10s_s", "10 s clip end to end", "s"),
+    ("ttfa_60s_s", "time to first audio, 60 s clip", "s"),
+    ("peak_rss_bytes", "peak memory", "MB"),
+]
+
+
+def fmt(v, unit):
+    if v is None:
+        return "n/a"
+    if unit == "ms":
+        return f"{v * 1e3:.2f} ms"
+    if unit == "MB":
+        return f"{v / 1e6:.0f} MB"
+    if unit == "x":
+        return f"{v:.4f}"
+    return f"{v:.3f} s"
+
+
+def main():
+    tmp, out, load = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+    runs = {}
+    for f in sorted(tmp.glob("parley-*.json")):
+        d = json.loads(f.read_text())
+        runs[d["precision"]] = d
+    ref_file = tmp / "reference.json"
+    ref = json.loads(ref_file.read_text())["reference"] if ref_file.exists() else None
+    cols = list(runs)
+    head = "| stage | " + " | ".join(f"parley {c}" for c in cols) + (" | reference | best speed-up |" if ref else " |")
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for key, label, unit in ROWS:
+        vals = [runs[c]["parley"].get(key) for c in cols]
+        row = f"| {label} | " + " | ".join(fmt(v, unit) for v in vals)
+        if ref:
+            rv = ref.get(key)
+            present = [v for v in vals if v is not None]
+            ratio = f"{rv / min(present):.1f}x" if rv and present and key != "peak_rss_bytes" else ""
+            row += f" | {fmt(rv, unit)} | {ratio}"
+        lines.append(row + " |")
+    any_run = next(iter(runs.values()))
+    w = any_run["parley"]["f32_weight_bytes"]
+    lines.append("")
+    lines.append(f"threads: {any_run['threads']}; f32 weights: {w / 1e6:.0f} MB; load average: {load}")
+    err = next((r["error_report"] for r in runs.values() if "error_report" in r), None)
+    if err:
+        lines.append("")
+        lines.append("| reduced precision vs f32 (whisper-tiny-random goldens) | max logit diff | mean logit diff | token agreement |")
+        lines.append("|---|---|---|---|")
+        for p, e in err.items():
+            lines.append(f"| {p} | {e['max_logit_diff']:.4g} | {e['mean_logit_diff']:.4g} | "
+                         f"{100 * e['token_agreement']:.1f}% of {e['positions']} |")
+    print("\n".join(lines))
+    out.write_text(json.dumps({"parley": runs, "reference": ref, "load_average": load}, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""Writes the benchmark's checkpoints: the published shapes with random weights.
+
+    PYTHONPATH=/tmp/ref/stubs:/tmp/ref/src python3 tools/make_bench_models.py OUT_DIR
+
+OUT_DIR gets whisper-base/, speecht5_tts/ and speecht5_hifigan/, each a Hugging Face model folder
+(config.json, model.safetensors, tokenizer files) that Parley and transformers both load. The shapes
+are those of openai/whisper-base, microsoft/speecht5_tts (12 encoder + 6 decoder layers, hidden 768)
+and microsoft/speecht5_hifigan; token ids, tokenizers and generation settings are copied from the
+repo's tiny fixtures (which carry the real vocabularies). Weights are transformers' own random
+initialisation under a fixed seed: timings do not depend on the values, and random weights keep
+the benchmark free of downloads.
+
+safetensors is written here directly (an 8-byte header length, a JSON header, raw little-endian
+float32 data) so that the safetensors package is not needed.
+"""
+import json
+import shutil
+import struct
+import sys
+from pathlib import Path
+
+import torch
+from transformers import (SpeechT5Config, SpeechT5ForTextToSpeech, SpeechT5HifiGan, SpeechT5HifiGanConfig,
+                          WhisperConfig, WhisperForConditionalGeneration)
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "tests" / "data" / "models"
+
+# openai/whisper-base
+WHISPER_BASE = dict(d_model=512, encoder_layers=6, decoder_layers=6, encoder_attention_heads=8,
+                    decoder_attention_heads=8, encoder_ffn_dim=2048, decoder_ffn_dim=2048)
+# microsoft/speecht5_tts
+SPEECHT5_TTS = dict(hidden_size=768, encoder_layers=12, decoder_layers=6, encoder_attention_heads=12,
+                    decoder_attention_heads=12, encoder_ffn_dim=3072, decoder_ffn_dim=3072,
+                    speech_decoder_prenet_units=256, speech_decoder_postnet_units=256, max_text_positions=600,
+                    max_speech_positions=1876)
+# microsoft/speecht5_hifigan
+HIFIGAN = dict(upsample_initial_channel=512)
+
+
+def write_safetensors(state, path):
+    header, blobs, offset = {}, [], 0
+    for name, t in state.items():
+        data = t.detach().contiguous().to(torch.float32).numpy().tobytes()
+        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    head = json.dumps(header).encode()
+    head += b" " * ((8 - len(head) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(head)))
+        f.write(head)
+        for b in blobs:
+            f.write(b)
+
+
+def make(out, fixture, overrides, config_cls, model_cls):
+    out.mkdir(parents=True, exist_ok=True)
+    for f in (FIXTURES / fixture).iterdir():
+        if f.name not in ("model.safetensors", "pytorch_model.bin", "config.json"):
+            shutil.copy(f, out / f.name)
+    cfg = json.loads((FIXTURES / fixture / "config.json").read_text())
+    cfg.update(overrides)
+    (out / "config.json").write_text(json.dumps(cfg, indent=2))
+    torch.manual_seed(0)
+    model = model_cls(config_cls.from_json_file(str(out / "config.json"))).eval()
+    state = model.state_dict()
+    if "proj_out.weight" in state:  # tied to the token embedding, stored once as the published files do
+        del state["proj_out.weight"]
+    write_safetensors(state, out / "model.safetensors")
+    print(f"wrote {out} ({sum(t.numel() for t in state.values()) / 1e6:.1f} M parameters)")
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    root = Path(sys.argv[1])
+    make(root / "whisper-base", "whisper-tiny-random", WHISPER_BASE, WhisperConfig, WhisperForConditionalGeneration)
+    make(root / "speecht5_tts", "speecht5-tiny-random", SPEECHT5_TTS, SpeechT5Config, SpeechT5ForTextToSpeech)
+    make(root / "speecht5_hifigan", "hifigan-tiny-random", HIFIGAN, SpeechT5HifiGanConfig, SpeechT5HifiGan)
+
+
+if __name__ == "__main__":
+    main()
