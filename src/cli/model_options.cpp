@@ -22,4 +22,9 @@ void add_threads_option(CLI::App& cmd, int& threads, const std::string& help) {
       ->capture_default_str();
 }
 
+void add_precision_option(CLI::App& cmd, std::string& precision) {
+  cmd.add_option("--precision", precision, "Weights in memory: f32 (the reference's numbers), bf16 or int8 (converted at load)")
+      ->capture_default_str();
+}
+
 }  // namespace parley::cli

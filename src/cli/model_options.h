@@ -1,4 +1,4 @@
-// Options `parley translate` and `parley serve` share: which models to run, and on how many cores.
+// Options the commands share: which models to run, on how many cores, in which precision.
 #pragma once
 
 #include <string>
@@ -15,5 +15,7 @@ namespace parley::cli {
 void add_model_options(CLI::App& cmd, pipeline::PipelineOptions& options);
 // --threads N (0 = every core), described by `help`.
 void add_threads_option(CLI::App& cmd, int& threads, const std::string& help);
+// --precision f32|bf16|int8: how the models hold their weights (tensor/precision.h).
+void add_precision_option(CLI::App& cmd, std::string& precision);
 
 }  // namespace parley::cli

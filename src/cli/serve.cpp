@@ -3,6 +3,7 @@
 
 #include "cli/commands.h"
 #include "cli/model_options.h"
+#include "tensor/precision.h"
 #include "core/error.h"
 #include "pipeline/pipeline.h"
 #include "server/server.h"
@@ -16,6 +17,7 @@ struct ServeArgs {
   server::ServerOptions server;
   pipeline::PipelineOptions models;
   int threads = 0;
+  std::string precision = "f32";
   double max_upload_mb = 25;
 };
 
@@ -40,6 +42,7 @@ void register_serve(CLI::App& app, Runner& run) {
   cmd->add_option("--port", s.port, "Port to listen on (0 = any free port)")->capture_default_str()->check(CLI::Range(0, 65535));
   add_model_options(*cmd, args->models);
   add_threads_option(*cmd, args->threads, "CPU threads in all (0: every core), split evenly between the workers");
+  add_precision_option(*cmd, args->precision);
   cmd->add_option("--workers", s.workers, "Requests processed at once")->capture_default_str()->check(CLI::Range(1, 256));
   cmd->add_option("--queue", s.queue, "Requests that may wait for a worker; more get 503")
       ->capture_default_str()
@@ -59,6 +62,7 @@ void register_serve(CLI::App& app, Runner& run) {
       args->server.max_upload_bytes = static_cast<size_t>(args->max_upload_mb * 1024 * 1024);
       // Each worker runs one request at a time on its share of the cores.
       ops::set_threads(pipeline::threads_per_worker(args->threads, args->server.workers));
+      set_default_precision(parse_precision(args->precision));
       return server::serve_until_signal(service_factory(*args), args->server);
     };
   });

@@ -7,6 +7,7 @@
 
 #include "audio/wav.h"
 #include "cli/commands.h"
+#include "cli/model_options.h"
 #include "core/error.h"
 #include "speecht5/synthesizer.h"
 #include "speecht5/voices.h"
@@ -73,7 +74,7 @@ void register_synthesize(CLI::App& app, Runner& run) {
   auto* cmd = app.add_subcommand("synthesize", "English text to speech with SpeechT5 + HiFi-GAN, as a WAV file");
   cmd->add_option("--model", args->model, "SpeechT5 text-to-speech model folder (speecht5_tts layout)")->required();
   cmd->add_option("--vocoder", args->vocoder, "HiFi-GAN vocoder folder (speecht5_hifigan layout)")->required();
-  cmd->add_option("--precision", args->precision, "weights in memory: f32 (default), bf16 or int8 (converted at load)");
+  add_precision_option(*cmd, args->precision);
   cmd->add_option("--text", args->text, "the text to speak (UTF-8; long text is spoken sentence by sentence)")
       ->required();
   cmd->add_option("-o,--output", args->output, "WAV file to write")->required();

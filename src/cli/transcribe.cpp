@@ -18,6 +18,7 @@
 
 #include "audio/decode.h"
 #include "cli/commands.h"
+#include "cli/model_options.h"
 #include "core/error.h"
 #include "core/files.h"
 #include "text/subtitles.h"
@@ -146,7 +147,7 @@ void register_transcribe(CLI::App& app, Runner& run_fn) {
   auto args = std::make_shared<TranscribeArgs>();
   auto* cmd = app.add_subcommand("transcribe", "Speech to text with a Whisper model (transcribe, or translate to English)");
   cmd->add_option("--model", args->model, "Whisper model folder (Hugging Face layout)")->required();
-  cmd->add_option("--precision", args->precision, "weights in memory: f32 (default), bf16 or int8 (converted at load)");
+  add_precision_option(*cmd, args->precision);
   cmd->add_option("--task", args->options.task, "transcribe (same language) or translate (to English)")
       ->check(CLI::IsMember({"transcribe", "translate"}))
       ->capture_default_str();

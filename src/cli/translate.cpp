@@ -1,7 +1,7 @@
 // parley translate: speech in any language -> English text -> English speech, as a WAV file.
 //
 //   parley translate IN -o OUT.wav [--language CODE|auto] [--voice NAME|FILE.npy] [--seed N] [--json]
-//                    [--asr-model X] [--tts-model X] [--vocoder X] [--max-new-tokens N] [--threads N]
+//                    [--asr-model X] [--tts-model X] [--vocoder X] [--max-new-tokens N] [--threads N] [--precision f32|bf16|int8]
 //                    [--format pcm16|f32] [--stream]
 //
 // --stream synthesizes sentence by sentence and writes each sentence's audio as soon as it is made
@@ -27,6 +27,7 @@
 #include "audio/wav_stream.h"
 #include "cli/commands.h"
 #include "cli/model_options.h"
+#include "tensor/precision.h"
 #include "core/error.h"
 #include "pipeline/pipeline.h"
 #include "speecht5/prenet_masks.h"
@@ -45,6 +46,7 @@ struct TranslateArgs {
   std::optional<uint64_t> seed;
   pipeline::PipelineOptions models;
   int threads = 0;
+  std::string precision = "f32";
   bool json = false;
   bool stream = false;
   bool to_stdout() const { return output == "-"; }
@@ -130,6 +132,7 @@ void check_output(const std::string& output) {
 int run(const TranslateArgs& a) {
   const auto start = Clock::now();
   ops::set_threads(a.threads);
+  set_default_precision(parse_precision(a.precision));
   if (!a.to_stdout()) check_output(a.output);
   // Cheap checks first, so a typo costs no model loading (or downloading).
   const Tensor speaker = speecht5::load_voice(a.voice);
@@ -232,6 +235,7 @@ void register_translate(CLI::App& app, Runner& run_fn) {
       ->capture_default_str();
   add_model_options(*cmd, args->models);
   add_threads_option(*cmd, args->threads, "CPU threads for the models (0: every core)");
+  add_precision_option(*cmd, args->precision);
   cmd->callback([&run_fn, args] { run_fn = [args] { return run(*args); }; });
 }
 

@@ -1,5 +1,7 @@
 #include "server/api_error.h"
 
+#include <new>
+
 #include <nlohmann/json.hpp>
 
 namespace parley::server {
@@ -26,6 +28,22 @@ ApiError to_api_error(const Error& error) {
     case ErrorKind::Internal: break;
   }
   return ApiError(500, "internal_error", error.what());
+}
+
+ApiError to_api_error(const std::exception_ptr& thrown) {
+  try {
+    std::rethrow_exception(thrown);
+  } catch (const ApiError& e) {
+    return e;
+  } catch (const Error& e) {
+    return to_api_error(e);
+  } catch (const std::bad_alloc&) {
+    return ApiError(503, "out_of_memory", "the server ran out of memory for this request; try a shorter input");
+  } catch (const std::exception& e) {
+    return ApiError(500, "internal_error", std::string("internal error: ") + e.what());
+  } catch (...) {
+  }
+  return ApiError(500, "internal_error", "internal error");
 }
 
 }  // namespace parley::server

@@ -35,5 +35,8 @@ class ApiError : public std::exception {
 
 // The API's view of a library error: its kind decides the status (see core/error.h).
 ApiError to_api_error(const Error& error);
+// The API's view of anything a request threw: ApiError as is, Error by its kind, bad_alloc as 503
+// (one request out of memory fails alone), anything else 500.
+ApiError to_api_error(const std::exception_ptr& thrown);
 
 }  // namespace parley::server

@@ -21,14 +21,8 @@ int catch_errors(httplib::Response& res, const std::function<void()>& fn, std::s
   try {
     fn();
     return 0;
-  } catch (const ApiError& e) {
-    error = e;
-  } catch (const Error& e) {
-    error = to_api_error(e);
-  } catch (const std::bad_alloc&) {
-    error = ApiError(503, "out_of_memory", "the server ran out of memory for this request; try a shorter input");
-  } catch (const std::exception& e) {
-    error = ApiError(500, "internal_error", std::string("internal error: ") + e.what());
+  } catch (...) {
+    error = to_api_error(std::current_exception());
   }
   res = httplib::Response();
   res.status = error.status();

@@ -60,18 +60,7 @@ struct StreamJob {
 
 // The error event for whatever the translation threw.
 std::string error_event(const std::exception_ptr& e) {
-  ApiError error(500, "internal_error", "internal error");
-  try {
-    std::rethrow_exception(e);
-  } catch (const ApiError& a) {
-    error = a;
-  } catch (const Error& a) {
-    error = to_api_error(a);
-  } catch (const std::bad_alloc&) {
-    error = ApiError(503, "out_of_memory", "the server ran out of memory for this request; try a shorter input");
-  } catch (const std::exception& a) {
-    error = ApiError(500, "internal_error", std::string("internal error: ") + a.what());
-  }
+  const ApiError error = to_api_error(e);
   ordered_json body = ordered_json::parse(error.json());
   body["status"] = error.status();
   return sse_event("error", body);

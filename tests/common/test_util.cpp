@@ -1,5 +1,7 @@
 #include "common/test_util.h"
 
+#include <gtest/gtest.h>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -130,6 +132,15 @@ RunResult run_parley(const std::vector<std::string>& args, int timeout_s, const 
     r.exit_code = 128 + WTERMSIG(status);  // crashed: a signal
   }
   return r;
+}
+
+void expect_one_line_error(const RunResult& r, const std::string& needle) {
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(r.out, "");
+  ASSERT_FALSE(r.err.empty());
+  EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "more than one line: " << r.err;
+  EXPECT_EQ(r.err.rfind("parley: error: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find(needle), std::string::npos) << "'" << needle << "' not in: " << r.err;
 }
 
 }  // namespace parley::test

@@ -37,4 +37,8 @@ struct RunResult {
 // Runs the built parley binary with `args` (no shell), capturing output; kills it after `timeout_s`.
 RunResult run_parley(const std::vector<std::string>& args, int timeout_s = 300, const std::string& stdin_data = "");
 
+// The CLI's contract for bad input: nothing on stdout, one line "parley: error: ..." on stderr that
+// names `needle`, and a non-zero exit.
+void expect_one_line_error(const RunResult& r, const std::string& needle);
+
 }  // namespace parley::test

@@ -3,10 +3,10 @@
 // (the exit status is kept for the test to check), killed if the test fails before that.
 #pragma once
 
-#include <sys/types.h>
-
 #include <string>
 #include <vector>
+
+#include "common/child_process.h"
 
 namespace parley::test {
 
@@ -26,8 +26,7 @@ class ServeProcess {
   int stop(int seconds = 60);
 
  private:
-  pid_t pid_ = -1;
-  int out_ = -1;
+  Child child_;
   int port_ = 0;
   std::string output_;
 };

@@ -27,15 +27,6 @@ RunResult translate(const std::string& audio, const fs::path& out, int max_new_t
   return run_parley(a, 300);
 }
 
-// One line on stderr, "parley: error: ...", nothing on stdout, a non-zero exit.
-void expect_one_line_error(const RunResult& r, const std::string& needle) {
-  EXPECT_NE(r.exit_code, 0);
-  EXPECT_EQ(r.out, "");
-  ASSERT_FALSE(r.err.empty());
-  EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "more than one line: " << r.err;
-  EXPECT_EQ(r.err.rfind("parley: error: ", 0), 0u) << r.err;
-  EXPECT_NE(r.err.find(needle), std::string::npos) << "'" << needle << "' not in: " << r.err;
-}
 
 class TranslateCli : public ::testing::TestWithParam<TranslateRun> {};
 
@@ -109,6 +100,18 @@ TEST(TranslateCliOutput, LongAudioSaysOnlyTheFirstWindowWasTranslated) {
 }
 
 // ---------------------------------------------------------------------------------- bad input
+
+TEST(TranslateCliOutput, ReducedPrecisionGivesA16kHzWav) {
+  const fs::path out = temp_dir("translate-precision") / "out.wav";
+  const auto r = translate(data_path("audio/es.wav").string(), out, 8, {"--precision", "int8", "--seed", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const audio::WavData wav = audio::read_wav(out);
+  EXPECT_EQ(wav.sample_rate, 16000);
+  EXPECT_GT(wav.frames(), 0);
+  const auto bad = translate(data_path("audio/es.wav").string(), out, 8, {"--precision", "fp8"});
+  expect_one_line_error(bad, "fp8");
+  EXPECT_EQ(bad.exit_code, 2);
+}
 
 TEST(TranslateCliErrors, MissingAudioFile) {
   const fs::path out = temp_dir("translate-missing") / "out.wav";

@@ -2,6 +2,8 @@
 // client for it, and raw-socket requests for what ordinary clients never send.
 #pragma once
 
+#include "common/child_process.h"
+
 #include <sys/types.h>
 
 #include <map>
@@ -54,25 +56,6 @@ std::string error_code(const std::string& body);
 
 // A WAV file's samples (16-bit or float) via the server's codec, to compute expected answers.
 std::vector<float> decode_wav(const std::string& bytes);
-
-// A server program (the fake server, or `parley serve`) as a child process with its stdout on a pipe;
-// killed when destroyed if still running.
-struct Child {
-  pid_t pid = -1;
-  int out = -1;
-
-  explicit Child(const std::vector<std::string>& args);
-  ~Child();
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-  // The port from "listening on http://127.0.0.1:PORT", or 0 when the program exits first.
-  int read_port();
-  // Exit status (128 + signal when killed by one), or -1 if still running after `seconds`.
-  int wait_exit(int seconds);
-  // Peak resident memory (VmHWM) and current resident memory (VmRSS) in MiB, from /proc; -1 when gone.
-  double peak_rss_mb() const;
-  double rss_mb() const;
-};
 
 // A TCP connection to 127.0.0.1:port (-1 on failure), for clients that misbehave on purpose.
 int connect_loopback(int port);

@@ -18,6 +18,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using test::data_path;
 using test::run_parley;
+using test::expect_one_line_error;
 
 struct CliRun {
   std::string model, audio, name;
@@ -221,15 +222,6 @@ TEST(TranscribeCli, LongFormOptionsAreChecked) {
 
 // ---------------------------------------------------------------------------------- bad input
 
-// One line on stderr, "parley: error: ...", and a non-zero exit.
-void expect_one_line_error(const test::RunResult& r, const std::string& needle) {
-  EXPECT_NE(r.exit_code, 0);
-  EXPECT_EQ(r.out, "");
-  ASSERT_FALSE(r.err.empty());
-  EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "more than one line: " << r.err;
-  EXPECT_EQ(r.err.rfind("parley: error: ", 0), 0u) << r.err;
-  EXPECT_NE(r.err.find(needle), std::string::npos) << "'" << needle << "' not in: " << r.err;
-}
 
 test::RunResult transcribe(const fs::path& model, const fs::path& audio, std::vector<std::string> extra = {}) {
   std::vector<std::string> a = {"transcribe", "--model", model.string(), "--max-new-tokens", "8"};
