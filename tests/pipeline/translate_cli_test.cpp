@@ -91,17 +91,6 @@ TEST(TranslateCliOutput, PlainReportAndVoicesBySeedNameAndFile) {
   EXPECT_NE(audio::read_wav(dir / "s5.wav").samples, audio::read_wav(dir / "a.wav").samples);
 }
 
-TEST(TranslateCliOutput, LongAudioIsTranslatedWhole) {
-  const fs::path out = temp_dir("translate-long") / "out.wav";
-  const auto r = translate(data_path("audio/long_2min.wav").string(), out, 8,
-                           {"--language", "en", "--json", "--no-temperature-fallback"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  const json j = json::parse(r.out);
-  EXPECT_FALSE(j.contains("truncated"));
-  EXPECT_GE(j["windows"].get<int>(), 4) << "120 s need at least four 30 s windows";
-  EXPECT_GT(j["input_duration"].get<double>(), 90.0);
-}
-
 // ---------------------------------------------------------------------------------- bad input
 
 TEST(TranslateCliOutput, ReducedPrecisionGivesA16kHzWav) {
