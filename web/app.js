@@ -227,7 +227,11 @@
     try {
       const done = await ParleyStream.translate(formFor(audio.blob, audio.name), player, {
         language: (data) => { startResult(); shown = true; showLanguage(data); },
-        text: (data) => { $("result-text").textContent = data.text; },
+        // Long recordings send one text event per 30 s window: the text grows as it is decoded.
+        text: (data) => {
+          const el = $("result-text");
+          el.textContent = [el.textContent, data.text].filter((t) => t).join(" ");
+        },
         audio: () => { record.chunks++; },
         done: () => { record.done = performance.now(); },
       });

@@ -21,14 +21,10 @@ struct ServeArgs {
   double max_upload_mb = 25;
 };
 
-// Loads the models named on the command line, once, into the service every worker shares. Longer
-// audio than Whisper's window is refused (413) until long-form decoding lands, rather than
-// translated in part without telling the client.
+// Loads the models named on the command line, once, into the service every worker shares.
 SpeechServiceFactory service_factory(const ServeArgs& args) {
   return [args]() -> std::shared_ptr<SpeechService> {
-    pipeline::PipelineOptions options = args.models;
-    options.first_window_only = false;
-    return pipeline::Pipeline::load(options);
+    return pipeline::Pipeline::load(args.models);
   };
 }
 

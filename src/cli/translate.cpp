@@ -2,7 +2,16 @@
 //
 //   parley translate IN -o OUT.wav [--language CODE|auto] [--voice NAME|FILE.npy] [--seed N] [--json]
 //                    [--asr-model X] [--tts-model X] [--vocoder X] [--max-new-tokens N] [--threads N] [--precision f32|bf16|int8]
-//                    [--format pcm16|f32] [--stream]
+//                    [--format pcm16|f32] [--stream] [--prompt TEXT] [--no-temperature-fallback]
+//                    [--output-format txt|json|srt|vtt [--text-output FILE]]
+//
+// Audio of any length: up to 30 s is recognised in one window, longer audio in windows with
+// openai/whisper's transcribe() semantics (pipeline/pipeline.h); with --stream (or `-o -`) each
+// window's English text is spoken as soon as it is decoded.
+//
+// --output-format writes the English text with the source's timings, as `parley transcribe` does
+// (text/subtitles.h): to --text-output FILE, else to stdout when stdout is free (then the report goes
+// to stderr); with the audio (`-o -`) or --json on stdout, --text-output is required.
 //
 // --stream synthesizes sentence by sentence and writes each sentence's audio as soon as it is made
 // (the WAV's header is fixed up at the end); `-o -` writes raw little-endian samples (--format) to
@@ -30,9 +39,12 @@
 #include "tensor/precision.h"
 #include "core/error.h"
 #include "pipeline/pipeline.h"
+#include "pipeline/segments.h"
 #include "speecht5/prenet_masks.h"
 #include "speecht5/voices.h"
 #include "tensor/ops.h"
+#include "core/files.h"
+#include "text/subtitles.h"
 
 namespace parley::cli {
 
@@ -49,8 +61,13 @@ struct TranslateArgs {
   std::string precision = "f32";
   bool json = false;
   bool stream = false;
+  std::string prompt;
+  bool no_fallback = false;
+  std::string output_format;  // "" = no text output
+  std::string text_output;    // "" = stdout; "-" = stdout
   bool to_stdout() const { return output == "-"; }
   bool streaming() const { return stream || to_stdout(); }
+  bool text_on_stdout() const { return !output_format.empty() && (text_output.empty() || text_output == "-"); }
   audio::SampleFormat sample_format() const { return format == "f32" ? audio::SampleFormat::F32 : audio::SampleFormat::Pcm16; }
 };
 
@@ -78,7 +95,7 @@ std::string to_json(const Report& r, const TranslateArgs& a) {
   j["samples"] = r.result.audio.size();
   j["duration"] = static_cast<double>(r.result.audio.size()) / r.result.sample_rate;
   j["input_duration"] = r.result.duration_s;
-  j["truncated"] = r.stats.truncated;
+  j["windows"] = r.stats.windows;
   j["spoken"] = r.stats.spoken;
   j["voice"] = a.voice;
   j["seed"] = a.seed.value_or(speecht5::kDefaultSeed);
@@ -121,6 +138,15 @@ void print_text(std::FILE* out, const Report& r, const TranslateArgs& a) {
   std::fprintf(out, "time: %s%s\n", line.c_str(), total);
 }
 
+void write_text(const TranslateArgs& a, const TranslateResult& result) {
+  const subtitles::Transcript t =
+      pipeline::to_transcript("translate", result.language_name, result.duration_s, result.text, result.segments);
+  const std::string text = subtitles::render(t, subtitles::parse_format(a.output_format));
+  if (!a.text_on_stdout()) return write_file_atomic(a.text_output, text);
+  if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0)
+    fail(ErrorKind::Internal, "cannot write the text to stdout");
+}
+
 // Fails before any work when the WAV could not be written at the end.
 void check_output(const std::string& output) {
   const fs::path dir = fs::path(output).parent_path();
@@ -134,6 +160,12 @@ int run(const TranslateArgs& a) {
   ops::set_threads(a.threads);
   set_default_precision(parse_precision(a.precision));
   if (!a.to_stdout()) check_output(a.output);
+  if (!a.text_output.empty() && a.output_format.empty())
+    invalid_argument("--text-output needs --output-format txt|json|srt|vtt");
+  if (a.text_on_stdout() && (a.to_stdout() || a.json))
+    invalid_argument(std::string("stdout carries the ") + (a.json ? "--json report" : "audio") +
+                     "; write the --output-format text to a file with --text-output FILE");
+  if (!a.text_on_stdout() && !a.text_output.empty()) check_output(a.text_output);
   // Cheap checks first, so a typo costs no model loading (or downloading).
   const Tensor speaker = speecht5::load_voice(a.voice);
   Report r;
@@ -142,9 +174,7 @@ int run(const TranslateArgs& a) {
   r.timings.emplace_back("decode", ms_since(t));
 
   t = Clock::now();
-  pipeline::PipelineOptions options = a.models;
-  options.first_window_only = true;  // with the note below; long-form decoding lands later
-  auto p = pipeline::Pipeline::load(options);
+  auto p = pipeline::Pipeline::load(a.models);
   r.timings.emplace_back("load", ms_since(t));
   p->check_speaker(speaker);
   p->check_language(a.language == "auto" ? "" : a.language);
@@ -152,6 +182,8 @@ int run(const TranslateArgs& a) {
   TranslateRequest request;
   request.language = a.language == "auto" ? "" : a.language;
   request.seed = a.seed;
+  request.prompt = a.prompt;
+  request.temperature_fallback = !a.no_fallback;
   const auto translate_start = Clock::now();
   std::unique_ptr<audio::WavStreamWriter> writer;
   double written_ms = 0;  // writing the streamed chunks
@@ -173,11 +205,6 @@ int run(const TranslateArgs& a) {
   }
   r.result = p->translate(samples, request, speaker, r.stats);
   r.timings.insert(r.timings.end(), r.result.timings.begin(), r.result.timings.end());
-  if (r.stats.truncated)
-    std::fprintf(stderr,
-                 "parley: note: %s is %.1f s long; only the first %.0f s were translated "
-                 "(long-form transcription is not implemented yet)\n",
-                 a.input.c_str(), r.result.duration_s, r.stats.window_seconds);
   if (!r.stats.spoken)
     std::fprintf(stderr, "parley: note: the English text has nothing to speak; %s holds no samples\n",
                  a.output.c_str());
@@ -192,8 +219,9 @@ int run(const TranslateArgs& a) {
   r.timings.emplace_back("write", ms_since(t) + written_ms);
   r.total_ms = ms_since(start);
 
-  // With the audio on stdout, the report goes to stderr.
-  std::FILE* out = a.to_stdout() ? stderr : stdout;
+  // The timed English text, then the report: to stderr when stdout carries the audio or the text.
+  if (!a.output_format.empty()) write_text(a, r.result);
+  std::FILE* out = a.to_stdout() || a.text_on_stdout() ? stderr : stdout;
   if (a.json) {
     const std::string text = to_json(r, a);
     std::fwrite(text.data(), 1, text.size(), out);
@@ -233,6 +261,16 @@ void register_translate(CLI::App& app, Runner& run_fn) {
   cmd->add_option("--format", args->format, "WAV sample format")
       ->check(CLI::IsMember({"pcm16", "f32"}))
       ->capture_default_str();
+  cmd->add_option("--prompt", args->prompt,
+                  "Whisper's initial prompt: text that comes before the first window (names, spelling, style)");
+  cmd->add_flag("--no-temperature-fallback", args->no_fallback,
+                "Long audio: decode each window once, greedily, instead of retrying hotter when it fails "
+                "openai's thresholds");
+  cmd->add_option("--output-format,-f", args->output_format,
+                  "Also write the English text with the source's timings: txt, json (OpenAI verbose_json), srt "
+                  "or vtt (to stdout, or --text-output)")
+      ->check(CLI::IsMember({"txt", "json", "srt", "vtt"}));
+  cmd->add_option("--text-output", args->text_output, "File for the --output-format text (- : stdout)");
   add_model_options(*cmd, args->models);
   add_threads_option(*cmd, args->threads, "CPU threads for the models (0: every core)");
   add_precision_option(*cmd, args->precision);

@@ -43,6 +43,7 @@ class StageClock {
     timings_.emplace_back(stage, ms);
     last_ = Clock::now();
   }
+  void adjust_last(double ms) { timings_.back().second += ms; }
 
  private:
   Timings& timings_;
@@ -118,49 +119,143 @@ std::shared_ptr<Pipeline> Pipeline::load(const PipelineOptions& options) {
 
 namespace {
 
-// audio -> features -> tokens -> text: Whisper on the first 30 s window.
+// audio -> features -> tokens -> text: Whisper.
 struct Recognition {
-  whisper::TranscribeResult whisper;
+  std::string language, language_name;
+  float language_logprob = 0.f;  // with detection
   std::vector<Segment> segments;
   std::string text;  // the segments' text, trimmed
 };
 
-Recognition recognise(const whisper::Whisper& w, std::span<const float> audio16k, const whisper::TranscribeOptions& o,
-                      bool first_window_only, StageClock& clock, RunStats& stats) {
+// Called after each long-form window that has text, with the language and that window's segments.
+using WindowText = std::function<void(const whisper::LongformLanguage&, std::span<const Segment>)>;
+
+bool needs_long_form(const whisper::Whisper& w, std::span<const float> audio16k, const AsrRequest& request) {
+  return static_cast<int64_t>(audio16k.size()) > w.mel().config().n_samples || !request.prompt.empty();
+}
+
+// One 30 s window with the reference's generate() semantics (the course demo's path).
+Recognition recognise_window(const whisper::Whisper& w, std::span<const float> audio16k, const AsrRequest& request,
+                             int max_new_tokens, StageClock& clock) {
   const audio::MelConfig& mc = w.mel().config();
-  const double seconds = static_cast<double>(audio16k.size()) / mc.sample_rate;
-  stats.window_seconds = static_cast<double>(mc.n_samples) / mc.sample_rate;
-  if (audio16k.empty()) bad_input("the audio has no samples");
-  if (static_cast<int64_t>(audio16k.size()) > mc.n_samples && !first_window_only) {
-    char msg[200];
-    std::snprintf(msg, sizeof msg,
-                  "the audio is %.1f s long; Parley takes at most %.0f s per request until long-form decoding "
-                  "is built",
-                  seconds, stats.window_seconds);
-    throw Error(ErrorKind::TooLarge, msg);
-  }
+  whisper::TranscribeOptions o;
+  o.task = request.task == AsrTask::Translate ? "translate" : "transcribe";
+  o.language = request.language.empty() ? "auto" : request.language;
+  o.max_new_tokens = max_new_tokens;
+  o.timestamps = request.timestamps;
+  o.temperature = static_cast<float>(request.temperature);
+  o.seed = request.seed.value_or(0);
   w.check(o);
 
-  Recognition r;
-  const Tensor features = w.mel().whisper_features(audio16k);  // pads or cuts to the window
+  const Tensor features = w.mel().whisper_features(audio16k);
   clock.lap("features");
-  r.whisper = w.transcribe_features(features, o);
+  const whisper::TranscribeResult tr = w.transcribe_features(features, o);
   clock.lap("asr");
 
-  stats.truncated = static_cast<int64_t>(audio16k.size()) > mc.n_samples;
-  if (o.language == "auto") stats.language_probability = std::exp(static_cast<double>(r.whisper.language_logprob));
+  Recognition r;
+  r.language = tr.language;
+  r.language_name = tr.language_name;
+  r.language_logprob = tr.language_logprob;
+  const double seconds = static_cast<double>(audio16k.size()) / mc.sample_rate;
   const double precision = 2.0 * mc.hop_length / mc.sample_rate;  // 0.02 s per timestamp step
-  r.segments = window_segments(w.tokenizer(), r.whisper.tokens, precision, std::min(seconds, stats.window_seconds));
+  r.segments = window_segments(w.tokenizer(), tr.tokens, precision, seconds);
   for (Segment& s : r.segments) {
     s.temperature = o.temperature;
-    s.avg_logprob = r.whisper.score;
+    s.avg_logprob = tr.score;
   }
   if (o.timestamps) {
     for (const Segment& s : r.segments) r.text += s.text;
     r.text = trimmed(r.text);
   } else {
-    r.text = trimmed(r.whisper.text);
+    r.text = trimmed(tr.text);
   }
+  if (request.on_segment)
+    for (const Segment& s : r.segments) request.on_segment(s);
+  return r;
+}
+
+// openai's temperatures: `temperature`, then (with fallback) up by 0.2 while <= 1.0.
+std::vector<float> temperature_list(const AsrRequest& request) {
+  std::vector<float> t{static_cast<float>(request.temperature)};
+  if (request.temperature_fallback)
+    for (int i = 1; request.temperature + 0.2 * i <= 1.0 + 1e-6; ++i)
+      t.push_back(static_cast<float>(request.temperature + 0.2 * i));
+  return t;
+}
+
+}  // namespace
+
+whisper::LongformOptions longform_options(const whisper::Whisper& w, const AsrRequest& request, int max_new_tokens) {
+  whisper::LongformOptions o;
+  o.task = request.task == AsrTask::Translate ? "translate" : "transcribe";
+  o.language = request.language.empty() ? "auto" : request.language;
+  o.temperatures = temperature_list(request);
+  o.initial_prompt = request.prompt;
+  o.seed = request.seed.value_or(0);
+  if (max_new_tokens < w.config().max_target_positions / 2) o.sample_len = max_new_tokens;
+  return o;
+}
+
+namespace {
+
+Segment to_segment(const whisper::Segment& s) {
+  Segment out;
+  out.start = s.start;
+  out.end = s.end;
+  out.text = s.text;
+  out.seek = s.seek;
+  out.tokens.assign(s.tokens.begin(), s.tokens.end());
+  out.temperature = s.temperature;
+  out.avg_logprob = s.avg_logprob;
+  out.compression_ratio = s.compression_ratio;
+  out.no_speech_prob = s.no_speech_prob;
+  return out;
+}
+
+// Audio of any length in windows (openai's transcribe()); `on_window` sees each window's text as
+// soon as it is decoded. `paused_ms` is time the callbacks spent (synthesis), not recognition's.
+Recognition recognise_long(const whisper::Whisper& w, std::span<const float> audio16k, const AsrRequest& request,
+                           int max_new_tokens, const WindowText& on_window, StageClock& clock, RunStats& stats,
+                           const double& paused_ms) {
+  const whisper::LongformOptions o = longform_options(w, request, max_new_tokens);
+  w.check(o);
+  Recognition r;
+  size_t window_begin = 0;  // the current window's first segment
+  auto on_segment = [&](const whisper::Segment& s) {
+    r.segments.push_back(to_segment(s));
+    if (request.on_segment) request.on_segment(r.segments.back());
+  };
+  auto window_done = [&](const whisper::WindowTrace&, const whisper::LongformLanguage& language) {
+    ++stats.windows;
+    if (on_window && r.segments.size() > window_begin)
+      on_window(language, std::span<const Segment>(r.segments).subspan(window_begin));
+    window_begin = r.segments.size();
+  };
+  const whisper::LongformResult lr = w.transcribe_long(audio16k, o, on_segment, window_done);
+  clock.lap("asr");
+  // The synthesis that ran between windows is reported as tts/vocoder, not as recognition.
+  if (paused_ms > 0) clock.adjust_last(-paused_ms);
+  r.language = lr.language;
+  r.language_name = lr.language_name;
+  r.language_logprob = lr.language_logprob;
+  r.text = trimmed(lr.text);
+  return r;
+}
+
+Recognition recognise(const whisper::Whisper& w, std::span<const float> audio16k, const AsrRequest& request,
+                      int max_new_tokens, const WindowText& on_window, StageClock& clock, RunStats& stats,
+                      const double& paused_ms) {
+  const audio::MelConfig& mc = w.mel().config();
+  stats.window_seconds = static_cast<double>(mc.n_samples) / mc.sample_rate;
+  if (audio16k.empty()) bad_input("the audio has no samples");
+  Recognition r;
+  if (needs_long_form(w, audio16k, request)) {
+    r = recognise_long(w, audio16k, request, max_new_tokens, on_window, clock, stats, paused_ms);
+  } else {
+    r = recognise_window(w, audio16k, request, max_new_tokens, clock);
+    stats.windows = 1;
+  }
+  if (request.language.empty()) stats.language_probability = std::exp(static_cast<double>(r.language_logprob));
   return r;
 }
 
@@ -182,55 +277,92 @@ Delivery delivery_of(const Request& r, Clock::time_point start, double* first_au
 // text -> sentences -> mel -> wave: SpeechT5 piece by piece (sentences packed to fit the model, or
 // one per sentence), each piece through HiFi-GAN, joined with short pauses. The same Synthesizer
 // call as `parley synthesize`, so the same text, voice, split and seed give the same samples; the
-// pieces reach the callbacks as soon as each is made.
-speecht5::Speech speak(const std::shared_ptr<const speecht5::SpeechT5Tts>& tts,
-                       const std::shared_ptr<const speecht5::HifiGan>& vocoder, std::string_view text,
-                       const Tensor& speaker, const Delivery& d, StageClock& clock, RunStats& stats) {
-  speecht5::Synthesizer synth(tts, vocoder);
-  speecht5::SeededMasks masks(d.seed.value_or(speecht5::kDefaultSeed));
-  double tts_ms = 0, vocoder_ms = 0;
-  size_t pieces = 0;
-  int64_t offset = 0;  // samples delivered so far
-  const int rate = synth.sample_rate();
-  std::vector<float> chunk;
-  auto on_piece = [&](const speecht5::SpeechPiece& p) {
-    tts_ms += p.tts_ms;
-    vocoder_ms += p.vocoder_ms;
-    stats.steps += p.steps;
-    stats.frames += p.mel.dim(0);
-    stats.stops.emplace_back(speecht5::stop_reason_name(p.stop));
-    const double elapsed = ms_between(d.start, Clock::now());
-    if (pieces == 0 && d.first_audio_ms) *d.first_audio_ms = elapsed;
+// pieces reach the callbacks as soon as each is made. say() may be called several times (long audio
+// spoken window by window): the pieces continue one sequence, with one random generator.
+class Speaker {
+ public:
+  Speaker(const std::shared_ptr<const speecht5::SpeechT5Tts>& tts, const std::shared_ptr<const speecht5::HifiGan>& vocoder,
+          const Tensor& speaker, const Delivery& d, RunStats& stats)
+      : synth_(tts, vocoder), speaker_(speaker), d_(d), stats_(stats), masks_(d.seed.value_or(speecht5::kDefaultSeed)) {
+    if (d.sentence_by_sentence) options_.split = speecht5::SplitMode::Sentences;
+  }
+
+  void say(std::string_view text) {
+    const auto started = Clock::now();
+    speecht5::Speech speech = synth_.synthesize(text, speaker_, options_, masks_, [this](const speecht5::SpeechPiece& p) {
+      deliver(p);
+    });
+    // The pieces joined with pauses, as the Synthesizer joins them; a later call's audio after a pause.
+    if (!audio_.empty() && !speech.audio.empty()) audio_.resize(audio_.size() + static_cast<size_t>(synth_.pause_samples()), 0.f);
+    if (audio_.empty()) audio_ = std::move(speech.audio);
+    else audio_.insert(audio_.end(), speech.audio.begin(), speech.audio.end());
+    stats_.pieces += speech.pieces.size();
+    stats_.spoken = true;
+    busy_ms_ += ms_between(started, Clock::now());
+  }
+
+  void report(StageClock& clock) const {
+    clock.add("tts", tts_ms_);
+    clock.add("vocoder", vocoder_ms_);
+  }
+  std::vector<float> take_audio() { return std::move(audio_); }
+  int sample_rate() const { return synth_.sample_rate(); }
+  const double& busy_ms() const { return busy_ms_; }  // time say() took so far
+
+ private:
+  void deliver(const speecht5::SpeechPiece& p) {
+    tts_ms_ += p.tts_ms;
+    vocoder_ms_ += p.vocoder_ms;
+    stats_.steps += p.steps;
+    stats_.frames += p.mel.dim(0);
+    stats_.stops.emplace_back(speecht5::stop_reason_name(p.stop));
+    const double elapsed = ms_between(d_.start, Clock::now());
+    if (pieces_ == 0 && d_.first_audio_ms) *d_.first_audio_ms = elapsed;
+    const int rate = synth_.sample_rate();
     // The pause the joined audio has before this piece, then the piece.
-    const size_t pause = pieces > 0 ? static_cast<size_t>(synth.pause_samples()) : 0;
-    if (d.on_audio) {
-      if (pause > 0) d.on_audio(std::vector<float>(pause, 0.f), rate);
-      d.on_audio(p.audio, rate);
+    const size_t pause = pieces_ > 0 ? static_cast<size_t>(synth_.pause_samples()) : 0;
+    if (d_.on_audio) {
+      if (pause > 0) d_.on_audio(std::vector<float>(pause, 0.f), rate);
+      d_.on_audio(p.audio, rate);
     }
-    if (d.on_chunk) {
-      chunk.assign(pause, 0.f);
-      chunk.insert(chunk.end(), p.audio.begin(), p.audio.end());
+    if (d_.on_chunk) {
+      chunk_.assign(pause, 0.f);
+      chunk_.insert(chunk_.end(), p.audio.begin(), p.audio.end());
       AudioChunk c;
-      c.index = pieces;
+      c.index = pieces_;
       c.text = p.text;
-      c.audio = chunk;
+      c.audio = chunk_;
       c.sample_rate = rate;
-      c.start = static_cast<double>(offset) / rate;
-      c.end = static_cast<double>(offset + static_cast<int64_t>(chunk.size())) / rate;
+      c.start = static_cast<double>(offset_) / rate;
+      c.end = static_cast<double>(offset_ + static_cast<int64_t>(chunk_.size())) / rate;
       c.elapsed_ms = elapsed;
-      d.on_chunk(c);
+      d_.on_chunk(c);
     }
-    offset += static_cast<int64_t>(pause + p.audio.size());
-    ++pieces;
-  };
-  speecht5::SynthesisOptions options;
-  if (d.sentence_by_sentence) options.split = speecht5::SplitMode::Sentences;
-  speecht5::Speech speech = synth.synthesize(text, speaker, options, masks, on_piece);
-  stats.pieces = speech.pieces.size();
-  stats.spoken = true;
-  clock.add("tts", tts_ms);
-  clock.add("vocoder", vocoder_ms);
-  return speech;
+    offset_ += static_cast<int64_t>(pause + p.audio.size());
+    ++pieces_;
+  }
+
+  speecht5::Synthesizer synth_;
+  const Tensor& speaker_;
+  const Delivery& d_;
+  RunStats& stats_;
+  speecht5::SeededMasks masks_;
+  speecht5::SynthesisOptions options_;
+  double tts_ms_ = 0, vocoder_ms_ = 0, busy_ms_ = 0;
+  size_t pieces_ = 0;
+  int64_t offset_ = 0;  // samples delivered so far
+  std::vector<float> chunk_;
+  std::vector<float> audio_;
+};
+
+AsrResult asr_result(Recognition&& r, double duration_s) {
+  AsrResult out;
+  out.language = std::move(r.language);
+  out.language_name = std::move(r.language_name);
+  out.text = std::move(r.text);
+  out.segments = std::move(r.segments);
+  out.duration_s = duration_s;
+  return out;
 }
 
 }  // namespace
@@ -243,51 +375,58 @@ TranslateResult Pipeline::translate(std::span<const float> audio16k, const Trans
   AsrRequest asr;
   asr.task = AsrTask::Translate;
   asr.language = request.language;
+  asr.prompt = request.prompt;
+  asr.temperature_fallback = request.temperature_fallback;
+  asr.seed = request.seed;
   asr.on_segment = request.on_segment;
-  AsrResult english = speech_to_text(audio16k, asr, stats);
-  if (request.on_recognized) request.on_recognized(english);
 
   TranslateResult out;
-  out.timings = std::move(english.timings);
-  StageClock clock(out.timings);
-  // English text -> sentences -> mel -> wave: SpeechT5 + HiFi-GAN. Nothing to speak: no audio.
   out.sample_rate = vocoder_->sample_rate();
-  if (speakable(*tts_, english.text))
-    out.audio = speak(tts_, vocoder_, english.text, speaker, delivery_of(request, start, &out.first_audio_ms), clock,
-                      stats)
-                    .audio;
+  const Delivery delivery = delivery_of(request, start, &out.first_audio_ms);
+  Speaker voice(tts_, vocoder_, speaker, delivery, stats);
+  const double seconds = static_cast<double>(audio16k.size()) / whisper_->mel().config().sample_rate;
+  // Streaming long audio: each window's English text is shown and spoken as soon as it is decoded.
+  const bool by_window = (request.on_audio || request.on_chunk) && needs_long_form(*whisper_, audio16k, asr);
+  WindowText on_window;
+  if (by_window)
+    on_window = [&](const whisper::LongformLanguage& language, std::span<const Segment> segments) {
+      std::string text;
+      for (const Segment& s : segments) text += s.text;
+      AsrResult window;
+      window.language = language.code;
+      window.language_name = language.name;
+      window.text = trimmed(text);
+      window.segments.assign(segments.begin(), segments.end());
+      window.duration_s = seconds;
+      if (request.on_recognized) request.on_recognized(window);
+      if (speakable(*tts_, window.text)) voice.say(window.text);
+    };
+  StageClock clock(out.timings);
+  Recognition english =
+      recognise(*whisper_, audio16k, asr, options_.max_new_tokens, on_window, clock, stats, voice.busy_ms());
+  if (!by_window) {
+    // English text -> sentences -> mel -> wave: SpeechT5 + HiFi-GAN. Nothing to speak: no audio.
+    if (request.on_recognized) request.on_recognized(asr_result(Recognition(english), seconds));
+    if (speakable(*tts_, english.text)) voice.say(english.text);
+  }
+  if (stats.spoken) voice.report(clock);
+  out.audio = voice.take_audio();
   out.language = std::move(english.language);
   out.language_name = std::move(english.language_name);
   out.text = std::move(english.text);
   out.segments = std::move(english.segments);
-  out.duration_s = english.duration_s;
+  out.duration_s = seconds;
   return out;
 }
 
 AsrResult Pipeline::speech_to_text(std::span<const float> audio16k, const AsrRequest& request,
                                    RunStats& stats) const {
-  // Whisper's initial prompt needs the engine's prompt support (it comes with long-form decoding);
-  // ignoring it silently would give results the caller did not ask for.
-  if (!request.prompt.empty())
-    invalid_argument("a prompt (Whisper's initial prompt) is not supported yet; send the request without one");
-  whisper::TranscribeOptions o;
-  o.task = request.task == AsrTask::Translate ? "translate" : "transcribe";
-  o.language = request.language.empty() ? "auto" : request.language;
-  o.max_new_tokens = options_.max_new_tokens;
-  o.timestamps = request.timestamps;
-  o.temperature = static_cast<float>(request.temperature);
-  o.seed = request.seed.value_or(0);
-
-  AsrResult out;
-  StageClock clock(out.timings);
-  Recognition r = recognise(*whisper_, audio16k, o, options_.first_window_only, clock, stats);
-  if (request.on_segment)
-    for (const Segment& s : r.segments) request.on_segment(s);
-  out.language = r.whisper.language;
-  out.language_name = r.whisper.language_name;
-  out.text = std::move(r.text);
-  out.segments = std::move(r.segments);
-  out.duration_s = static_cast<double>(audio16k.size()) / whisper_->mel().config().sample_rate;
+  Timings timings;
+  StageClock clock(timings);
+  const double no_pause = 0;
+  AsrResult out = asr_result(recognise(*whisper_, audio16k, request, options_.max_new_tokens, nullptr, clock, stats, no_pause),
+                             static_cast<double>(audio16k.size()) / whisper_->mel().config().sample_rate);
+  out.timings = std::move(timings);
   return out;
 }
 
@@ -295,9 +434,12 @@ TtsResult Pipeline::text_to_speech(const TtsRequest& request, const Tensor& spea
   const auto start = Clock::now();
   TtsResult out;
   StageClock clock(out.timings);
+  const Delivery delivery = delivery_of(request, start, &out.first_audio_ms);
+  Speaker voice(tts_, vocoder_, speaker, delivery, stats);
   // Text with nothing to speak is refused here (Error(BadInput)): the caller asked for speech.
-  out.audio =
-      speak(tts_, vocoder_, request.text, speaker, delivery_of(request, start, &out.first_audio_ms), clock, stats).audio;
+  voice.say(request.text);
+  voice.report(clock);
+  out.audio = voice.take_audio();
   out.sample_rate = vocoder_->sample_rate();
   return out;
 }

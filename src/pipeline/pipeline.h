@@ -12,6 +12,9 @@
 //
 // Settings follow the course demo: Whisper task "translate", greedy, 256 new tokens at most; SpeechT5
 // with the `slt` voice; HiFi-GAN's 16 kHz out. Same input, voice and seed: the same samples.
+// Audio of any length: what fits one 30 s window (and asks for no prompt) is decoded in one window
+// with the reference's generate() semantics; longer audio in windows with openai/whisper's
+// transcribe() semantics and default thresholds (Whisper::transcribe_long), giving timed segments.
 //
 // Text with nothing to speak. When Whisper hears no words (silence gives empty text) or only
 // symbols SpeechT5 has no sound for ("♪", "..."), translate() succeeds with that text and EMPTY audio
@@ -35,6 +38,7 @@ class HifiGan;
 }  // namespace parley::speecht5
 namespace parley::whisper {
 class Whisper;
+struct LongformOptions;
 }
 
 namespace parley::pipeline {
@@ -50,17 +54,14 @@ struct PipelineOptions {
   std::string vocoder = kDefaultVocoder;     // HiFi-GAN
   // Whisper's limit per 30 s window; as in the reference, the forced language, task and
   // notimestamps tokens count toward it.
+  // Long-form decoding (audio over 30 s) takes at most min(this, n_text_ctx / 2) per window.
   int max_new_tokens = 256;
-  // Audio longer than Whisper's 30 s window (long-form decoding is not built yet): false refuses it
-  // with Error(TooLarge) (the server: a clear 413 instead of silently translating part of it); true
-  // recognises the first window and reports `truncated` (the CLI, which prints a note).
-  bool first_window_only = false;
 };
 
 // What one run did besides the SpeechService result, for the CLI's report.
 struct RunStats {
-  bool truncated = false;       // the audio was longer than the window and only its start was used
   double window_seconds = 0;    // Whisper's window (30 s)
+  size_t windows = 0;           // windows decoded (1 for audio that fits one)
   double language_probability = 0;  // with language detection: the chosen language's probability
   bool spoken = false;          // the text had something to speak (else the audio is empty)
   int64_t steps = 0;            // SpeechT5 decoder steps, all pieces together
@@ -121,6 +122,12 @@ class Pipeline final : public SpeechService {
   std::shared_ptr<const speecht5::HifiGan> vocoder_;
   std::vector<std::pair<std::string, Tensor>> voices_;  // the built-in x-vectors, loaded once
 };
+
+// The long-form options recognition uses for `request` on audio longer than one window: its task,
+// language, prompt and seed, openai's default thresholds, temperatures from request.temperature
+// (rising by 0.2 to 1.0 with temperature_fallback), at most min(max_new_tokens, n_text_ctx / 2)
+// tokens per window.
+whisper::LongformOptions longform_options(const whisper::Whisper& w, const AsrRequest& request, int max_new_tokens);
 
 // Threads for the tensor ops of each of `workers` concurrent requests when `total` cores may be used
 // (0 = all): the cores split evenly, at least one each, so workers do not fight over the same cores.

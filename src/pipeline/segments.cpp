@@ -61,4 +61,22 @@ std::vector<Segment> window_segments(const WhisperTokenizer& tokenizer, std::spa
   return out;
 }
 
+subtitles::Transcript to_transcript(const std::string& task, const std::string& language_name, double duration,
+                                    const std::string& text, const std::vector<Segment>& segments) {
+  subtitles::Transcript t;
+  t.task = task;
+  t.language = language_name;
+  t.duration = duration;
+  t.text = text;
+  for (const Segment& s : segments)
+    t.cues.push_back({s.start, s.end, s.text,
+                      {{"seek", s.seek},
+                       {"tokens", s.tokens},
+                       {"temperature", s.temperature},
+                       {"avg_logprob", s.avg_logprob},
+                       {"compression_ratio", s.compression_ratio},
+                       {"no_speech_prob", s.no_speech_prob}}});
+  return t;
+}
+
 }  // namespace parley::pipeline

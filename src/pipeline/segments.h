@@ -1,14 +1,15 @@
 // Segments of one decoded 30-second window: the stretches of text between Whisper's timestamp
 // tokens, with their times, as openai/whisper's transcribe() cuts a window.
 //
-// Until long-form decoding lands (it cuts many windows, in src/whisper/), the pipeline decodes one
-// window and reports its segments with this.
+// Audio that fits one window is decoded in one (the reference's generate()) and its segments are cut
+// with window_segments(); longer audio is cut by long-form decoding (src/whisper/longform.h).
 #pragma once
 
 #include <span>
 #include <vector>
 
 #include "pipeline/service.h"
+#include "text/subtitles.h"
 #include "text/whisper_tokenizer.h"
 
 namespace parley::pipeline {
@@ -26,5 +27,11 @@ namespace parley::pipeline {
 // Segments with no text tokens are left out. Each segment's text is its tokens decoded.
 std::vector<Segment> window_segments(const WhisperTokenizer& tokenizer, std::span<const int> tokens,
                                      double time_precision, double duration);
+
+// A result's timed text for the subtitle writers (text/subtitles.h): one cue per segment, with its
+// window, tokens, temperature and scores as verbose_json's extra segment fields. `task`:
+// "transcribe" or "translate"; `language_name` as verbose_json has it ("italian").
+subtitles::Transcript to_transcript(const std::string& task, const std::string& language_name, double duration,
+                                    const std::string& text, const std::vector<Segment>& segments);
 
 }  // namespace parley::pipeline

@@ -59,6 +59,11 @@ struct AsrRequest {
   std::string prompt;       // optional text that conditions the decoder (Whisper's initial prompt)
   double temperature = 0;   // 0 = greedy (deterministic); > 0 = sampling at that temperature
   bool timestamps = false;  // true: decode with timestamps so `segments` carry real start/end times
+  // Audio longer than one 30 s window, or any audio with a prompt, is decoded in windows the way
+  // openai/whisper's transcribe() does (timed segments always); there a window whose text fails
+  // openai's thresholds (compression ratio 2.4, log-probability -1.0) is decoded again at
+  // temperatures rising by 0.2 up to 1.0. false: only at `temperature`.
+  bool temperature_fallback = true;
   std::optional<uint64_t> seed;  // for sampling; unset = a fixed default, so results are repeatable
   // Called with each segment as soon as it is decoded (long audio, streaming); may be empty. Called
   // on the thread that runs speech_to_text, in order, before speech_to_text returns.
@@ -118,12 +123,18 @@ struct TranslateRequest {
   std::string language;  // spoken language as an ISO 639-1 code; empty = detect it
   std::string voice;     // as in TtsRequest
   std::optional<uint64_t> seed;
+  std::string prompt;                // Whisper's initial prompt (see AsrRequest)
+  bool temperature_fallback = true;  // (see AsrRequest)
   std::function<void(const Segment&)> on_segment;  // English text as it forms (see AsrRequest)
   std::function<void(std::span<const float> audio, int sample_rate)> on_audio;  // (see TtsRequest)
   bool sentence_by_sentence = false;                                             // (see TtsRequest)
   std::function<void(const AudioChunk&)> on_chunk;                                // (see TtsRequest)
   // Called once the English text is known, before any of it is synthesized (its language, text and
   // segments; no timings yet): a streaming caller shows the text while the speech is made.
+  // Audio decoded in windows (longer than 30 s) with on_audio or on_chunk set is recognised and
+  // spoken window by window, so the first audio comes after the first window, not the whole file:
+  // then on_recognized is called once per window that has text, with that window's text and
+  // segments (times from the start of the recording), before the window's text is synthesized.
   std::function<void(const AsrResult&)> on_recognized;
 };
 

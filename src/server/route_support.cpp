@@ -122,6 +122,13 @@ std::optional<uint64_t> seed_option(const std::string& value) {
   return v;
 }
 
+bool flag_option(const std::string& value, const std::string& name, bool absent) {
+  if (value.empty()) return absent;
+  if (value == "true" || value == "1") return true;
+  if (value == "false" || value == "0") return false;
+  throw ApiError(400, "invalid_parameter", "'" + name + "' must be true or false", name);
+}
+
 std::string language_option(const std::string& value) {
   std::string lang;
   for (char c : value) lang += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

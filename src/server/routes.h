@@ -78,6 +78,8 @@ std::string option(const httplib::Request& req, const RequestBody& body, const s
 // Typed readers that throw ApiError(400) naming the parameter.
 std::optional<double> number_option(const std::string& value, const std::string& name, double lo, double hi);
 std::optional<uint64_t> seed_option(const std::string& value);
+// "true"/"1" or "false"/"0"; `absent` when empty.
+bool flag_option(const std::string& value, const std::string& name, bool absent);
 std::string language_option(const std::string& value);  // "" / "auto" -> "" (detect)
 
 std::string base64(std::string_view bytes);

@@ -40,6 +40,9 @@ void speech_to_text(Context& ctx, AsrTask task, const Request& req, const Reques
   request.prompt = option(req, body, "prompt");
   request.temperature = number_option(option(req, body, "temperature"), "temperature", 0, 1).value_or(0);
   request.timestamps = format == "srt" || format == "vtt" || format == "verbose_json";
+  // Audio over 30 s is decoded in windows (openai's transcribe()); Parley's own field turns off the
+  // retries at higher temperatures there.
+  request.temperature_fallback = flag_option(option(req, body, "temperature_fallback"), "temperature_fallback", true);
 
   Timings timings;
   AsrResult result = run_on_worker(ctx, timings, [&] {

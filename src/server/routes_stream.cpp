@@ -1,9 +1,12 @@
 // POST /v1/speech-translation/stream: the main job, streamed. The same input and options as
-// /v1/speech-translation (multipart `file` or a raw audio body; language, voice, seed); the answer
+// /v1/speech-translation (multipart `file` or a raw audio body; language, voice, seed, prompt,
+// temperature_fallback); the answer
 // is `text/event-stream` (server-sent events) over chunked HTTP, one event per step as it happens:
 //
 //   event: language  data: {"language": "es", "language_name": "spanish", "duration": 4.2}
 //   event: text      data: {"text": "...", "segments": [{"start", "end", "text"}]}
+//   ... audio longer than 30 s is recognised window by window: one text event per window with text
+//   (its segments timed from the start of the recording), each followed by that text's audio events
 //   event: audio     data: {"index": 0, "text": "Hello there.", "start": 0, "end": 1.3,
 //                           "sample_rate": 16000, "format": "wav", "audio": "<base64 WAV>"}
 //   ... one audio event per sentence, in order; each is a complete small WAV, and their samples
@@ -21,6 +24,7 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <utility>
 
 #include "server/api_error.h"
 #include "server/routes.h"
@@ -75,8 +79,10 @@ bool run_stream(Context& ctx, StreamJob& job, httplib::DataSink& sink) {
   double first_audio_ms = 0;
   size_t chunks = 0;
   try {
-    job.request.on_recognized = [&](const AsrResult& r) {
-      send(sse_event("language", {{"language", r.language}, {"language_name", r.language_name}, {"duration", r.duration_s}}));
+    bool language_sent = false;
+    job.request.on_recognized = [&](const AsrResult& r) {  // once, or once per window of long audio
+      if (!std::exchange(language_sent, true))
+        send(sse_event("language", {{"language", r.language}, {"language_name", r.language_name}, {"duration", r.duration_s}}));
       send(sse_event("text", {{"text", r.text}, {"segments", segments_json(r.segments)}}));
     };
     job.request.on_chunk = [&](const AudioChunk& c) {
@@ -125,6 +131,8 @@ void stream_translation(Context& ctx, const Request& req, const RequestBody& bod
   job->request.language = language_option(option(req, body, "language"));
   job->request.voice = check_voice(ctx, option(req, body, "voice"));
   job->request.seed = seed_option(option(req, body, "seed"));
+  job->request.prompt = option(req, body, "prompt");
+  job->request.temperature_fallback = flag_option(option(req, body, "temperature_fallback"), "temperature_fallback", true);
   job->request.sentence_by_sentence = true;
   // Checked before the stream starts, so these come back as plain JSON errors with their status.
   if (ctx.queue.waiting() >= static_cast<size_t>(ctx.queue.capacity()))

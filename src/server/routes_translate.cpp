@@ -88,6 +88,8 @@ void speech_translation(Context& ctx, const Request& req, const RequestBody& bod
   request.language = language_option(option(req, body, "language"));
   request.voice = check_voice(ctx, option(req, body, "voice"));
   request.seed = seed_option(option(req, body, "seed"));
+  request.prompt = option(req, body, "prompt");
+  request.temperature_fallback = flag_option(option(req, body, "temperature_fallback"), "temperature_fallback", true);
 
   Timings timings;
   std::string wav;

@@ -40,9 +40,10 @@ class Loop {
  public:
   Loop(const Tensor& mel, int64_t content_frames, double audio_seconds, WindowDecoder& decoder,
        const WhisperTokenizer& tok, const LongformSetup& setup, const LongformOptions& o,
-       const std::function<void(const Segment&)>& on_segment)
+       const std::function<void(const Segment&)>& on_segment,
+       const std::function<void(const WindowTrace&)>& on_window)
       : mel_(mel), content_frames_(content_frames), audio_seconds_(audio_seconds), decoder_(decoder), tok_(tok),
-        s_(setup), o_(o), on_segment_(on_segment) {
+        s_(setup), o_(o), on_segment_(on_segment), on_window_(on_window) {
     time_precision_ = static_cast<double>(s_.input_stride * s_.hop_length) / s_.sample_rate;
     remaining_prompt_length_ = s_.n_text_ctx / 2 - 1;
     if (!o_.initial_prompt.empty()) {
@@ -77,6 +78,7 @@ class Loop {
   const LongformSetup& s_;
   const LongformOptions& o_;
   const std::function<void(const Segment&)>& on_segment_;
+  const std::function<void(const WindowTrace&)>& on_window_;
   double time_precision_ = 0.02;
   int64_t remaining_prompt_length_ = 0;
   std::vector<int> initial_prompt_;
@@ -121,6 +123,7 @@ void Loop::window() {
   // A decoder that gives a window's first timestamp as its last would never move on (openai loops).
   if (seek_ <= previous_seek) seek_ = previous_seek + trace.segment_size;
   result_.windows.push_back(std::move(trace));
+  if (on_window_) on_window_(result_.windows.back());
 }
 
 WindowAttempt Loop::decode_with_fallback(WindowTrace& trace) {
@@ -243,12 +246,13 @@ subtitles::Transcript to_transcript(const LongformResult& r, const std::string& 
 
 LongformResult run_longform(const Tensor& mel, int64_t content_frames, double audio_seconds, WindowDecoder& decoder,
                             const WhisperTokenizer& tokenizer, const LongformSetup& setup,
-                            const LongformOptions& options, const std::function<void(const Segment&)>& on_segment) {
+                            const LongformOptions& options, const std::function<void(const Segment&)>& on_segment,
+                            const std::function<void(const WindowTrace&)>& on_window) {
   if (mel.ndim() != 2 || content_frames < 0 || mel.dim(1) < content_frames + setup.window_frames)
     invalid_argument("long-form decoding needs the log-mel of the audio followed by one window of silence");
   if (setup.window_frames <= 0 || setup.input_stride <= 0 || setup.hop_length <= 0 || setup.sample_rate <= 0)
     invalid_argument("long-form decoding: bad window geometry");
-  return Loop(mel, content_frames, audio_seconds, decoder, tokenizer, setup, options, on_segment).run();
+  return Loop(mel, content_frames, audio_seconds, decoder, tokenizer, setup, options, on_segment, on_window).run();
 }
 
 }  // namespace parley::whisper

@@ -129,11 +129,13 @@ struct LongformSetup {
 
 // Runs the loop over `mel` [n_mels, content_frames + window_frames] (the log-mel of the audio with
 // 30 s of silence appended). `audio_seconds` is the input's length (for clamping). Segments are
-// passed to `on_segment` as each window is done.
+// passed to `on_segment` as each window is done; then `on_window` sees the window's trace (skipped
+// windows too), so a caller that streams can act on a whole window's text at once.
 LongformResult run_longform(const Tensor& mel, int64_t content_frames, double audio_seconds, WindowDecoder& decoder,
                             const WhisperTokenizer& tokenizer, const LongformSetup& setup,
                             const LongformOptions& options,
-                            const std::function<void(const Segment&)>& on_segment = nullptr);
+                            const std::function<void(const Segment&)>& on_segment = nullptr,
+                            const std::function<void(const WindowTrace&)>& on_window = nullptr);
 
 // The result as timed text for the subtitle writers (text/subtitles.h): each segment a cue, with its
 // window, tokens, temperature and scores as verbose_json's extra segment fields.

@@ -130,7 +130,8 @@ void Whisper::check(const LongformOptions& o) const {
 }
 
 LongformResult Whisper::transcribe_long(std::span<const float> samples16k, const LongformOptions& o,
-                                        const std::function<void(const Segment&)>& on_segment) const {
+                                        const std::function<void(const Segment&)>& on_segment,
+                                        const std::function<void(const WindowTrace&, const LongformLanguage&)>& on_window) const {
   check(o);
   const WhisperConfig& c = config();
   const audio::MelConfig& mc = mel_->config();
@@ -181,10 +182,16 @@ LongformResult Whisper::transcribe_long(std::span<const float> samples16k, const
   setup.eot = c.eos_token_id;
   setup.timestamp_begin = c.timestamp_begin();
   const double seconds = static_cast<double>(samples16k.size()) / mc.sample_rate;
-  LongformResult r = run_longform(mel, content_frames, seconds, decoder, *tokenizer_, setup, o, on_segment);
-  r.language = c.multilingual() ? c.language_code(c.language_id(language)) : "en";
-  r.language_name = language_name(r.language).value_or(r.language);
-  r.language_logprob = detected.language_logprob;
+  LongformLanguage lang;
+  lang.code = c.multilingual() ? c.language_code(c.language_id(language)) : "en";
+  lang.name = language_name(lang.code).value_or(lang.code);
+  lang.logprob = detected.language_logprob;
+  std::function<void(const WindowTrace&)> window_done;
+  if (on_window) window_done = [&](const WindowTrace& t) { on_window(t, lang); };
+  LongformResult r = run_longform(mel, content_frames, seconds, decoder, *tokenizer_, setup, o, on_segment, window_done);
+  r.language = lang.code;
+  r.language_name = lang.name;
+  r.language_logprob = lang.logprob;
   r.audio_seconds = seconds;
   return r;
 }

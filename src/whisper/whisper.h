@@ -51,6 +51,13 @@ struct TranscribeResult {
   double window_seconds = 0;      // the window's length (30 s)
 };
 
+// The language a long-form run decodes in.
+struct LongformLanguage {
+  std::string code;     // "it" ("en" for English-only models)
+  std::string name;     // "italian"
+  float logprob = 0.f;  // with language "auto": log-probability of the detected language
+};
+
 class Whisper {
  public:
   // Config, weights, tokenizer and feature settings of a Hugging Face model folder.
@@ -66,9 +73,13 @@ class Whisper {
   TranscribeResult transcribe_features(const Tensor& features, const TranscribeOptions& options) const;
 
   // Audio of any length -> timed segments (openai's transcribe()). `on_segment` sees each segment as
-  // soon as its window is decoded. Throws Error(InvalidArgument) for bad options.
+  // soon as its window is decoded, then `on_window` the window's trace and the language decoded in
+  // (given, or detected on the first window): a streaming caller can act on each window's text.
+  // Throws Error(InvalidArgument) for bad options.
   LongformResult transcribe_long(std::span<const float> samples16k, const LongformOptions& options,
-                                 const std::function<void(const Segment&)>& on_segment = nullptr) const;
+                                 const std::function<void(const Segment&)>& on_segment = nullptr,
+                                 const std::function<void(const WindowTrace&, const LongformLanguage&)>& on_window =
+                                     nullptr) const;
   // Checks long-form options against the model without running anything.
   void check(const LongformOptions& options) const;
 

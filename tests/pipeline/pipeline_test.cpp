@@ -184,8 +184,6 @@ TEST(PipelineErrors, KindsTheServerMapsToStatuses) {
   bad_language.language = "xx";
   EXPECT_EQ(kind_of([&] { p->translate(es, bad_language); }), ErrorKind::InvalidArgument);
   EXPECT_EQ(kind_of([&] { p->translate({}, TranslateRequest()); }), ErrorKind::BadInput);
-  // Longer than Whisper's window: refused, not translated in part.
-  EXPECT_EQ(kind_of([&] { p->translate(samples_of("audio/long_2min.wav"), TranslateRequest()); }), ErrorKind::TooLarge);
 
   TtsRequest nothing;
   nothing.text = "   ";

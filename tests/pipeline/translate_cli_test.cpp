@@ -91,14 +91,6 @@ TEST(TranslateCliOutput, PlainReportAndVoicesBySeedNameAndFile) {
   EXPECT_NE(audio::read_wav(dir / "s5.wav").samples, audio::read_wav(dir / "a.wav").samples);
 }
 
-TEST(TranslateCliOutput, LongAudioSaysOnlyTheFirstWindowWasTranslated) {
-  const fs::path out = temp_dir("translate-long") / "out.wav";
-  const auto r = translate(data_path("audio/long_2min.wav").string(), out, 8, {"--language", "en", "--json"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.err.find("only the first 30 s"), std::string::npos) << r.err;
-  EXPECT_EQ(json::parse(r.out)["truncated"], true);
-}
-
 // ---------------------------------------------------------------------------------- bad input
 
 TEST(TranslateCliOutput, ReducedPrecisionGivesA16kHzWav) {

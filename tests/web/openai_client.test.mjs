@@ -73,15 +73,13 @@ for (const route of ["translations", "transcriptions"]) {
   });
 }
 
-test("transcriptions: a language is accepted; a prompt is refused clearly until Whisper prompting lands", async () => {
+test("transcriptions: a language and a prompt (Whisper's initial prompt) are accepted", async () => {
   const result = await client.audio.transcriptions.create({ model: "whisper-1", file: await toFile(es, "es.wav"), language: "es" });
   assert.ok(result.text.length > 0);
   assert.deepEqual(result, JSON.parse(await rawAnswer("transcriptions", { language: "es" })));
-  // Whisper's initial prompt (<|startofprev|>) comes with long-form decoding; until then the server
-  // says so rather than ignoring the prompt.
-  await assert.rejects(
-    client.audio.transcriptions.create({ model: "whisper-1", file: await toFile(es, "es.wav"), prompt: "Una conversación." }),
-    (err) => err instanceof OpenAI.APIError && err.status === 400 && /prompt/.test(err.message));
+  const fields = { language: "es", prompt: "Una conversación.", temperature_fallback: "false" };
+  const prompted = await client.audio.transcriptions.create({ model: "whisper-1", file: await toFile(es, "es.wav"), ...fields });
+  assert.deepEqual(prompted, JSON.parse(await rawAnswer("transcriptions", fields)));
 });
 
 test("speech: OpenAI voice names map to the default voice; wav and pcm", async () => {
