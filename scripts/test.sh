@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the whole test suite against the build from scripts/setup.sh.
+# Runs the whole test suite against the build from scripts/setup.sh, then the same suite again under
+# AddressSanitizer + UndefinedBehaviorSanitizer (scripts/test_asan.sh, a second build in build-asan/).
 #   ./scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,4 +11,6 @@ if [ -f tests/web/package.json ]; then
   echo "== HTTP client and browser tests"
   (cd tests/web && PARLEY_BINARY="$PWD/../../build/parley" npm test)
 fi
+echo "== the suite again under ASan + UBSan (build-asan/)"
+./scripts/test_asan.sh
 echo "== all tests passed"

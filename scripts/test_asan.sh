@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The whole ctest suite under AddressSanitizer + UndefinedBehaviorSanitizer, in a second build folder
 # (build-asan/): every out-of-bounds access, use after free, leak or undefined behaviour in a test
-# fails it. The web tests drive the same server code over HTTP and are not run again here.
+# fails it. scripts/test.sh runs it after the normal suite; on its own:
 #   ./scripts/test_asan.sh
+# The web tests drive the same server code over HTTP and are not run again here.
+# Leaks inside third-party libraries (never Parley's code) are suppressed by scripts/lsan.supp, which
+# says why for each one. Timings of a CI run are in docs/ROBUSTNESS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -11,6 +14,10 @@ if [ ! -f build-asan/build.ninja ]; then
 fi
 cmake --build build-asan
 built=$(date +%s)
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build-asan --output-on-failure -j2 --timeout 2400
+# abort_on_error: a report kills the test (ctest shows it failed) and its child processes too.
+# halt_on_error (UBSan): the first undefined behaviour stops the test, it is never just printed.
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:check_initialization_order=1
+export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0"
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+ctest --test-dir build-asan --output-on-failure -j2 --timeout 2400
 echo "== sanitizer build $((built - start)) s, tests $(($(date +%s) - built)) s"
