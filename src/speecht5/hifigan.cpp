@@ -5,7 +5,6 @@
 #include "core/error.h"
 #include "hf/model_dir.h"
 #include "tensor/ops.h"
-#include "tensor/precision.h"
 #include "weights/weights.h"
 
 namespace parley::speecht5 {
@@ -30,15 +29,14 @@ std::shared_ptr<const HifiGan> HifiGan::load(const std::filesystem::path& folder
     model->scale_ = w.get("scale", {c.model_in_dim});
   }
   const int64_t ch0 = c.upsample_initial_channel;
-  const Precision precision = default_precision();
-  model->conv_pre_ = TimeConv1d(w.get("conv_pre.weight", {ch0, c.model_in_dim, 7}), w.get("conv_pre.bias", {ch0}), 1, 3,
-                                1, false, precision);
+  model->conv_pre_w_ = w.get("conv_pre.weight", {ch0, c.model_in_dim, 7});
+  model->conv_pre_b_ = w.get("conv_pre.bias", {ch0});
   int64_t channels = ch0;
   for (size_t i = 0; i < c.upsample_rates.size(); ++i) {
     const int64_t in = ch0 >> i, out = ch0 >> (i + 1), k = c.upsample_kernel_sizes[i], rate = c.upsample_rates[i];
     const std::string p = "upsampler." + std::to_string(i);
-    model->upsamples_.emplace_back(w.get(p + ".weight", {in, out, k}), w.get(p + ".bias", {out}), static_cast<int>(rate),
-                                   static_cast<int>((k - rate) / 2), 1, true, precision);
+    model->upsamples_.push_back({w.get(p + ".weight", {in, out, k}), w.get(p + ".bias", {out}),
+                                 static_cast<int>(rate), static_cast<int>((k - rate) / 2)});
     channels = out;
     for (size_t j = 0; j < c.resblock_kernel_sizes.size(); ++j) {
       const int64_t kernel = c.resblock_kernel_sizes[j];
@@ -46,29 +44,42 @@ std::shared_ptr<const HifiGan> HifiGan::load(const std::filesystem::path& folder
       ResBlock block;
       for (size_t d = 0; d < c.resblock_dilation_sizes[j].size(); ++d) {
         const std::string ds = std::to_string(d);
-        const int dilation = static_cast<int>(c.resblock_dilation_sizes[j][d]);
-        block.c1.emplace_back(w.get(rp + ".convs1." + ds + ".weight", {out, out, kernel}),
-                              w.get(rp + ".convs1." + ds + ".bias", {out}), 1, same_padding(kernel, dilation), dilation,
-                              false, precision);
-        block.c2.emplace_back(w.get(rp + ".convs2." + ds + ".weight", {out, out, kernel}),
-                              w.get(rp + ".convs2." + ds + ".bias", {out}), 1, same_padding(kernel, 1), 1, false,
-                              precision);
+        block.w1.push_back(w.get(rp + ".convs1." + ds + ".weight", {out, out, kernel}));
+        block.b1.push_back(w.get(rp + ".convs1." + ds + ".bias", {out}));
+        block.w2.push_back(w.get(rp + ".convs2." + ds + ".weight", {out, out, kernel}));
+        block.b2.push_back(w.get(rp + ".convs2." + ds + ".bias", {out}));
+        block.dilation.push_back(static_cast<int>(c.resblock_dilation_sizes[j][d]));
       }
       model->resblocks_.push_back(std::move(block));
     }
   }
-  model->conv_post_ = TimeConv1d(w.get("conv_post.weight", {1, channels, 7}), w.get("conv_post.bias", {1}), 1, 3, 1,
-                                 false, precision);
+  model->conv_post_w_ = w.get("conv_post.weight", {1, channels, 7});
+  model->conv_post_b_ = w.get("conv_post.bias", {1});
   return model;
 }
+
+namespace {
+
+// dst = leaky_relu(src), into dst's storage.
+void leaky_copy(const Tensor& src, float slope, Tensor& dst) {
+  dst.resize(src.shape());
+  const float* s = src.data();
+  float* d = dst.data();
+  for (int64_t i = 0, n = src.numel(); i < n; ++i) d[i] = s[i] >= 0.f ? s[i] : s[i] * slope;
+}
+
+}  // namespace
 
 void HifiGan::resblock(const ResBlock& block, const Tensor& x, Tensor& h, Scratch& s) const {
   h.resize(x.shape());
   std::memcpy(h.data(), x.data(), sizeof(float) * x.numel());
   const float slope = static_cast<float>(config_.leaky_relu_slope);
-  for (size_t i = 0; i < block.c1.size(); ++i) {
-    block.c1[i].forward(h, slope, s.u);
-    block.c2[i].forward(s.u, slope, s.t);
+  for (size_t i = 0; i < block.w1.size(); ++i) {
+    leaky_copy(h, slope, s.t);
+    const int64_t k = block.w1[i].dim(2);
+    ops::conv1d(s.t, block.w1[i], block.b1[i], 1, same_padding(k, block.dilation[i]), block.dilation[i], s.u);
+    ops::leaky_relu(s.u, slope);
+    ops::conv1d(s.u, block.w2[i], block.b2[i], 1, same_padding(k, 1), 1, s.t);
     ops::add(h, s.t);
   }
 }
@@ -80,19 +91,19 @@ std::vector<float> HifiGan::vocode(const Tensor& mel) const {
               mel.shape_string());
   if (mel.dim(0) == 0) bad_input("the vocoder got an empty mel spectrogram");
   const int64_t frames = mel.dim(0), bins = c.model_in_dim;
-  Tensor x({frames, bins});  // [time, channels], normalised on the way
+  Tensor x({bins, frames});  // [channels, time], normalised on the way
   for (int64_t t = 0; t < frames; ++t)
     for (int64_t b = 0; b < bins; ++b) {
       const float v = mel[t * bins + b];
-      x[t * bins + b] = c.normalize_before ? (v - mean_[b]) / scale_[b] : v;
+      x[b * frames + t] = c.normalize_before ? (v - mean_[b]) / scale_[b] : v;
     }
   Tensor y, sum;
   Scratch scratch;
-  conv_pre_.forward(x, 1.f, y);
+  ops::conv1d(x, conv_pre_w_, conv_pre_b_, 1, 3, 1, y);
   const size_t kernels = c.resblock_kernel_sizes.size();
-  const float divisor = static_cast<float>(kernels);
   for (size_t i = 0; i < upsamples_.size(); ++i) {
-    upsamples_[i].forward(y, static_cast<float>(c.leaky_relu_slope), x);
+    ops::leaky_relu(y, static_cast<float>(c.leaky_relu_slope));
+    ops::conv_transpose1d(y, upsamples_[i].weight, upsamples_[i].bias, upsamples_[i].stride, upsamples_[i].padding, x);
     // The average of the residual blocks (summed in the reference's order, then divided, not scaled
     // by 1/k: the reference's rounding).
     resblock(resblocks_[i * kernels], x, sum, scratch);
@@ -100,10 +111,12 @@ std::vector<float> HifiGan::vocode(const Tensor& mel) const {
       resblock(resblocks_[i * kernels + j], x, scratch.h, scratch);
       ops::add(sum, scratch.h);
     }
-    ops::divide(sum, divisor);
+    const float divisor = static_cast<float>(kernels);
+    for (int64_t e = 0, n = sum.numel(); e < n; ++e) sum[e] /= divisor;
     std::swap(y, sum);
   }
-  conv_post_.forward(y, kFinalLeakySlope, x);  // [time, 1]
+  ops::leaky_relu(y, kFinalLeakySlope);
+  ops::conv1d(y, conv_post_w_, conv_post_b_, 1, 3, 1, x);
   ops::tanh(x);
   return std::vector<float>(x.data(), x.data() + x.numel());
 }

@@ -6,10 +6,8 @@
 //   multi-receptive-field residual blocks (each: pairs of leaky ReLU + dilated conv, residual)
 //   ─► leaky ReLU (slope 0.01, PyTorch's default, as the reference) ─► conv_post (k 7) ─► tanh
 //
-// Rates, kernel sizes, channels and dilations all come from config.json. Signals run time-major
-// ([time, channels]) on TimeConv1d, each leaky ReLU fused into the next convolution's input; in a
-// reduced precision (precision.h's default at load) the convolutions run in bf16. Immutable once
-// loaded; vocode() may run on several threads at once.
+// Rates, kernel sizes, channels and dilations all come from config.json. Immutable once loaded;
+// vocode() may run on several threads at once.
 #pragma once
 
 #include <filesystem>
@@ -18,7 +16,6 @@
 
 #include "speecht5/config.h"
 #include "tensor/tensor.h"
-#include "tensor/time_conv.h"
 
 namespace parley::speecht5 {
 
@@ -36,18 +33,23 @@ class HifiGan {
 
  private:
   struct ResBlock {
-    std::vector<TimeConv1d> c1, c2;  // per dilation: the dilated convolution, then the plain one
+    std::vector<Tensor> w1, b1, w2, b2;
+    std::vector<int> dilation;
+  };
+  struct Upsample {
+    Tensor weight, bias;
+    int stride = 1, padding = 0;
   };
   struct Scratch {
     Tensor h, t, u;
   };
-  // h = the residual block applied to x ([time, channels]).
+  // h = the residual block applied to x.
   void resblock(const ResBlock& block, const Tensor& x, Tensor& h, Scratch& s) const;
 
   HifiGanConfig config_;
   Tensor mean_, scale_;  // [mel_bins] (used when normalize_before)
-  TimeConv1d conv_pre_, conv_post_;
-  std::vector<TimeConv1d> upsamples_;
+  Tensor conv_pre_w_, conv_pre_b_, conv_post_w_, conv_post_b_;
+  std::vector<Upsample> upsamples_;
   std::vector<ResBlock> resblocks_;  // upsamples x kernels, row-major
 };
 

@@ -104,13 +104,6 @@ void scale(Tensor& x, float s) {
   for (int64_t i = 0, n = x.numel(); i < n; ++i) p[i] *= s;
 }
 
-void divide(Tensor& x, float d) {
-  float* p = x.data();
-  parallel::for_range(x.numel(), kElementGrain, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) p[i] /= d;
-  });
-}
-
 void add_row_bias(Tensor& x, const Tensor& bias) {
   const int64_t d = bias.numel();
   check(d > 0 && x.numel() % d == 0, "add_row_bias: sizes differ");

@@ -27,7 +27,6 @@ void tanh(Tensor& x);
 void leaky_relu(Tensor& x, float slope);
 void add(Tensor& x, const Tensor& y);  // x += y, same element count
 void scale(Tensor& x, float s);
-void divide(Tensor& x, float d);  // x /= d, a division (not a product with 1/d: the reference's rounding)
 void add_row_bias(Tensor& x, const Tensor& bias);  // x[t, c] += bias[c]
 
 // Row-wise softmax / log-softmax over `cols` contiguous values per row.
