@@ -35,7 +35,24 @@ struct Table {
   void (*to_bf16)(const float* x, uint16_t* y, int64_t n);
   // y = bf16(x >= 0 ? x : x * slope): HiFi-GAN's activation, written as the next convolution's input.
   void (*leaky_to_bf16)(const float* x, float slope, uint16_t* y, int64_t n);
+
+  // Matrix-vector products whose inputs are rounded too, so that the CPU's dot-product
+  // instructions do the work; null where the CPU lacks them (Linear then uses the forms above).
+  // x as bf16 (VDPBF16PS, AVX-512 BF16): y[m * ldy + o] = bias[o] + sum_k x[m * ldx + k] * W[o * ldw + k],
+  // each product exact, the sums in float.
+  void (*gemv_bf16x)(const uint16_t* x, int64_t ldx, int M, const uint16_t* w, int64_t ldw, int64_t in,
+                     const float* bias, float* y, int64_t ldy, int64_t o0, int64_t o1);
+  // x quantised per row (VPDPBUSD, AVX-512 VNNI): x[m * ldx + k] = q + 128 with q the row's value in
+  // steps of xscale[m]; wsum[o] = sum_k W[o * ldw + k]. Then
+  //   y[m * ldy + o] = bias[o] + xscale[m] * scales[o] * (sum_k x[m * ldx + k] * W[o * ldw + k] - 128 * wsum[o]),
+  // the sum exact in 32-bit integers (in <= kMaxQ8In).
+  void (*gemv_q8)(const uint8_t* x, int64_t ldx, int M, const float* xscale, const int8_t* w, int64_t ldw, int64_t in,
+                  const float* scales, const int32_t* wsum, const float* bias, float* y, int64_t ldy, int64_t o0,
+                  int64_t o1);
 };
+
+// The widest row gemv_q8 takes: 255 * 127 * in stays within a 32-bit integer.
+constexpr int64_t kMaxQ8In = 65536;
 
 // The table of the level in use (cpu::kernel_isa()).
 const Table& active();

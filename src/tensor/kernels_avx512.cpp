@@ -350,7 +350,165 @@ void leaky_to_bf16(const float* x, float slope, uint16_t* y, int64_t n) {
 }
 
 const Table kAvx512 = {gemv_f32, gemv_bf16, gemv_i8, weighted_sum, softmax, gelu, tanh_, layer_norm, to_bf16,
-                       leaky_to_bf16};
+                       leaky_to_bf16, nullptr, nullptr};
+
+}  // namespace
+}  // namespace parley::kernels
+
+// --------------------------------------------------------------- dot-product instructions (VNNI, BF16)
+// Used only where the CPU has them (avx512() below checks); the functions above may be called from
+// here, since these targets include theirs.
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,avx512vnni,avx512bf16")
+
+namespace parley::kernels {
+namespace {
+
+// The four horizontal sums of integer accumulators.
+__m128i hsum4_epi32(__m512i a, __m512i b, __m512i c, __m512i d) {
+  const __m256i a8 = _mm256_add_epi32(_mm512_castsi512_si256(a), _mm512_extracti64x4_epi64(a, 1));
+  const __m256i b8 = _mm256_add_epi32(_mm512_castsi512_si256(b), _mm512_extracti64x4_epi64(b, 1));
+  const __m256i c8 = _mm256_add_epi32(_mm512_castsi512_si256(c), _mm512_extracti64x4_epi64(c, 1));
+  const __m256i d8 = _mm256_add_epi32(_mm512_castsi512_si256(d), _mm512_extracti64x4_epi64(d, 1));
+  const __m256i abcd = _mm256_hadd_epi32(_mm256_hadd_epi32(a8, b8), _mm256_hadd_epi32(c8, d8));
+  return _mm_add_epi32(_mm256_castsi256_si128(abcd), _mm256_extracti128_si256(abcd, 1));
+}
+
+__mmask64 byte_mask(int64_t n) { return n >= 64 ? ~0ULL : (1ULL << n) - 1ULL; }
+__mmask32 half_mask(int64_t n) { return n >= 32 ? 0xffffffffu : (1u << n) - 1u; }
+
+// Integer dot products of MB quantised rows of x with 4 weight rows: out[m * 4 + r].
+template <int MB>
+void q8_block4(const uint8_t* x, int64_t ldx, const int8_t* w, int64_t ldw, int64_t in, int32_t* out) {
+  __m512i acc[MB][4];
+  for (int m = 0; m < MB; ++m)
+    for (int r = 0; r < 4; ++r) acc[m][r] = _mm512_setzero_si512();
+  int64_t k = 0;
+  for (; k + 64 <= in; k += 64) {
+    __m512i wv[4];
+    for (int r = 0; r < 4; ++r) wv[r] = _mm512_loadu_si512(w + r * ldw + k);
+    for (int m = 0; m < MB; ++m) {
+      const __m512i xv = _mm512_loadu_si512(x + m * ldx + k);
+      for (int r = 0; r < 4; ++r) acc[m][r] = _mm512_dpbusd_epi32(acc[m][r], xv, wv[r]);
+    }
+  }
+  if (k < in) {
+    const __mmask64 mask = byte_mask(in - k);
+    __m512i wv[4];
+    for (int r = 0; r < 4; ++r) wv[r] = _mm512_maskz_loadu_epi8(mask, w + r * ldw + k);
+    for (int m = 0; m < MB; ++m) {
+      const __m512i xv = _mm512_maskz_loadu_epi8(mask, x + m * ldx + k);
+      for (int r = 0; r < 4; ++r) acc[m][r] = _mm512_dpbusd_epi32(acc[m][r], xv, wv[r]);
+    }
+  }
+  for (int m = 0; m < MB; ++m)
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + m * 4), hsum4_epi32(acc[m][0], acc[m][1], acc[m][2], acc[m][3]));
+}
+
+template <int MB>
+void q8_rows(const uint8_t* x, int64_t ldx, const float* xscale, const int8_t* w, int64_t ldw, int64_t in,
+             const float* scales, const int32_t* wsum, const float* bias, float* y, int64_t ldy, int64_t o0,
+             int64_t o1) {
+  int32_t out[MB * 4];
+  for (int64_t o = o0; o < o1; o += 4) {
+    // The last block of fewer than four rows reads row o1 - 4.. again (o1 - o0 >= 4) or one row at a time.
+    const int64_t ob = o + 4 <= o1 ? o : o1 >= o0 + 4 ? o1 - 4 : o;
+    if (ob + 4 <= o1) {
+      q8_block4<MB>(x, ldx, w + ob * ldw, ldw, in, out);
+      for (int m = 0; m < MB; ++m)
+        for (int r = 0; r < 4; ++r) {
+          const float s = xscale[m] * scales[ob + r] * static_cast<float>(out[m * 4 + r] - 128 * wsum[ob + r]);
+          y[m * ldy + ob + r] = bias ? s + bias[ob + r] : s;
+        }
+      continue;
+    }
+    for (int64_t oo = o; oo < o1; ++oo)  // fewer than four rows in all
+      for (int m = 0; m < MB; ++m) {
+        int32_t acc = 0;
+        for (int64_t k = 0; k < in; ++k) acc += static_cast<int32_t>(x[m * ldx + k]) * w[oo * ldw + k];
+        const float s = xscale[m] * scales[oo] * static_cast<float>(acc - 128 * wsum[oo]);
+        y[m * ldy + oo] = bias ? s + bias[oo] : s;
+      }
+    break;
+  }
+}
+
+void gemv_q8(const uint8_t* x, int64_t ldx, int M, const float* xscale, const int8_t* w, int64_t ldw, int64_t in,
+             const float* scales, const int32_t* wsum, const float* bias, float* y, int64_t ldy, int64_t o0,
+             int64_t o1) {
+  for (int m = 0; m < M; m += 4) {
+    const uint8_t* xm = x + m * ldx;
+    float* ym = y + m * ldy;
+    switch (M - m) {
+      case 1: q8_rows<1>(xm, ldx, xscale + m, w, ldw, in, scales, wsum, bias, ym, ldy, o0, o1); break;
+      case 2: q8_rows<2>(xm, ldx, xscale + m, w, ldw, in, scales, wsum, bias, ym, ldy, o0, o1); break;
+      case 3: q8_rows<3>(xm, ldx, xscale + m, w, ldw, in, scales, wsum, bias, ym, ldy, o0, o1); break;
+      default: q8_rows<4>(xm, ldx, xscale + m, w, ldw, in, scales, wsum, bias, ym, ldy, o0, o1); break;
+    }
+  }
+}
+
+// Float dot products of MB bf16 rows of x with R (1 or 4) bf16 weight rows: out[m * 4 + r].
+template <int MB, int R>
+void bf16_block(const uint16_t* x, int64_t ldx, const uint16_t* w, int64_t ldw, int64_t in, float* out) {
+  __m512 acc[MB][R];
+  for (int m = 0; m < MB; ++m)
+    for (int r = 0; r < R; ++r) acc[m][r] = _mm512_setzero_ps();
+  int64_t k = 0;
+  for (; k + 32 <= in; k += 32) {
+    __m512i wv[R];
+    for (int r = 0; r < R; ++r) wv[r] = _mm512_loadu_si512(w + r * ldw + k);
+    for (int m = 0; m < MB; ++m) {
+      const __m512i xv = _mm512_loadu_si512(x + m * ldx + k);
+      for (int r = 0; r < R; ++r) acc[m][r] = _mm512_dpbf16_ps(acc[m][r], (__m512bh)xv, (__m512bh)wv[r]);
+    }
+  }
+  if (k < in) {
+    const __mmask32 mask = half_mask(in - k);
+    __m512i wv[R];
+    for (int r = 0; r < R; ++r) wv[r] = _mm512_maskz_loadu_epi16(mask, w + r * ldw + k);
+    for (int m = 0; m < MB; ++m) {
+      const __m512i xv = _mm512_maskz_loadu_epi16(mask, x + m * ldx + k);
+      for (int r = 0; r < R; ++r) acc[m][r] = _mm512_dpbf16_ps(acc[m][r], (__m512bh)xv, (__m512bh)wv[r]);
+    }
+  }
+  for (int m = 0; m < MB; ++m) {
+    if (R == 4) {
+      _mm_storeu_ps(out + m * 4, hsum4(acc[m][0], acc[m][R > 1 ? 1 : 0], acc[m][R > 2 ? 2 : 0], acc[m][R > 3 ? 3 : 0]));
+    } else {
+      out[m * 4] = _mm512_reduce_add_ps(acc[m][0]);
+    }
+  }
+}
+
+template <int MB>
+void bf16x_rows(const uint16_t* x, int64_t ldx, const uint16_t* w, int64_t ldw, int64_t in, const float* bias,
+                float* y, int64_t ldy, int64_t o0, int64_t o1) {
+  float out[MB * 4];
+  int64_t o = o0;
+  for (; o + 4 <= o1; o += 4) {
+    bf16_block<MB, 4>(x, ldx, w + o * ldw, ldw, in, out);
+    for (int m = 0; m < MB; ++m)
+      for (int r = 0; r < 4; ++r) y[m * ldy + o + r] = bias ? out[m * 4 + r] + bias[o + r] : out[m * 4 + r];
+  }
+  for (; o < o1; ++o) {
+    bf16_block<MB, 1>(x, ldx, w + o * ldw, ldw, in, out);
+    for (int m = 0; m < MB; ++m) y[m * ldy + o] = bias ? out[m * 4] + bias[o] : out[m * 4];
+  }
+}
+
+void gemv_bf16x(const uint16_t* x, int64_t ldx, int M, const uint16_t* w, int64_t ldw, int64_t in, const float* bias,
+                float* y, int64_t ldy, int64_t o0, int64_t o1) {
+  for (int m = 0; m < M; m += 4) {
+    const uint16_t* xm = x + m * ldx;
+    float* ym = y + m * ldy;
+    switch (M - m) {
+      case 1: bf16x_rows<1>(xm, ldx, w, ldw, in, bias, ym, ldy, o0, o1); break;
+      case 2: bf16x_rows<2>(xm, ldx, w, ldw, in, bias, ym, ldy, o0, o1); break;
+      case 3: bf16x_rows<3>(xm, ldx, w, ldw, in, bias, ym, ldy, o0, o1); break;
+      default: bf16x_rows<4>(xm, ldx, w, ldw, in, bias, ym, ldy, o0, o1); break;
+    }
+  }
+}
 
 }  // namespace
 }  // namespace parley::kernels
@@ -359,6 +517,15 @@ const Table kAvx512 = {gemv_f32, gemv_bf16, gemv_i8, weighted_sum, softmax, gelu
 #pragma GCC pop_options
 
 namespace parley::kernels {
-// Outside the AVX-512 region: this runs on any CPU.
-const Table* avx512() { return cpu::features().avx512 ? &kAvx512 : nullptr; }
+// Outside the AVX-512 region: this runs on any CPU. The dot-product kernels join the table where
+// the CPU has their instructions.
+const Table* avx512() {
+  static const Table table = [] {
+    Table t = kAvx512;
+    if (cpu::features().avx512_vnni) t.gemv_q8 = gemv_q8;
+    if (cpu::features().avx512_bf16) t.gemv_bf16x = gemv_bf16x;
+    return t;
+  }();
+  return cpu::features().avx512 ? &table : nullptr;
+}
 }  // namespace parley::kernels

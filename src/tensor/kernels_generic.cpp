@@ -129,7 +129,7 @@ void leaky_to_bf16(const float* x, float slope, uint16_t* y, int64_t n) {
 }
 
 const Table kGeneric = {gemv_f32, gemv_bf16, gemv_i8, weighted_sum, softmax, gelu, tanh_, layer_norm, to_bf16_n,
-                        leaky_to_bf16};
+                        leaky_to_bf16, nullptr, nullptr};
 
 }  // namespace
 

@@ -51,6 +51,7 @@ struct Linear::Reduced {
   std::vector<uint16_t> bf16;  // [out, in]
   std::vector<int8_t> i8;      // [out, in]
   std::vector<float> scales;   // [out], int8 only
+  std::vector<int32_t> sums;   // [out], int8 only: each row's sum of q (for kernels::Table::gemv_q8)
 };
 
 Linear::Linear(Tensor weight, Tensor bias, Precision precision) : precision_(precision), bias_(std::move(bias)) {
@@ -73,19 +74,33 @@ Linear::Linear(Tensor weight, Tensor bias, Precision precision) : precision_(pre
   } else {
     r->i8.resize(static_cast<size_t>(out_ * in_));
     r->scales.resize(static_cast<size_t>(out_));
-    bool finite = true;
-    for (int64_t o = 0; o < out_; ++o) {
-      const float* row = w + o * in;
-      float mx = 0.f;
-      for (int64_t k = 0; k < in; ++k) mx = std::max(mx, std::fabs(row[k]));
-      if (!std::isfinite(mx)) finite = false;
-      const float scale = mx / 127.f, inv = mx > 0.f ? 127.f / mx : 0.f;
-      r->scales[o] = scale;
-      int8_t* q = r->i8.data() + o * in;
-      for (int64_t k = 0; k < in; ++k)
-        q[k] = static_cast<int8_t>(std::clamp(std::nearbyint(row[k] * inv), -127.f, 127.f));
-    }
-    if (!finite) bad_model("a weight matrix holds a value that is not finite; it cannot be stored as int8");
+    r->sums.resize(static_cast<size_t>(out_));
+    std::atomic<bool> finite{true};
+    parallel::for_range(out_, 64, [&](int64_t o0, int64_t o1) {
+      for (int64_t o = o0; o < o1; ++o) {
+        const float* row = w + o * in;
+        float mx = 0.f;
+        bool ok = true;
+        for (int64_t k = 0; k < in; ++k) {
+          ok = ok && std::isfinite(row[k]);
+          mx = std::max(mx, std::fabs(row[k]));
+        }
+        if (!ok) {
+          finite.store(false);
+          continue;
+        }
+        const float scale = mx / 127.f, inv = mx > 0.f ? 127.f / mx : 0.f;
+        r->scales[o] = scale;
+        int8_t* q = r->i8.data() + o * in;
+        int32_t sum = 0;
+        for (int64_t k = 0; k < in; ++k) {
+          q[k] = static_cast<int8_t>(std::clamp(std::nearbyint(row[k] * inv), -127.f, 127.f));
+          sum += q[k];
+        }
+        r->sums[o] = sum;
+      }
+    });
+    if (!finite.load()) bad_model("a weight matrix holds a value that is not finite; it cannot be stored as int8");
   }
   reduced_ = std::move(r);
 }
@@ -122,6 +137,7 @@ void Linear::forward(const float* x, int64_t n, int64_t ldx, float* y, int64_t l
     // Memory-bound: split the output rows so each thread streams at least ~64 KB of weights.
     const int64_t grain = std::max<int64_t>(16, 65536 / std::max<int64_t>(1, in_ * element_bytes(precision_)));
     const kernels::Table& kt = kernels::active();
+    if (forward_dot(kt, x, n, ldx, y, ldy, grain)) return;
     parallel::for_range(out_, grain, [&](int64_t o0, int64_t o1) {
       switch (precision_) {
         case Precision::F32: kt.gemv_f32(x, ldx, static_cast<int>(n), weight_.data(), in_, in_, bias, y, ldy, o0, o1); break;
@@ -138,6 +154,64 @@ void Linear::forward(const float* x, int64_t n, int64_t ldx, float* y, int64_t l
     return;
   }
   forward_many_reduced(x, n, ldx, y, ldy);
+}
+
+namespace {
+
+// x's rows as u8 = q + 128, q = round(x / scale) in [-127, 127] with scale = max|x| / 127 per row
+// (kernels::Table::gemv_q8's form). False when a value is not finite (the float kernel handles it).
+bool quantize_rows(const float* x, int64_t n, int64_t ldx, int64_t in, std::vector<uint8_t>& q, std::vector<float>& scale) {
+  q.resize(static_cast<size_t>(n * in));
+  scale.resize(static_cast<size_t>(n));
+  for (int64_t m = 0; m < n; ++m) {
+    const float* xr = x + m * ldx;
+    float mx = 0.f;
+    bool finite = true;
+    for (int64_t k = 0; k < in; ++k) {
+      finite = finite && std::isfinite(xr[k]);
+      mx = std::max(mx, std::fabs(xr[k]));
+    }
+    if (!finite) return false;
+    const float inv = mx > 0.f ? 127.f / mx : 0.f;
+    scale[m] = mx / 127.f;
+    uint8_t* qr = q.data() + m * in;
+    for (int64_t k = 0; k < in; ++k) qr[k] = static_cast<uint8_t>(static_cast<int>(std::nearbyint(xr[k] * inv)) + 128);
+  }
+  return true;
+}
+
+}  // namespace
+
+// A few rows on the CPU's dot-product instructions (AVX-512 VNNI for int8, AVX-512 BF16 for bf16),
+// which need x rounded like the weights: per-row int8 steps or bf16. Twice to four times the
+// multiplies per instruction of widening each weight to float. False where the CPU lacks them.
+bool Linear::forward_dot(const kernels::Table& kt, const float* x, int64_t n, int64_t ldx, float* y, int64_t ldy,
+                         int64_t grain) const {
+  const float* bias = bias_.empty() ? nullptr : bias_.data();
+  const int64_t in = in_;
+  if (precision_ == Precision::Int8 && kt.gemv_q8 && in <= kernels::kMaxQ8In) {
+    thread_local std::vector<uint8_t> xq;
+    thread_local std::vector<float> xs;
+    if (!quantize_rows(x, n, ldx, in, xq, xs)) return false;
+    const uint8_t* q = xq.data();
+    const float* s = xs.data();
+    parallel::for_range(out_, grain, [&](int64_t o0, int64_t o1) {
+      kt.gemv_q8(q, in, static_cast<int>(n), s, reduced_->i8.data(), in, in, reduced_->scales.data(),
+                 reduced_->sums.data(), bias, y, ldy, o0, o1);
+    });
+    return true;
+  }
+  if (precision_ == Precision::BF16 && kt.gemv_bf16x) {
+    thread_local std::vector<uint16_t> xb;
+    xb.resize(static_cast<size_t>(n * in));
+    for (int64_t m = 0; m < n; ++m) kt.to_bf16(x + m * ldx, xb.data() + m * in, in);
+    const uint16_t* b = xb.data();
+    parallel::for_range(out_, grain, [&](int64_t o0, int64_t o1) {
+      kt.gemv_bf16x(b, in, static_cast<int>(n), reduced_->bf16.data(), in, in, bias, y, ldy, o0, o1);
+    });
+    return true;
+  }
+  return false;
 }
 
 // Many rows with reduced weights: bf16 straight into oneDNN where the CPU has bf16 units; otherwise

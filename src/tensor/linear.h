@@ -15,6 +15,10 @@
 
 namespace parley {
 
+namespace kernels {
+struct Table;
+}
+
 class Linear {
  public:
   Linear() = default;
@@ -41,6 +45,8 @@ class Linear {
 
  private:
   struct Reduced;  // bf16 or int8 storage, shared by copies of this layer
+  bool forward_dot(const kernels::Table& kt, const float* x, int64_t n, int64_t ldx, float* y, int64_t ldy,
+                   int64_t grain) const;
   void forward_many_reduced(const float* x, int64_t n, int64_t ldx, float* y, int64_t ldy) const;
 
   int64_t out_ = 0, in_ = 0;

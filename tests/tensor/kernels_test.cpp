@@ -50,6 +50,61 @@ TEST(Kernels, GemvMatchesDoubleSumsForEveryRowCountAndTail) {
     }
 }
 
+// The dot-product kernels (where the CPU has them) against plain sums of the same rounded inputs:
+// int8 exactly (integer sums), bf16 to float rounding of the sums. Sizes cover the 64-byte and
+// 32-value tails, partial blocks of four output rows and every row count.
+TEST(Kernels, DotProductGemvsMatchPlainSumsOfTheirRoundedInputs) {
+  const kernels::Table* kt = kernels::avx512();
+  EXPECT_EQ(kernels::generic().gemv_q8 == nullptr && kernels::generic().gemv_bf16x == nullptr, true);
+  if (!kt) return;  // no AVX-512: only the generic table, which has neither
+  EXPECT_EQ(kt->gemv_q8 != nullptr, cpu::features().avx512_vnni);
+  EXPECT_EQ(kt->gemv_bf16x != nullptr, cpu::features().avx512_bf16);
+  for (int64_t in : {5, 64, 100, 515}) {
+    const int64_t out = 23;
+    std::mt19937 rng(static_cast<uint32_t>(in));
+    std::uniform_int_distribution<int> qw(-127, 127), qx(1, 255);
+    std::vector<int8_t> w(out * in);
+    std::vector<uint8_t> x(8 * in);
+    for (auto& v : w) v = static_cast<int8_t>(qw(rng));
+    for (auto& v : x) v = static_cast<uint8_t>(qx(rng));
+    std::vector<int32_t> wsum(out, 0);
+    for (int64_t o = 0; o < out; ++o)
+      for (int64_t k = 0; k < in; ++k) wsum[o] += w[o * in + k];
+    const auto scales = random_values(out, 11, 0.01f, 0.02f);
+    const auto xscale = random_values(8, 12, 0.01f, 0.02f);
+    const auto bias = random_values(out, 13);
+    const auto wf = random_values(out * in, 14), xf = random_values(8 * in, 15);
+    std::vector<uint16_t> wb(out * in), xb(8 * in);
+    for (size_t i = 0; i < wb.size(); ++i) wb[i] = kernels::to_bf16(wf[i]);
+    for (size_t i = 0; i < xb.size(); ++i) xb[i] = kernels::to_bf16(xf[i]);
+    for (int M = 1; M <= 8; ++M)
+      for (int64_t o0 : {0, 3, 21}) {
+        std::vector<float> yq(M * out, 0.f), yb(M * out, 0.f);
+        if (kt->gemv_q8)
+          kt->gemv_q8(x.data(), in, M, xscale.data(), w.data(), in, in, scales.data(), wsum.data(), bias.data(),
+                      yq.data(), out, o0, out);
+        if (kt->gemv_bf16x) kt->gemv_bf16x(xb.data(), in, M, wb.data(), in, in, bias.data(), yb.data(), out, o0, out);
+        for (int m = 0; m < M; ++m)
+          for (int64_t o = o0; o < out; ++o) {
+            int64_t iq = 0;
+            double db = bias[o];
+            for (int64_t k = 0; k < in; ++k) {
+              iq += (static_cast<int64_t>(x[m * in + k]) - 128) * w[o * in + k];
+              db += static_cast<double>(kernels::from_bf16(xb[m * in + k])) * kernels::from_bf16(wb[o * in + k]);
+            }
+            const double want_q = bias[o] + static_cast<double>(xscale[m]) * scales[o] * static_cast<double>(iq);
+            if (kt->gemv_q8) {
+              EXPECT_NEAR(yq[m * out + o], want_q, 1e-5 * (1 + std::fabs(want_q))) << "in=" << in << " M=" << M;
+            }
+            if (kt->gemv_bf16x) {
+              EXPECT_NEAR(yb[m * out + o], db, 1e-5 * (1 + static_cast<double>(in))) << "in=" << in << " M=" << M;
+            }
+          }
+        if (o0 > 0) EXPECT_EQ(yq[0] + yb[0], 0.f);  // outside [o0, o1): untouched
+      }
+  }
+}
+
 TEST(Kernels, VectorMathMatchesTheStandardLibrary) {
   for (const kernels::Table* kt : tables()) {
     auto x = random_values(53, 4, -6.f, 6.f);
@@ -86,9 +141,10 @@ TEST(Kernels, Bf16RoundsToNearestEven) {
 }
 
 // Reduced weights: every product within a quarter of the worst case its roundings allow (bf16: 2^-9
-// relative per weight, and per input for many rows; int8: half a step of max|w|/127 per weight; the
-// signs of the errors are random, so the worst case is never near), for one row (matrix-vector
-// kernels) and many (oneDNN).
+// relative per weight, and per input where the input is rounded too: many rows, or the BF16 and
+// VNNI dot-product kernels, whose int8 input steps of max|x|/127 are within that 2^-8 as well;
+// int8: half a step of max|w|/127 per weight; the signs of the errors are random, so the worst
+// case is never near), for one row (matrix-vector kernels) and many (oneDNN).
 TEST(Linear, ReducedPrecisionsStayWithinTheirRounding) {
   const int64_t in = 96, out = 40;
   const Tensor w = Tensor::from_vector({out, in}, random_values(out * in, 6));
