@@ -35,6 +35,20 @@ struct Transcript {
   std::vector<Cue> cues;
 };
 
+// The cue of one Whisper segment, carrying openai's per-segment fields into the json output. A
+// template because the model's segment (whisper::Segment) and the service's (pipeline::Segment)
+// are separate types with the same fields: the layers above the pipeline do not see the model.
+template <class WhisperSegment>
+Cue whisper_cue(const WhisperSegment& s) {
+  return {s.start, s.end, s.text,
+          {{"seek", s.seek},
+           {"tokens", s.tokens},
+           {"temperature", s.temperature},
+           {"avg_logprob", s.avg_logprob},
+           {"compression_ratio", s.compression_ratio},
+           {"no_speech_prob", s.no_speech_prob}}};
+}
+
 enum class Format { Txt, Json, Srt, Vtt };
 
 // "txt", "json", "srt" or "vtt"; anything else is Error(InvalidArgument).

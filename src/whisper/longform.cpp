@@ -234,13 +234,7 @@ subtitles::Transcript to_transcript(const LongformResult& r, const std::string& 
   t.duration = r.audio_seconds;
   t.text = r.text;
   for (const Segment& s : r.segments)
-    t.cues.push_back({s.start, s.end, s.text,
-                      {{"seek", s.seek},
-                       {"tokens", s.tokens},
-                       {"temperature", s.temperature},
-                       {"avg_logprob", s.avg_logprob},
-                       {"compression_ratio", s.compression_ratio},
-                       {"no_speech_prob", s.no_speech_prob}}});
+    t.cues.push_back(subtitles::whisper_cue(s));
   return t;
 }
 
