@@ -41,8 +41,12 @@ TEST(Whisper, TranscribeFeaturesGivesTheGoldenTokensAndTexts) {
         EXPECT_EQ(got.language_name, language_name(got.language).value_or("?"));
         EXPECT_EQ(got.tokens, r["sequence"].get<std::vector<int>>());
         EXPECT_EQ(got.text, r["text"]);
-        if (o.language == "auto") EXPECT_LT(got.language_logprob, 0.f);
-        if (r.contains("sequence_score")) EXPECT_NEAR(got.score, r["sequence_score"].get<double>(), 1e-3);
+        if (o.language == "auto") {
+          EXPECT_LT(got.language_logprob, 0.f);
+        }
+        if (r.contains("sequence_score")) {
+          EXPECT_NEAR(got.score, r["sequence_score"].get<double>(), 1e-3);
+        }
         ++runs;
       }
     }
