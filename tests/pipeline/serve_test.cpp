@@ -17,6 +17,7 @@
 #include "common/test_util.h"
 #include "core/files.h"
 #include "pipeline_fixtures.h"
+#include "real_server_test.h"
 #include "serve_process.h"
 #include "server/audio_io.h"
 
@@ -27,28 +28,8 @@ using nlohmann::json;
 
 constexpr int kMaxNewTokens = 16;  // short texts keep the synthesis quick
 
-class ServeTest : public ::testing::Test {
+class ServeTest : public RealServerTest<ServeTest, kMaxNewTokens> {
  protected:
-  static void SetUpTestSuite() {
-    std::vector<std::string> args = fixture_model_args(kMaxNewTokens);
-    args.push_back("--quiet");
-    server_ = new ServeProcess(args);
-    pipeline_ = pipeline::Pipeline::load(fixture_options(kMaxNewTokens));
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-    pipeline_.reset();
-  }
-
-  void SetUp() override { ASSERT_GT(server_->port(), 0) << "parley serve did not start: " << server_->startup_output(); }
-
-  static httplib::Client client() {
-    httplib::Client c("127.0.0.1", server_->port());
-    c.set_read_timeout(120, 0);
-    c.set_write_timeout(30, 0);
-    return c;
-  }
   static std::string es_wav() { return read_file(data_path("audio/es.wav")); }
   static std::vector<float> es_samples() { return audio::decode_file(data_path("audio/es.wav")); }
   static httplib::MultipartFormDataItems form(const std::vector<std::pair<std::string, std::string>>& fields) {
@@ -57,12 +38,7 @@ class ServeTest : public ::testing::Test {
     return items;
   }
 
-  static ServeProcess* server_;
-  static std::shared_ptr<pipeline::Pipeline> pipeline_;
 };
-
-ServeProcess* ServeTest::server_ = nullptr;
-std::shared_ptr<pipeline::Pipeline> ServeTest::pipeline_;
 
 TEST_F(ServeTest, HealthNamesTheFixtureModels) {
   auto r = client().Get("/health");

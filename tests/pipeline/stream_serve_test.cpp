@@ -18,6 +18,7 @@
 #include "common/test_util.h"
 #include "core/files.h"
 #include "pipeline_fixtures.h"
+#include "real_server_test.h"
 #include "serve_process.h"
 #include "server/audio_io.h"
 
@@ -78,28 +79,8 @@ std::string header(const Stream& s, const std::string& name) {
   return it == s.headers.end() ? std::string() : it->second;
 }
 
-class StreamServeTest : public ::testing::Test {
+class StreamServeTest : public RealServerTest<StreamServeTest, kMaxNewTokens> {
  protected:
-  static void SetUpTestSuite() {
-    std::vector<std::string> args = fixture_model_args(kMaxNewTokens);
-    args.push_back("--quiet");
-    server_ = new ServeProcess(args);
-    pipeline_ = pipeline::Pipeline::load(fixture_options(kMaxNewTokens));
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-    pipeline_.reset();
-  }
-  void SetUp() override { ASSERT_GT(server_->port(), 0) << "parley serve did not start: " << server_->startup_output(); }
-
-  static httplib::Client client() {
-    httplib::Client c("127.0.0.1", server_->port());
-    c.set_read_timeout(120, 0);
-    c.set_write_timeout(30, 0);
-    return c;
-  }
-
   // POSTs a raw audio body to `path`, reading the answer as it streams in.
   static Stream post(const std::string& path, const std::string& body, const std::string& type = "audio/wav") {
     Stream s;
@@ -123,12 +104,7 @@ class StreamServeTest : public ::testing::Test {
     return s;
   }
 
-  static ServeProcess* server_;
-  static std::shared_ptr<pipeline::Pipeline> pipeline_;
 };
-
-ServeProcess* StreamServeTest::server_ = nullptr;
-std::shared_ptr<pipeline::Pipeline> StreamServeTest::pipeline_;
 
 TEST_F(StreamServeTest, EventsCarryThePipelinesSentenceBySentenceTranslation) {
   const std::string wav = read_file(data_path("audio/es.wav"));
