@@ -24,6 +24,8 @@ struct Table {
                   const float* bias, float* y, int64_t ldy, int64_t o0, int64_t o1);
   // out[d] = sum_{j < n} p[j] * v[j * ldv + d] for d < dim.
   void (*weighted_sum)(const float* p, int64_t n, const float* v, int64_t ldv, int64_t dim, float* out);
+  // The same over bf16 values (a decoder's attention cache held in bf16), summed in float.
+  void (*weighted_sum_bf16)(const float* p, int64_t n, const uint16_t* v, int64_t ldv, int64_t dim, float* out);
   // x = softmax(x * scale) over n values; a row of only -inf becomes zeros.
   void (*softmax)(float* x, int64_t n, float scale);
   // In place: exact (erf) GELU, tanh.

@@ -148,7 +148,8 @@ void gemv_i8(const float* x, int64_t ldx, int M, const int8_t* w, int64_t ldw, i
 
 // ------------------------------------------------------------------------------- attention pieces
 
-void weighted_sum(const float* p, int64_t n, const float* v, int64_t ldv, int64_t dim, float* out) {
+template <typename L>
+void weighted_sum_of(const float* p, int64_t n, const typename L::T* v, int64_t ldv, int64_t dim, float* out) {
   // Columns in blocks of up to 64 (four registers), each block a pass over the n rows of v.
   for (int64_t d0 = 0; d0 < dim; d0 += 64) {
     const int64_t w = dim - d0 < 64 ? dim - d0 : 64;
@@ -158,21 +159,29 @@ void weighted_sum(const float* p, int64_t n, const float* v, int64_t ldv, int64_
       mask[i] = left >= 16 ? static_cast<__mmask16>(0xffff) : left > 0 ? tail_mask(left) : 0;
     }
     __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
-    const float* vr = v + d0;
+    const typename L::T* vr = v + d0;
     if (w == 64) {
       for (int64_t j = 0; j < n; ++j, vr += ldv) {
         const __m512 pj = _mm512_set1_ps(p[j]);
-        for (int i = 0; i < 4; ++i) acc[i] = _mm512_fmadd_ps(pj, _mm512_loadu_ps(vr + 16 * i), acc[i]);
+        for (int i = 0; i < 4; ++i) acc[i] = _mm512_fmadd_ps(pj, L::load(vr + 16 * i), acc[i]);
       }
     } else {
       for (int64_t j = 0; j < n; ++j, vr += ldv) {
         const __m512 pj = _mm512_set1_ps(p[j]);
-        for (int i = 0; i < 4; ++i) acc[i] = _mm512_fmadd_ps(pj, _mm512_maskz_loadu_ps(mask[i], vr + 16 * i), acc[i]);
+        for (int i = 0; i < 4; ++i) acc[i] = _mm512_fmadd_ps(pj, L::load(vr + 16 * i, mask[i]), acc[i]);
       }
     }
     for (int i = 0; i < 4; ++i)
       if (mask[i]) _mm512_mask_storeu_ps(out + d0 + 16 * i, mask[i], acc[i]);
   }
+}
+
+void weighted_sum(const float* p, int64_t n, const float* v, int64_t ldv, int64_t dim, float* out) {
+  weighted_sum_of<F32>(p, n, v, ldv, dim, out);
+}
+
+void weighted_sum_bf16(const float* p, int64_t n, const uint16_t* v, int64_t ldv, int64_t dim, float* out) {
+  weighted_sum_of<Bf16>(p, n, v, ldv, dim, out);
 }
 
 // ------------------------------------------------------------------------------------ vector math
@@ -349,8 +358,8 @@ void leaky_to_bf16(const float* x, float slope, uint16_t* y, int64_t n) {
   }
 }
 
-const Table kAvx512 = {gemv_f32, gemv_bf16, gemv_i8, weighted_sum, softmax, gelu, tanh_, layer_norm, to_bf16,
-                       leaky_to_bf16, nullptr, nullptr};
+const Table kAvx512 = {gemv_f32, gemv_bf16, gemv_i8,  weighted_sum,  weighted_sum_bf16, softmax, gelu,
+                       tanh_,    layer_norm, to_bf16, leaky_to_bf16, nullptr,           nullptr};
 
 }  // namespace
 }  // namespace parley::kernels

@@ -72,13 +72,25 @@ void gemv_i8(const float* x, int64_t ldx, int M, const int8_t* w, int64_t ldw, i
   }
 }
 
-void weighted_sum(const float* p, int64_t n, const float* v, int64_t ldv, int64_t dim, float* out) {
+float widen(float x) { return x; }
+float widen(uint16_t x) { return from_bf16(x); }
+
+template <typename T>
+void weighted_sum_of(const float* p, int64_t n, const T* v, int64_t ldv, int64_t dim, float* out) {
   for (int64_t d = 0; d < dim; ++d) out[d] = 0.f;
   for (int64_t j = 0; j < n; ++j) {
     const float pj = p[j];
-    const float* vr = v + j * ldv;
-    for (int64_t d = 0; d < dim; ++d) out[d] += pj * vr[d];
+    const T* vr = v + j * ldv;
+    for (int64_t d = 0; d < dim; ++d) out[d] += pj * widen(vr[d]);
   }
+}
+
+void weighted_sum(const float* p, int64_t n, const float* v, int64_t ldv, int64_t dim, float* out) {
+  weighted_sum_of(p, n, v, ldv, dim, out);
+}
+
+void weighted_sum_bf16(const float* p, int64_t n, const uint16_t* v, int64_t ldv, int64_t dim, float* out) {
+  weighted_sum_of(p, n, v, ldv, dim, out);
 }
 
 void softmax(float* x, int64_t n, float scale) {
@@ -128,8 +140,8 @@ void leaky_to_bf16(const float* x, float slope, uint16_t* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = to_bf16(x[i] >= 0.f ? x[i] : x[i] * slope);
 }
 
-const Table kGeneric = {gemv_f32, gemv_bf16, gemv_i8, weighted_sum, softmax, gelu, tanh_, layer_norm, to_bf16_n,
-                        leaky_to_bf16, nullptr, nullptr};
+const Table kGeneric = {gemv_f32, gemv_bf16,  gemv_i8,   weighted_sum,  weighted_sum_bf16, softmax, gelu,
+                        tanh_,    layer_norm, to_bf16_n, leaky_to_bf16, nullptr,           nullptr};
 
 }  // namespace
 

@@ -134,25 +134,42 @@ namespace {
 // the keys, softmax, and a weighted sum of the values, each key and value read once.
 constexpr int kFusedQueries = 8;
 
-void attention_fused(const float* q, int ldq, const float* k, int ldk, const float* v, int ldv, float* out, int ldo,
-                     int tq, int tk, int heads, int head_dim, float scale, bool causal, int64_t ksh, int64_t vsh) {
+// Scores q . k^T and weighted sums of v for float32 keys/values and for bf16 ones.
+void scores(const kernels::Table& kt, const float* q, int ldq, int tq, const float* k, int ldk, int hd, float* s, int tk) {
+  kt.gemv_f32(q, ldq, tq, k, ldk, hd, nullptr, s, tk, 0, tk);
+}
+void scores(const kernels::Table& kt, const float* q, int ldq, int tq, const uint16_t* k, int ldk, int hd, float* s,
+            int tk) {
+  kt.gemv_bf16(q, ldq, tq, k, ldk, hd, nullptr, s, tk, 0, tk);
+}
+void weighted(const kernels::Table& kt, const float* p, int n, const float* v, int ldv, int hd, float* out) {
+  kt.weighted_sum(p, n, v, ldv, hd, out);
+}
+void weighted(const kernels::Table& kt, const float* p, int n, const uint16_t* v, int ldv, int hd, float* out) {
+  kt.weighted_sum_bf16(p, n, v, ldv, hd, out);
+}
+
+// tq <= kFusedQueries.
+template <typename T>
+void attention_fused(const float* q, int ldq, const T* k, int ldk, const T* v, int ldv, float* out, int ldo, int tq,
+                     int tk, int heads, int head_dim, float scale, bool causal, int64_t ksh, int64_t vsh) {
   const kernels::Table& kt = kernels::active();
   const int offset = tk - tq;
   // Per head: tq * tk scores; split heads over threads when there is enough work.
   const int64_t grain = std::max<int64_t>(1, 32768 / (static_cast<int64_t>(tk) * head_dim * tq + 1));
   parallel::for_range(heads, grain, [&](int64_t h0, int64_t h1) {
-    thread_local std::vector<float> scores;
-    scores.resize(static_cast<size_t>(tq) * tk);
+    thread_local std::vector<float> row_scores;
+    row_scores.resize(static_cast<size_t>(tq) * tk);
     for (int64_t h = h0; h < h1; ++h) {
-      const float* kh = k + h * ksh;
-      const float* vh = v + h * vsh;
-      kt.gemv_f32(q + h * head_dim, ldq, tq, kh, ldk, head_dim, nullptr, scores.data(), tk, 0, tk);
+      const T* kh = k + h * ksh;
+      const T* vh = v + h * vsh;
+      scores(kt, q + h * head_dim, ldq, tq, kh, ldk, head_dim, row_scores.data(), tk);
       for (int i = 0; i < tq; ++i) {
-        float* row = scores.data() + static_cast<size_t>(i) * tk;
+        float* row = row_scores.data() + static_cast<size_t>(i) * tk;
         const int visible = causal ? std::max(0, std::min(tk, i + offset + 1)) : tk;
         for (int j = visible; j < tk; ++j) row[j] = -std::numeric_limits<float>::infinity();
         kt.softmax(row, tk, scale);
-        kt.weighted_sum(row, visible, vh, ldv, head_dim, out + static_cast<int64_t>(i) * ldo + h * head_dim);
+        weighted(kt, row, visible, vh, ldv, head_dim, out + static_cast<int64_t>(i) * ldo + h * head_dim);
       }
     }
   });
@@ -182,6 +199,22 @@ void attention(const float* q, int ldq, const float* k, int ldk, const float* v,
     gemm(false, false, tq, head_dim, tk, 1.f, scores.data(), tk, v + h * vsh, ldv, 0.f, out + c, ldo);
   }
 }
+
+void attention(const float* q, int ldq, const uint16_t* k, int ldk, const uint16_t* v, int ldv, float* out, int ldo,
+               int tq, int tk, int heads, int head_dim, float scale, bool causal, int64_t k_head_stride,
+               int64_t v_head_stride) {
+  const int64_t ksh = k_head_stride < 0 ? head_dim : k_head_stride;
+  const int64_t vsh = v_head_stride < 0 ? head_dim : v_head_stride;
+  // Fused, kFusedQueries at a time: queries [i0, i1) see, when causal, the keys up to i1 + (tk - tq).
+  for (int i0 = 0; i0 < tq; i0 += kFusedQueries) {
+    const int i1 = std::min(tq, i0 + kFusedQueries);
+    const int keys = causal ? i1 + (tk - tq) : tk;
+    attention_fused(q + static_cast<int64_t>(i0) * ldq, ldq, k, ldk, v, ldv, out + static_cast<int64_t>(i0) * ldo, ldo,
+                    i1 - i0, keys, heads, head_dim, scale, causal, ksh, vsh);
+  }
+}
+
+void to_bf16(const float* x, uint16_t* y, int64_t n) { kernels::active().to_bf16(x, y, n); }
 
 void conv1d(const Tensor& x, const Tensor& w, const Tensor& bias, int stride, int padding, int dilation, Tensor& y) {
   check(x.ndim() == 2 && w.ndim() == 3 && w.dim(1) == x.dim(0), "conv1d shapes");

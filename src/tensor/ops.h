@@ -5,6 +5,8 @@
 // for convolutions (as PyTorch's Conv1d without the batch); outputs are resized by the op.
 #pragma once
 
+#include <cstdint>
+
 #include "tensor/tensor.h"
 
 namespace parley::ops {
@@ -42,6 +44,14 @@ void log_softmax(float* x, int64_t n);
 void attention(const float* q, int ldq, const float* k, int ldk, const float* v, int ldv, float* out, int ldo, int tq,
                int tk, int heads, int head_dim, float scale, bool causal, int64_t k_head_stride = -1,
                int64_t v_head_stride = -1);
+
+// The same over keys and values held in bf16 (a decoder's cache in a reduced precision): the
+// products are exact and summed in float32, so only the rounding of k and v differs from above.
+void attention(const float* q, int ldq, const uint16_t* k, int ldk, const uint16_t* v, int ldv, float* out, int ldo,
+               int tq, int tk, int heads, int head_dim, float scale, bool causal, int64_t k_head_stride = -1,
+               int64_t v_head_stride = -1);
+// y = bf16(x), rounded to nearest even.
+void to_bf16(const float* x, uint16_t* y, int64_t n);
 
 // 1-D convolution of x [Cin, T] with w [Cout, Cin, K] (+ bias [Cout] when not empty) into y [Cout, Tout].
 void conv1d(const Tensor& x, const Tensor& w, const Tensor& bias, int stride, int padding, int dilation, Tensor& y);

@@ -171,6 +171,7 @@ DecoderSession::DecoderSession(std::shared_ptr<const WhisperModel> model, int ma
   max_beams_ = max_beams;
   max_tokens_ = max_tokens;
   self_kv_ = Tensor({static_cast<int64_t>(c.decoder_layers) * max_beams_ * 2 * max_tokens_ * d_});
+  cross_bf16_ = model_->logits_.precision() != Precision::F32;
   slot_of_beam_.resize(max_beams_);
   for (int s = 0; s < max_beams_; ++s) slot_of_beam_[s] = s;
   new_slots_.resize(max_beams_);
@@ -198,17 +199,28 @@ void DecoderSession::set_encoder_states(const Tensor& states) {
     invalid_argument("encoder states must be [T, " + std::to_string(d_) + "], got " + states.shape_string());
   enc_len_ = static_cast<int>(states.dim(0));
   const int64_t layers = m.dec_layers_.size();
-  cross_kv_.resize({layers, 2, heads_, enc_len_, head_dim_});
+  const int64_t cache = layers * 2 * enc_len_ * d_;
+  if (cross_bf16_)
+    cross_kv16_.resize(static_cast<size_t>(cache));
+  else
+    cross_kv_.resize({layers, 2, heads_, enc_len_, head_dim_});
+  // Row t of the projection holds k | v of every head; the cache wants [k|v][head][t][head_dim].
+  auto store = [&](int64_t at, const float* from) {
+    if (cross_bf16_)
+      ops::to_bf16(from, cross_kv16_.data() + at, head_dim_);
+    else
+      std::memcpy(cross_kv_.data() + at, from, sizeof(float) * head_dim_);
+  };
   for (int64_t l = 0; l < layers; ++l) {
     m.dec_layers_[l].cross_kv.forward(states, enc_kv_tmp_);  // [T, 2d]: k | v
-    float* k = cross_kv_.data() + l * 2 * static_cast<int64_t>(enc_len_) * d_;
-    float* v = k + static_cast<int64_t>(enc_len_) * d_;
+    const int64_t k = l * 2 * static_cast<int64_t>(enc_len_) * d_;
+    const int64_t v = k + static_cast<int64_t>(enc_len_) * d_;
     for (int t = 0; t < enc_len_; ++t) {
       const float* row = enc_kv_tmp_.row(t);
       for (int h = 0; h < heads_; ++h) {
         const int64_t dst = (static_cast<int64_t>(h) * enc_len_ + t) * head_dim_;
-        std::memcpy(k + dst, row + h * head_dim_, sizeof(float) * head_dim_);
-        std::memcpy(v + dst, row + d_ + h * head_dim_, sizeof(float) * head_dim_);
+        store(k + dst, row + h * head_dim_);
+        store(v + dst, row + d_ + h * head_dim_);
       }
     }
   }
@@ -271,11 +283,14 @@ void DecoderSession::cross_attention(const DecoderLayer& L, int layer, int rows)
   attn_.resize({rows, d_});
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim_));
   const int64_t block = static_cast<int64_t>(enc_len_) * head_dim_;
-  const float* k = cross_kv_.data() + static_cast<int64_t>(layer) * 2 * heads_ * block;
-  const float* v = k + heads_ * block;
+  const int64_t at = static_cast<int64_t>(layer) * 2 * heads_ * block, v_at = at + heads_ * block;
   // Every hypothesis attends to the same encoder states: all rows and heads in one call.
-  ops::attention(qkv_.data(), d_, k, head_dim_, v, head_dim_, attn_.data(), d_, rows, enc_len_, heads_, head_dim_, scale,
-                 false, block, block);
+  if (cross_bf16_)
+    ops::attention(qkv_.data(), d_, cross_kv16_.data() + at, head_dim_, cross_kv16_.data() + v_at, head_dim_,
+                   attn_.data(), d_, rows, enc_len_, heads_, head_dim_, scale, false, block, block);
+  else
+    ops::attention(qkv_.data(), d_, cross_kv_.data() + at, head_dim_, cross_kv_.data() + v_at, head_dim_, attn_.data(),
+                   d_, rows, enc_len_, heads_, head_dim_, scale, false, block, block);
   L.cross_out.forward(attn_, proj_);
   ops::add(x_, proj_);
 }

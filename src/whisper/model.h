@@ -13,6 +13,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <cstdint>
 #include <span>
 #include <vector>
 
@@ -143,8 +144,12 @@ class DecoderSession {
   Tensor self_kv_;
   std::vector<int> slot_of_beam_, new_slots_, src_used_;
   std::vector<char> slot_claimed_;
-  // cross-attention caches: [layer][k|v][head][enc_len][head_dim]
+  // cross-attention caches: [layer][k|v][head][enc_len][head_dim], in float32 (f32 models) or,
+  // when the model's weights are reduced, in bf16: every token reads all of it (36 MB in float32
+  // for whisper-base), the largest memory traffic of a reduced-precision step.
   Tensor cross_kv_;
+  std::vector<uint16_t> cross_kv16_;
+  bool cross_bf16_ = false;
   Tensor enc_kv_tmp_;
   // activations
   Tensor x_, h_, qkv_, attn_, proj_, mlp_, last_, logits_;

@@ -100,7 +100,9 @@ TEST(Kernels, DotProductGemvsMatchPlainSumsOfTheirRoundedInputs) {
               EXPECT_NEAR(yb[m * out + o], db, 1e-5 * (1 + static_cast<double>(in))) << "in=" << in << " M=" << M;
             }
           }
-        if (o0 > 0) EXPECT_EQ(yq[0] + yb[0], 0.f);  // outside [o0, o1): untouched
+        if (o0 > 0) {
+          EXPECT_EQ(yq[0] + yb[0], 0.f);  // outside [o0, o1): untouched
+        }
       }
   }
 }
@@ -207,6 +209,54 @@ TEST(Ops, StridedFusedAttentionMatchesTheInterleavedLayout) {
   ops::attention(q.data(), heads * hd, kb.data(), hd, vb.data(), hd, b.data(), heads * hd, 1, tk, heads, hd, 0.5f, true,
                  tk * hd, tk * hd);
   for (int i = 0; i < heads * hd; ++i) EXPECT_NEAR(a[i], b[i], 1e-6);
+}
+
+// The bf16 weighted sum (a reduced-precision attention cache) against double sums of the widened
+// values, with a column count that leaves a tail in the last block of 64.
+TEST(Kernels, Bf16WeightedSumMatchesDoubleSumsOfTheWidenedValues) {
+  const int64_t n = 29, dim = 83, ldv = 90;
+  const auto p = random_values(n, 12, 0.f, 1.f);
+  const auto vf = random_values(n * ldv, 13);
+  std::vector<uint16_t> v(vf.size());
+  for (size_t i = 0; i < vf.size(); ++i) v[i] = kernels::to_bf16(vf[i]);
+  for (const kernels::Table* kt : tables()) {
+    std::vector<float> out(dim + 1, 7.f);
+    kt->weighted_sum_bf16(p.data(), n, v.data(), ldv, dim, out.data());
+    for (int64_t d = 0; d < dim; ++d) {
+      double want = 0;
+      for (int64_t j = 0; j < n; ++j) want += static_cast<double>(p[j]) * kernels::from_bf16(v[j * ldv + d]);
+      EXPECT_NEAR(out[d], want, 1e-5) << "d=" << d;
+    }
+    EXPECT_EQ(out[dim], 7.f);  // past dim: untouched
+  }
+}
+
+// Attention over a bf16 cache equals float32 attention over the same rounded keys and values, for
+// one query and for a causal block of queries longer than the fused path takes at once.
+TEST(Ops, Bf16CacheAttentionMatchesFloatAttentionOverTheRoundedValues) {
+  const int heads = 3, hd = 20, tk = 40;
+  const auto k = random_values(heads * tk * hd, 14);
+  const auto v = random_values(heads * tk * hd, 15);
+  std::vector<uint16_t> k16(k.size()), v16(v.size());
+  ops::to_bf16(k.data(), k16.data(), static_cast<int64_t>(k.size()));
+  ops::to_bf16(v.data(), v16.data(), static_cast<int64_t>(v.size()));
+  std::vector<float> kr(k.size()), vr(v.size());
+  for (size_t i = 0; i < k.size(); ++i) {
+    EXPECT_EQ(k16[i], kernels::to_bf16(k[i]));
+    kr[i] = kernels::from_bf16(k16[i]);
+    vr[i] = kernels::from_bf16(v16[i]);
+  }
+  for (int tq : {1, 19}) {
+    for (bool causal : {false, true}) {
+      const auto q = random_values(tq * heads * hd, 16 + tq);
+      std::vector<float> want(tq * heads * hd), got(tq * heads * hd);
+      ops::attention(q.data(), heads * hd, kr.data(), hd, vr.data(), hd, want.data(), heads * hd, tq, tk, heads, hd,
+                     0.3f, causal, tk * hd, tk * hd);
+      ops::attention(q.data(), heads * hd, k16.data(), hd, v16.data(), hd, got.data(), heads * hd, tq, tk, heads, hd,
+                     0.3f, causal, tk * hd, tk * hd);
+      for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], want[i], 1e-5) << "tq=" << tq << " i=" << i;
+    }
+  }
 }
 
 }  // namespace
