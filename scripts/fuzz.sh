@@ -5,7 +5,7 @@
 #   scripts/fuzz.sh                      every target, 1,000,000 executions each
 #   scripts/fuzz.sh -n 20000 fuzz_npy    one target, 20,000 executions
 #   scripts/fuzz.sh -t 120               every target for at most 120 s each (a quick pass)
-# Work files live in .fuzz/ (git-ignored): seeds/, corpus/<target>/ (what the fuzzer found
+# Work files live in .fuzz/ (git-ignored): corpus/<target>/ (what the fuzzer found
 # interesting, kept between runs), artifacts/<target>/ (crashing inputs), logs/, summary.tsv.
 # A crash stops that target, is reported, and makes the script exit 1 after the others have run;
 # reproduce it with build-fuzz/fuzz/<target> .fuzz/artifacts/<target>/crash-...
@@ -36,8 +36,12 @@ if [ ${#TARGETS[@]} -eq 0 ]; then
   for f in "$BUILD"/fuzz/fuzz_*; do [ -x "$f" ] && TARGETS+=("$(basename "$f")"); done
 fi
 
-rm -rf "$WORK/seeds"
-python3 scripts/fuzz_seeds.py "$WORK/seeds" >/dev/null
+# Seeds are rebuilt for each run in a folder of its own, so that two runs (one per core, each with
+# its own targets) can share .fuzz/.
+mkdir -p "$WORK"
+SEEDS=$(mktemp -d "$WORK/seeds.XXXXXX")
+trap 'rm -rf "$SEEDS"' EXIT
+python3 scripts/fuzz_seeds.py "$SEEDS" >/dev/null
 
 # Longest input per target: the container and archive formats need room for a real file's layout.
 max_len() {
@@ -56,7 +60,7 @@ SUMMARY="$WORK/summary.tsv"
 failed=0
 for t in "${TARGETS[@]}"; do
   mkdir -p "$WORK/corpus/$t" "$WORK/artifacts/$t"
-  seeds="$WORK/seeds/$t"
+  seeds="$SEEDS/$t"
   [ -d "$seeds" ] || seeds=""
   log="$WORK/logs/$t.log"
   echo "== $t: $RUNS executions$([ "$SECONDS_EACH" -gt 0 ] && echo " or $SECONDS_EACH s") (log: $log)"
