@@ -130,6 +130,7 @@ void SpeechT5Tts::load_weights(const Weights& w) {
                                           i == 0 ? c.num_mel_bins : c.postnet_units,
                                           last ? c.num_mel_bins : c.postnet_units, c.postnet_kernel, !last));
   }
+  w.drop_unshared_pages();  // fused projections' sources, reduced weights' float32
 }
 
 // ----------------------------------------------------------------------------- text encoder

@@ -92,7 +92,9 @@ Weights read_safetensors(const std::filesystem::path& file) {
   auto mapped = std::make_shared<MappedFile>(file);
   const uint8_t* data = mapped->data();
   size_t size = mapped->size();
-  return parse_safetensors(data, size, std::move(mapped), file.string());
+  Weights w = parse_safetensors(data, size, std::move(mapped), file.string());
+  w.mark_file_backed();
+  return w;
 }
 
 }  // namespace parley

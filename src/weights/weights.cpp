@@ -1,5 +1,8 @@
 #include "weights/weights.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <cstring>
 
 #include <nlohmann/json.hpp>
@@ -140,6 +143,27 @@ std::vector<std::string> Weights::names() const {
   return out;
 }
 
+void Weights::mark_file_backed() {
+  for (auto& [name, t] : tensors_) t.file_backed = true;
+}
+
+void Weights::drop_unshared_pages() const {
+  const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  for (const auto& [name, t] : tensors_) {
+    if (!t.file_backed) continue;
+    auto it = shared_.find(name);
+    if (it != shared_.end()) {
+      bool in_use = false;
+      for (const auto& user : it->second) in_use = in_use || !user.expired();
+      if (in_use) continue;
+    }
+    // Whole pages inside the tensor only: a page it shares with a neighbour may be in use.
+    const uintptr_t begin = (reinterpret_cast<uintptr_t>(t.data) + page - 1) / page * page;
+    const uintptr_t end = (reinterpret_cast<uintptr_t>(t.data) + t.nbytes) / page * page;
+    if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+  }
+}
+
 const RawTensor& Weights::raw(const std::string& name) const {
   auto it = tensors_.find(name);
   if (it == tensors_.end()) bad_model(source_ + ": tensor '" + printable(name) + "' is missing");
@@ -163,6 +187,7 @@ Tensor Weights::get(const std::string& name) const {
   if (r.dtype == DType::F32 && reinterpret_cast<uintptr_t>(r.data) % alignof(float) == 0) {
     // Shared, not copied: the bytes stay mapped as long as any tensor or this object needs them.
     auto owners = std::make_shared<std::vector<std::shared_ptr<const void>>>(owners_);
+    shared_[name].push_back(owners);
     return Tensor::wrap(r.shape, reinterpret_cast<const float*>(r.data), owners);
   }
   Tensor t(r.shape);

@@ -25,6 +25,9 @@ struct RawTensor {
   Shape shape;
   const uint8_t* data = nullptr;
   size_t nbytes = 0;
+  // The bytes are a read-only mapping of the file: dropping their resident pages costs only a
+  // re-read from the page cache (see Weights::drop_unshared_pages).
+  bool file_backed = false;
 };
 
 class Weights {
@@ -52,8 +55,18 @@ class Weights {
   Tensor get(const std::string& name, const Shape& expected) const;
   Tensor get(const std::string& name) const;
 
+  // Marks every tensor as a read-only file mapping (read_safetensors).
+  void mark_file_backed();
+  // A mapped tensor that a model copied at load (fused projections, a bf16 or int8 conversion)
+  // would stay resident once read, counted a second time beside the copy. Models call this when
+  // built: the pages of every mapped tensor that no Tensor shares any more leave memory. Pages a
+  // tensor still uses are kept (and would only be re-read if dropped), so results never change.
+  void drop_unshared_pages() const;
+
  private:
   std::map<std::string, RawTensor> tensors_;
+  // The tensors get() shared without a copy, and who shares them.
+  mutable std::map<std::string, std::vector<std::weak_ptr<const void>>> shared_;
   std::vector<std::shared_ptr<const void>> owners_;
   std::string source_;
 };

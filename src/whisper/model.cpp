@@ -117,6 +117,7 @@ WhisperModel::WhisperModel(WhisperConfig config, const Weights& weights) : confi
   Tensor proj = l.has("proj_out.weight") ? l.get("proj_out.weight", {config_.vocab_size, d}) : token_embedding_;
   logits_ = Linear(proj, Tensor());
   l.check_all_used();
+  weights.drop_unshared_pages();  // the fused q|k|v, k|v sources (and reduced weights' float32)
 }
 
 // --------------------------------------------------------------------------------------- encoder

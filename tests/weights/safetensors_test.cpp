@@ -1,11 +1,17 @@
 // The safetensors reader on files written here: values of each float dtype, and every way a
 // header can lie.
 #include <cmath>
+#include <cctype>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
 #include "builders.h"
+#include "common/test_util.h"
 #include "core/error.h"
 #include "weights/weights.h"
 
@@ -159,6 +165,64 @@ TEST(Safetensors, OverflowingShapes) {
   EXPECT_EQ(w.raw("t").nbytes, 0u);
   Weights s = parse_st(one_tensor("F32", "[]", "[0,4]", test::f32_bytes({2.5f})));
   EXPECT_EQ(s.get("t")[0], 2.5f);
+}
+
+// Resident kilobytes of this process' mappings of `file` (/proc/self/smaps).
+int64_t resident_kb_of(const std::filesystem::path& file) {
+  std::ifstream smaps("/proc/self/smaps");
+  const std::string name = std::filesystem::canonical(file).string();
+  std::string line;
+  bool in_file = false;
+  int64_t kb = 0;
+  while (std::getline(smaps, line)) {
+    if (!line.empty() && std::isxdigit(static_cast<unsigned char>(line[0])) && line.find('-') != std::string::npos) {
+      in_file = line.size() >= name.size() && line.compare(line.size() - name.size(), name.size(), name) == 0;
+    } else if (in_file && line.rfind("Rss:", 0) == 0) {
+      kb += std::stoll(line.substr(4));
+    }
+  }
+  return kb;
+}
+
+// A model that copies a mapped tensor at load (a fused projection, a reduced precision) must not
+// keep the file's pages of it resident as well; a tensor still shared keeps its pages and values.
+TEST(Safetensors, PagesOfTensorsNoLongerSharedLeaveMemory) {
+  const int64_t n = 1 << 20;  // 4 MiB per tensor
+  std::vector<float> a(n), b(n);
+  for (int64_t i = 0; i < n; ++i) {
+    a[i] = static_cast<float>(i % 1000);
+    b[i] = static_cast<float>(-(i % 777));
+  }
+  std::string header = R"({"a":{"dtype":"F32","shape":[)" + std::to_string(n) + R"(],"data_offsets":[0,)" +
+                             std::to_string(4 * n) + R"(]},"b":{"dtype":"F32","shape":[)" + std::to_string(n) +
+                             R"(],"data_offsets":[)" + std::to_string(4 * n) + "," + std::to_string(8 * n) + "]}}";
+  header.append(64 - (8 + header.size()) % 64, ' ');  // data 64-byte aligned, as safetensors writes it
+  const std::filesystem::path file = test::temp_dir("drop-pages") / "model.safetensors";
+  {
+    std::ofstream out(file, std::ios::binary);
+    out << test::make_safetensors(header, std::string(reinterpret_cast<const char*>(a.data()), 4 * n) +
+                                              std::string(reinterpret_cast<const char*>(b.data()), 4 * n));
+  }
+  Weights w = Weights::load(file);
+  Tensor kept = w.get("b", {n});
+  double sum = 0;
+  {
+    Tensor copied = w.get("a", {n}).clone();  // read once, then only the copy is used
+    for (int64_t i = 0; i < n; ++i) sum += copied[i] + kept[i];
+  }
+  double want = 0;
+  for (int64_t i = 0; i < n; ++i) want += a[i] + b[i];
+  EXPECT_EQ(sum, want);
+  const int64_t before = resident_kb_of(file);
+  EXPECT_GE(before, 8 * 1024 - 8);  // both tensors were read
+  w.drop_unshared_pages();
+  const int64_t after = resident_kb_of(file);
+  EXPECT_LE(after, 4 * 1024 + 16) << "before " << before << " kB";  // b's pages and a page at each edge
+  EXPECT_GE(after, 4 * 1024 - 8);
+  for (int64_t i = 0; i < n; ++i) ASSERT_EQ(kept[i], b[i]) << i;
+  // The dropped tensor reads back the same from the file.
+  Tensor again = w.get("a", {n});
+  for (int64_t i = 0; i < n; i += 4099) ASSERT_EQ(again[i], a[i]) << i;
 }
 
 }  // namespace
