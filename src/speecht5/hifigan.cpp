@@ -1,5 +1,7 @@
 #include "speecht5/hifigan.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "core/error.h"
@@ -84,17 +86,65 @@ void HifiGan::resblock(const ResBlock& block, const Tensor& x, Tensor& h, Scratc
   }
 }
 
-std::vector<float> HifiGan::vocode(const Tensor& mel) const {
+int64_t HifiGan::context_frames() const {
+  // Each layer's reach (half its kernel span), in samples of the rate it runs at, summed and
+  // turned into mel frames. conv_pre and conv_post have kernel 7.
+  const HifiGanConfig& c = config_;
+  double frames = 3;  // conv_pre, at the frame rate
+  int64_t rate = 1;   // samples per mel frame at this stage's input
+  for (size_t i = 0; i < upsamples_.size(); ++i) {
+    const Upsample& u = upsamples_[i];
+    frames += static_cast<double>(u.weight.dim(2) + u.stride) / u.stride / rate;  // transposed conv, at its input
+    rate *= u.stride;
+    int64_t widest = 0;  // the residual blocks run side by side: the widest one counts
+    for (size_t j = 0; j < c.resblock_kernel_sizes.size(); ++j) {
+      const ResBlock& b = resblocks_[i * c.resblock_kernel_sizes.size() + j];
+      int64_t reach = 0;
+      for (size_t d = 0; d < b.w1.size(); ++d)
+        reach += same_padding(b.w1[d].dim(2), b.dilation[d]) + same_padding(b.w2[d].dim(2), 1);
+      widest = std::max(widest, reach);
+    }
+    frames += static_cast<double>(widest) / rate;
+  }
+  frames += 3.0 / rate;  // conv_post
+  return static_cast<int64_t>(std::ceil(frames)) + 1;
+}
+
+std::vector<float> HifiGan::vocode(const Tensor& mel, int64_t tile_frames) const {
   const HifiGanConfig& c = config_;
   if (mel.ndim() != 2 || mel.dim(1) != c.model_in_dim)
     bad_input("the vocoder takes mel spectrograms of " + std::to_string(c.model_in_dim) + " bins, got " +
               mel.shape_string());
   if (mel.dim(0) == 0) bad_input("the vocoder got an empty mel spectrogram");
-  const int64_t frames = mel.dim(0), bins = c.model_in_dim;
+  const int64_t frames = mel.dim(0), context = context_frames();
+  std::vector<float> out;
+  out.reserve(static_cast<size_t>(frames * c.hop_length()));
+  // Tiles must map to whole samples: each transposed conv turns n frames into exactly n * rate.
+  bool aligned = true;
+  for (const Upsample& u : upsamples_) aligned = aligned && u.weight.dim(2) - 2 * u.padding == u.stride;
+  if (!aligned || tile_frames <= 0 || frames <= tile_frames + 2 * context) {
+    vocode_range(mel, 0, frames, out);
+    return out;
+  }
+  std::vector<float> piece;
+  for (int64_t t0 = 0; t0 < frames; t0 += tile_frames) {
+    const int64_t t1 = std::min(frames, t0 + tile_frames);
+    const int64_t from = std::max<int64_t>(0, t0 - context), to = std::min(frames, t1 + context);
+    piece.clear();
+    vocode_range(mel, from, to, piece);
+    // Keep the tile's own samples; the context's are there only to make those exact.
+    out.insert(out.end(), piece.begin() + (t0 - from) * c.hop_length(), piece.begin() + (t1 - from) * c.hop_length());
+  }
+  return out;
+}
+
+void HifiGan::vocode_range(const Tensor& mel, int64_t begin, int64_t end, std::vector<float>& out) const {
+  const HifiGanConfig& c = config_;
+  const int64_t frames = end - begin, bins = c.model_in_dim;
   Tensor x({bins, frames});  // [channels, time], normalised on the way
   for (int64_t t = 0; t < frames; ++t)
     for (int64_t b = 0; b < bins; ++b) {
-      const float v = mel[t * bins + b];
+      const float v = mel[(begin + t) * bins + b];
       x[b * frames + t] = c.normalize_before ? (v - mean_[b]) / scale_[b] : v;
     }
   Tensor y, sum;
@@ -118,7 +168,7 @@ std::vector<float> HifiGan::vocode(const Tensor& mel) const {
   ops::leaky_relu(y, kFinalLeakySlope);
   ops::conv1d(y, conv_post_w_, conv_post_b_, 1, 3, 1, x);
   ops::tanh(x);
-  return std::vector<float>(x.data(), x.data() + x.numel());
+  out.insert(out.end(), x.data(), x.data() + x.numel());
 }
 
 }  // namespace parley::speecht5

@@ -10,6 +10,7 @@
 // vocode() may run on several threads at once.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <vector>
@@ -28,8 +29,19 @@ class HifiGan {
   int sample_rate() const { return static_cast<int>(config_.sampling_rate); }
   int64_t mel_bins() const { return config_.model_in_dim; }
 
-  // mel [frames, mel_bins] -> samples in [-1, 1]. Throws Error(BadInput) for another width or no frames.
-  std::vector<float> vocode(const Tensor& mel) const;
+  // mel [frames, mel_bins] -> samples in [-1, 1] (config().hop_length() per frame). Throws Error(BadInput) for
+  // another width or no frames.
+  std::vector<float> vocode(const Tensor& mel) const { return vocode(mel, kTileFrames); }
+  // The same, `tile_frames` mel frames at a time (0: all at once). Each tile runs with
+  // context_frames() of real neighbours on each side, as many as reach its output through the
+  // network, so the samples equal those of one pass; memory stays that of one tile whatever the
+  // length, and each tile's convolutions reuse the last tile's oneDNN primitives.
+  std::vector<float> vocode(const Tensor& mel, int64_t tile_frames) const;
+
+  // Mel frames on each side that can change a frame's samples (config().hop_length() per frame).
+  int64_t context_frames() const;
+
+  static constexpr int64_t kTileFrames = 256;  // ~4 s of speech
 
  private:
   struct ResBlock {
@@ -45,6 +57,8 @@ class HifiGan {
   };
   // h = the residual block applied to x.
   void resblock(const ResBlock& block, const Tensor& x, Tensor& h, Scratch& s) const;
+  // Frames [begin, end) of mel through the whole network, appended to `out`.
+  void vocode_range(const Tensor& mel, int64_t begin, int64_t end, std::vector<float>& out) const;
 
   HifiGanConfig config_;
   Tensor mean_, scale_;  // [mel_bins] (used when normalize_before)
