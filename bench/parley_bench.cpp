@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <span>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -234,7 +235,8 @@ nlohmann::json run_stages(const Args& a) {
   return r;
 }
 
-// Teacher-forced logits of a golden case's token sequences, every position.
+// Teacher-forced logits of a golden case's token sequences, every position, fed one token at a time
+// as decoding runs (the one-row kernels and the fused attention of a real decoder step).
 std::vector<Tensor> fixture_logits(const fs::path& data, Precision p, std::vector<std::vector<int>>& sequences) {
   set_default_precision(p);
   const fs::path model = data / "models" / "whisper-tiny-random";
@@ -254,7 +256,12 @@ std::vector<Tensor> fixture_logits(const fs::path& data, Precision p, std::vecto
     for (const auto& run : cs.at("runs")) {
       const std::vector<int> seq = run.at("sequence").get<std::vector<int>>();
       s.reset(1);
-      out.push_back(s.decode(seq, static_cast<int>(seq.size()), true).clone());
+      Tensor logits({static_cast<int64_t>(seq.size()), w.config().vocab_size});
+      for (size_t i = 0; i < seq.size(); ++i) {
+        const Tensor& step = s.decode(std::span<const int>(&seq[i], 1), 1);
+        std::copy(step.data(), step.data() + step.numel(), logits.row(static_cast<int64_t>(i)));
+      }
+      out.push_back(logits);
       sequences.push_back(seq);
     }
   }
