@@ -15,8 +15,6 @@ namespace {
 
 constexpr float kFinalLeakySlope = 0.01f;  // the reference calls leaky_relu() without a slope here
 
-int same_padding(int64_t kernel, int64_t dilation) { return static_cast<int>((kernel * dilation - dilation) / 2); }
-
 }  // namespace
 
 std::shared_ptr<const HifiGan> HifiGan::load(const std::filesystem::path& folder) {
@@ -25,20 +23,31 @@ std::shared_ptr<const HifiGan> HifiGan::load(const std::filesystem::path& folder
   HifiGanConfig& c = model->config_;
   c = HifiGanConfig::from_json(dir.json("config.json"), (folder / "config.json").string());
   const Weights w = Weights::load_folder(folder);
+  const Precision precision = default_precision();
 
   if (c.normalize_before) {
     model->mean_ = w.get("mean", {c.model_in_dim});
     model->scale_ = w.get("scale", {c.model_in_dim});
   }
   const int64_t ch0 = c.upsample_initial_channel;
-  model->conv_pre_w_ = w.get("conv_pre.weight", {ch0, c.model_in_dim, 7});
-  model->conv_pre_b_ = w.get("conv_pre.bias", {ch0});
+  auto conv = [&](const std::string& name, int64_t out, int64_t in, int64_t kernel, int dilation) {
+    if (kernel % 2 == 0) bad_model(folder.string() + ": " + name + " has an even kernel, which 'same' padding cannot centre");
+    TimeConv1d layer(w.get(name + ".weight", {out, in, kernel}), w.get(name + ".bias", {out}), dilation, precision);
+    model->margin_ = std::max(model->margin_, layer.padding());
+    return layer;
+  };
+  model->conv_pre_ = conv("conv_pre", ch0, c.model_in_dim, 7, 1);
   int64_t channels = ch0;
   for (size_t i = 0; i < c.upsample_rates.size(); ++i) {
     const int64_t in = ch0 >> i, out = ch0 >> (i + 1), k = c.upsample_kernel_sizes[i], rate = c.upsample_rates[i];
     const std::string p = "upsampler." + std::to_string(i);
-    model->upsamples_.push_back({w.get(p + ".weight", {in, out, k}), w.get(p + ".bias", {out}),
-                                 static_cast<int>(rate), static_cast<int>((k - rate) / 2)});
+    if (k < rate)
+      bad_model(folder.string() + ": upsampler " + std::to_string(i) + " has kernel " + std::to_string(k) +
+                ", shorter than its rate " + std::to_string(rate));
+    // Tiles need n frames to give exactly n * rate samples at every upsampler.
+    model->tiles_align_ = model->tiles_align_ && (k - rate) % 2 == 0;
+    model->upsamples_.emplace_back(w.get(p + ".weight", {in, out, k}), w.get(p + ".bias", {out}),
+                                   static_cast<int>(rate), static_cast<int>((k - rate) / 2), precision);
     channels = out;
     for (size_t j = 0; j < c.resblock_kernel_sizes.size(); ++j) {
       const int64_t kernel = c.resblock_kernel_sizes[j];
@@ -46,67 +55,51 @@ std::shared_ptr<const HifiGan> HifiGan::load(const std::filesystem::path& folder
       ResBlock block;
       for (size_t d = 0; d < c.resblock_dilation_sizes[j].size(); ++d) {
         const std::string ds = std::to_string(d);
-        block.w1.push_back(w.get(rp + ".convs1." + ds + ".weight", {out, out, kernel}));
-        block.b1.push_back(w.get(rp + ".convs1." + ds + ".bias", {out}));
-        block.w2.push_back(w.get(rp + ".convs2." + ds + ".weight", {out, out, kernel}));
-        block.b2.push_back(w.get(rp + ".convs2." + ds + ".bias", {out}));
-        block.dilation.push_back(static_cast<int>(c.resblock_dilation_sizes[j][d]));
+        const int dilation = static_cast<int>(c.resblock_dilation_sizes[j][d]);
+        block.conv1.push_back(conv(rp + ".convs1." + ds, out, out, kernel, dilation));
+        block.conv2.push_back(conv(rp + ".convs2." + ds, out, out, kernel, 1));
       }
       model->resblocks_.push_back(std::move(block));
     }
   }
-  model->conv_post_w_ = w.get("conv_post.weight", {1, channels, 7});
-  model->conv_post_b_ = w.get("conv_post.bias", {1});
+  model->conv_post_ = conv("conv_post", 1, channels, 7, 1);
+  model->bf16_ = model->conv_pre_.bf16();
+  w.drop_unshared_pages();  // every weight was re-laid out for the time-major products
   return model;
 }
 
-namespace {
-
-// dst = leaky_relu(src), into dst's storage.
-void leaky_copy(const Tensor& src, float slope, Tensor& dst) {
-  dst.resize(src.shape());
-  const float* s = src.data();
-  float* d = dst.data();
-  for (int64_t i = 0, n = src.numel(); i < n; ++i) d[i] = s[i] >= 0.f ? s[i] : s[i] * slope;
-}
-
-}  // namespace
-
-void HifiGan::resblock(const ResBlock& block, const Tensor& x, Tensor& h, Scratch& s) const {
-  h.resize(x.shape());
-  std::memcpy(h.data(), x.data(), sizeof(float) * x.numel());
+void HifiGan::resblock(const ResBlock& block, Tensor& h, Scratch& s) const {
   const float slope = static_cast<float>(config_.leaky_relu_slope);
-  for (size_t i = 0; i < block.w1.size(); ++i) {
-    leaky_copy(h, slope, s.t);
-    const int64_t k = block.w1[i].dim(2);
-    ops::conv1d(s.t, block.w1[i], block.b1[i], 1, same_padding(k, block.dilation[i]), block.dilation[i], s.u);
-    ops::leaky_relu(s.u, slope);
-    ops::conv1d(s.u, block.w2[i], block.b2[i], 1, same_padding(k, 1), 1, s.t);
-    ops::add(h, s.t);
+  const int64_t rows = h.dim(0), channels = h.dim(1);
+  for (size_t i = 0; i < block.conv1.size(); ++i) {
+    s.in.prepare(h.data(), rows, channels, margin_, bf16_, slope);
+    s.u.resize({rows, channels});
+    block.conv1[i].forward(s.in, s.u.data(), channels, false);
+    s.in.prepare(s.u.data(), rows, channels, margin_, bf16_, slope);
+    block.conv2[i].forward(s.in, h.data(), channels, true);  // h = h + conv2(...), the residual
   }
 }
 
 int64_t HifiGan::context_frames() const {
-  // Each layer's reach (half its kernel span), in samples of the rate it runs at, summed and
-  // turned into mel frames. conv_pre and conv_post have kernel 7.
-  const HifiGanConfig& c = config_;
-  double frames = 3;  // conv_pre, at the frame rate
-  int64_t rate = 1;   // samples per mel frame at this stage's input
+  // Each layer's reach (its padding), in samples of the rate it runs at, summed and turned into mel
+  // frames.
+  double frames = static_cast<double>(conv_pre_.padding());  // at the frame rate
+  int64_t rate = 1;  // samples per mel frame at this stage's input
+  const size_t kernels = config_.resblock_kernel_sizes.size();
   for (size_t i = 0; i < upsamples_.size(); ++i) {
-    const Upsample& u = upsamples_[i];
-    frames += static_cast<double>(u.weight.dim(2) + u.stride) / u.stride / rate;  // transposed conv, at its input
-    rate *= u.stride;
+    const TimeConvTranspose1d& u = upsamples_[i];
+    frames += static_cast<double>(u.kernel() + u.stride()) / u.stride() / rate;  // at its input
+    rate *= u.stride();
     int64_t widest = 0;  // the residual blocks run side by side: the widest one counts
-    for (size_t j = 0; j < c.resblock_kernel_sizes.size(); ++j) {
-      const ResBlock& b = resblocks_[i * c.resblock_kernel_sizes.size() + j];
+    for (size_t j = 0; j < kernels; ++j) {
+      const ResBlock& b = resblocks_[i * kernels + j];
       int64_t reach = 0;
-      for (size_t d = 0; d < b.w1.size(); ++d)
-        reach += same_padding(b.w1[d].dim(2), b.dilation[d]) + same_padding(b.w2[d].dim(2), 1);
+      for (size_t d = 0; d < b.conv1.size(); ++d) reach += b.conv1[d].padding() + b.conv2[d].padding();
       widest = std::max(widest, reach);
     }
     frames += static_cast<double>(widest) / rate;
   }
-  frames += 3.0 / rate;  // conv_post
+  frames += static_cast<double>(conv_post_.padding()) / rate;
   return static_cast<int64_t>(std::ceil(frames)) + 1;
 }
 
@@ -119,11 +112,11 @@ std::vector<float> HifiGan::vocode(const Tensor& mel, int64_t tile_frames) const
   const int64_t frames = mel.dim(0), context = context_frames();
   std::vector<float> out;
   out.reserve(static_cast<size_t>(frames * c.hop_length()));
-  // Tiles must map to whole samples: each transposed conv turns n frames into exactly n * rate.
-  bool aligned = true;
-  for (const Upsample& u : upsamples_) aligned = aligned && u.weight.dim(2) - 2 * u.padding == u.stride;
-  if (!aligned || tile_frames <= 0 || frames <= tile_frames + 2 * context) {
-    vocode_range(mel, 0, frames, out);
+  // Kept per thread between calls: a fresh one would be allocated, zeroed and faulted in by every
+  // call (measured 16 % of the vocoder's time). It holds one tile's buffers.
+  thread_local Scratch scratch;
+  if (!tiles_align_ || tile_frames <= 0 || frames <= tile_frames + 2 * context) {
+    vocode_range(mel, 0, frames, scratch, out);
     return out;
   }
   std::vector<float> piece;
@@ -131,44 +124,50 @@ std::vector<float> HifiGan::vocode(const Tensor& mel, int64_t tile_frames) const
     const int64_t t1 = std::min(frames, t0 + tile_frames);
     const int64_t from = std::max<int64_t>(0, t0 - context), to = std::min(frames, t1 + context);
     piece.clear();
-    vocode_range(mel, from, to, piece);
+    vocode_range(mel, from, to, scratch, piece);
     // Keep the tile's own samples; the context's are there only to make those exact.
     out.insert(out.end(), piece.begin() + (t0 - from) * c.hop_length(), piece.begin() + (t1 - from) * c.hop_length());
   }
   return out;
 }
 
-void HifiGan::vocode_range(const Tensor& mel, int64_t begin, int64_t end, std::vector<float>& out) const {
+void HifiGan::vocode_range(const Tensor& mel, int64_t begin, int64_t end, Scratch& s, std::vector<float>& out) const {
   const HifiGanConfig& c = config_;
-  const int64_t frames = end - begin, bins = c.model_in_dim;
-  Tensor x({bins, frames});  // [channels, time], normalised on the way
-  for (int64_t t = 0; t < frames; ++t)
-    for (int64_t b = 0; b < bins; ++b) {
-      const float v = mel[(begin + t) * bins + b];
-      x[b * frames + t] = c.normalize_before ? (v - mean_[b]) / scale_[b] : v;
+  const float slope = static_cast<float>(c.leaky_relu_slope);
+  int64_t rows = end - begin, channels = c.model_in_dim;
+  s.x.resize({rows, channels});  // the mel frames, normalised
+  for (int64_t t = 0; t < rows; ++t)
+    for (int64_t b = 0; b < channels; ++b) {
+      const float v = mel[(begin + t) * channels + b];
+      s.x[t * channels + b] = c.normalize_before ? (v - mean_[b]) / scale_[b] : v;
     }
-  Tensor y, sum;
-  Scratch scratch;
-  ops::conv1d(x, conv_pre_w_, conv_pre_b_, 1, 3, 1, y);
+  s.in.prepare(s.x.data(), rows, channels, margin_, bf16_);
+  channels = conv_pre_.out_channels();
+  s.y.resize({rows, channels});
+  conv_pre_.forward(s.in, s.y.data(), channels, false);
   const size_t kernels = c.resblock_kernel_sizes.size();
   for (size_t i = 0; i < upsamples_.size(); ++i) {
-    ops::leaky_relu(y, static_cast<float>(c.leaky_relu_slope));
-    ops::conv_transpose1d(y, upsamples_[i].weight, upsamples_[i].bias, upsamples_[i].stride, upsamples_[i].padding, x);
+    s.in.prepare(s.y.data(), rows, channels, margin_, bf16_, slope);
+    upsamples_[i].forward(s.in, s.x, s.taps);
+    rows = s.x.dim(0);
+    channels = s.x.dim(1);
     // The average of the residual blocks (summed in the reference's order, then divided, not scaled
     // by 1/k: the reference's rounding).
-    resblock(resblocks_[i * kernels], x, sum, scratch);
-    for (size_t j = 1; j < kernels; ++j) {
-      resblock(resblocks_[i * kernels + j], x, scratch.h, scratch);
-      ops::add(sum, scratch.h);
-    }
     const float divisor = static_cast<float>(kernels);
-    for (int64_t e = 0, n = sum.numel(); e < n; ++e) sum[e] /= divisor;
-    std::swap(y, sum);
+    for (size_t j = 0; j < kernels; ++j) {
+      Tensor& h = j == 0 ? s.sum : s.h;
+      ops::copy(s.x, h);
+      resblock(resblocks_[i * kernels + j], h, s);
+      if (j > 0 && j + 1 < kernels) ops::add(s.sum, s.h);
+      if (j > 0 && j + 1 == kernels) ops::add_then_divide(s.sum, s.h, divisor);
+    }
+    std::swap(s.y, s.sum);
   }
-  ops::leaky_relu(y, kFinalLeakySlope);
-  ops::conv1d(y, conv_post_w_, conv_post_b_, 1, 3, 1, x);
-  ops::tanh(x);
-  out.insert(out.end(), x.data(), x.data() + x.numel());
+  s.in.prepare(s.y.data(), rows, channels, margin_, bf16_, kFinalLeakySlope);
+  s.x.resize({rows, 1});
+  conv_post_.forward(s.in, s.x.data(), 1, false);
+  ops::tanh(s.x);
+  out.insert(out.end(), s.x.data(), s.x.data() + s.x.numel());
 }
 
 }  // namespace parley::speecht5

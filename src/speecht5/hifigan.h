@@ -6,6 +6,9 @@
 //   multi-receptive-field residual blocks (each: pairs of leaky ReLU + dilated conv, residual)
 //   ─► leaky ReLU (slope 0.01, PyTorch's default, as the reference) ─► conv_post (k 7) ─► tanh
 //
+// Activations are time-major ([time, channels]) and the layers are tensor/time_conv.h's: float32,
+// or bf16 products (float32 sums) in a bf16/int8 model where the CPU has AVX-512 BF16.
+//
 // Rates, kernel sizes, channels and dilations all come from config.json. Immutable once loaded;
 // vocode() may run on several threads at once.
 #pragma once
@@ -17,6 +20,7 @@
 
 #include "speecht5/config.h"
 #include "tensor/tensor.h"
+#include "tensor/time_conv.h"
 
 namespace parley::speecht5 {
 
@@ -45,26 +49,26 @@ class HifiGan {
 
  private:
   struct ResBlock {
-    std::vector<Tensor> w1, b1, w2, b2;
-    std::vector<int> dilation;
+    std::vector<TimeConv1d> conv1, conv2;  // pairs, conv1 dilated
   };
-  struct Upsample {
-    Tensor weight, bias;
-    int stride = 1, padding = 0;
-  };
+  // The buffers of one tile, reused by the next tile and the next call on the same thread.
   struct Scratch {
-    Tensor h, t, u;
+    TimeInput in;
+    Tensor x, y, sum, h, u, taps;
   };
-  // h = the residual block applied to x.
-  void resblock(const ResBlock& block, const Tensor& x, Tensor& h, Scratch& s) const;
+  // h += the residual block's output for input h (in place, pair by pair, as the reference).
+  void resblock(const ResBlock& block, Tensor& h, Scratch& s) const;
   // Frames [begin, end) of mel through the whole network, appended to `out`.
-  void vocode_range(const Tensor& mel, int64_t begin, int64_t end, std::vector<float>& out) const;
+  void vocode_range(const Tensor& mel, int64_t begin, int64_t end, Scratch& s, std::vector<float>& out) const;
 
   HifiGanConfig config_;
   Tensor mean_, scale_;  // [mel_bins] (used when normalize_before)
-  Tensor conv_pre_w_, conv_pre_b_, conv_post_w_, conv_post_b_;
-  std::vector<Upsample> upsamples_;
+  TimeConv1d conv_pre_, conv_post_;
+  std::vector<TimeConvTranspose1d> upsamples_;
   std::vector<ResBlock> resblocks_;  // upsamples x kernels, row-major
+  int64_t margin_ = 0;               // the widest padding: zero rows around every layer's input
+  bool bf16_ = false;
+  bool tiles_align_ = true;  // every upsampler gives rate samples per input frame
 };
 
 }  // namespace parley::speecht5

@@ -159,6 +159,13 @@ void linear_bf16(const float* x, int64_t ldx, int64_t M, const uint16_t* w, int6
   run(k, xb, w, bias, y);
 }
 
+void matmul(bool bf16, int64_t M, int64_t N, int64_t K, const void* A, int64_t lda, const void* B, int64_t ldb,
+            const float* bias, bool accumulate, float* C, int64_t ldc) {
+  const dt type = bf16 ? dt::bf16 : dt::f32;
+  const Key k{M, N, K, lda, 1, ldb, 1, ldc, type, type, bias != nullptr, 1.f, accumulate ? 1.f : 0.f};
+  run(k, A, B, bias, C);
+}
+
 bool native_bf16() {
   static const bool ok = dnnl::get_effective_cpu_isa() >= dnnl::cpu_isa::avx512_core_bf16;
   return ok;

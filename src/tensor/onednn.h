@@ -22,6 +22,11 @@ void linear_f32(const float* x, int64_t ldx, int64_t M, const float* w, int64_t 
 void linear_bf16(const float* x, int64_t ldx, int64_t M, const uint16_t* w, int64_t ldw, int64_t N, int64_t K,
                  const float* bias, float* y, int64_t ldy);
 
+// C[M, N] (row stride ldc) = A[M, K] (row stride lda) B[K, N] (row stride ldb) + bias[N] (or null)
+// + (accumulate ? C : 0). A and B are both float32, or both bf16 when `bf16` (summed in float32).
+void matmul(bool bf16, int64_t M, int64_t N, int64_t K, const void* A, int64_t lda, const void* B, int64_t ldb,
+            const float* bias, bool accumulate, float* C, int64_t ldc);
+
 // y [cout, t_out] = conv1d(x [cin, t_in], w [cout, cin, ks]) + bias (or null), PyTorch's Conv1d
 // without the batch. Returns false (and does nothing) for a padding oneDNN cannot express, so the
 // caller falls back to its own path.

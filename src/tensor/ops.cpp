@@ -99,6 +99,23 @@ void add(Tensor& x, const Tensor& y) {
   });
 }
 
+void add_then_divide(Tensor& x, const Tensor& y, float d) {
+  check(x.numel() == y.numel(), "add_then_divide: sizes differ");
+  float* p = x.data();
+  const float* q = y.data();
+  parallel::for_range(x.numel(), kElementGrain, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) p[i] = (p[i] + q[i]) / d;
+  });
+}
+
+void copy(const Tensor& x, Tensor& y) {
+  y.resize(x.shape());
+  const float* p = x.data();
+  float* q = y.data();
+  parallel::for_range(x.numel(), kElementGrain,
+                      [&](int64_t b, int64_t e) { std::memcpy(q + b, p + b, sizeof(float) * (e - b)); });
+}
+
 void scale(Tensor& x, float s) {
   float* p = x.data();
   for (int64_t i = 0, n = x.numel(); i < n; ++i) p[i] *= s;
@@ -249,32 +266,6 @@ void conv1d(const Tensor& x, const Tensor& w, const Tensor& bias, int stride, in
       float* yr = y.data() + co * t_out;
       for (int64_t t = 0; t < t_out; ++t) yr[t] += bias[co];
     }
-}
-
-void conv_transpose1d(const Tensor& x, const Tensor& w, const Tensor& bias, int stride, int padding, Tensor& y) {
-  check(x.ndim() == 2 && w.ndim() == 3 && w.dim(0) == x.dim(0), "conv_transpose1d shapes");
-  const int64_t cin = x.dim(0), t_in = x.dim(1), cout = w.dim(1), ks = w.dim(2);
-  const int64_t t_out = (t_in - 1) * stride - 2 * padding + ks;
-  check(t_out > 0, "conv_transpose1d: empty output");
-  y.resize({cout, t_out});
-  std::fill(y.data(), y.data() + y.numel(), 0.f);
-  // cols [cout*ks, t_in] = W^T [cout*ks, cin] . x [cin, t_in], then scatter-add into the output.
-  thread_local std::vector<float> cols;
-  cols.resize(static_cast<size_t>(cout * ks * t_in));
-  gemm(true, false, static_cast<int>(cout * ks), static_cast<int>(t_in), static_cast<int>(cin), 1.f, w.data(),
-       static_cast<int>(cout * ks), x.data(), static_cast<int>(t_in), 0.f, cols.data(), static_cast<int>(t_in));
-  for (int64_t co = 0; co < cout; ++co) {
-    float* yr = y.data() + co * t_out;
-    for (int64_t kk = 0; kk < ks; ++kk) {
-      const float* cr = cols.data() + (co * ks + kk) * t_in;
-      for (int64_t t = 0; t < t_in; ++t) {
-        const int64_t dst = t * stride + kk - padding;
-        if (dst >= 0 && dst < t_out) yr[dst] += cr[t];
-      }
-    }
-    if (!bias.empty())
-      for (int64_t t = 0; t < t_out; ++t) yr[t] += bias[co];
-  }
 }
 
 void transpose(const Tensor& x, Tensor& y) {

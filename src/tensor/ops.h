@@ -28,6 +28,8 @@ void relu(Tensor& x);
 void tanh(Tensor& x);
 void leaky_relu(Tensor& x, float slope);
 void add(Tensor& x, const Tensor& y);  // x += y, same element count
+void add_then_divide(Tensor& x, const Tensor& y, float d);  // x = (x + y) / d, rounded as written
+void copy(const Tensor& x, Tensor& y);  // y = x (resized)
 void scale(Tensor& x, float s);
 void add_row_bias(Tensor& x, const Tensor& bias);  // x[t, c] += bias[c]
 
@@ -55,10 +57,6 @@ void to_bf16(const float* x, uint16_t* y, int64_t n);
 
 // 1-D convolution of x [Cin, T] with w [Cout, Cin, K] (+ bias [Cout] when not empty) into y [Cout, Tout].
 void conv1d(const Tensor& x, const Tensor& w, const Tensor& bias, int stride, int padding, int dilation, Tensor& y);
-// 1-D transposed convolution of x [Cin, T] with w [Cin, Cout, K] (PyTorch layout) into y [Cout, Tout],
-// Tout = (T - 1) * stride - 2 * padding + K.
-void conv_transpose1d(const Tensor& x, const Tensor& w, const Tensor& bias, int stride, int padding, Tensor& y);
-
 // y [C, T] = transpose of x [T, C].
 void transpose(const Tensor& x, Tensor& y);
 
