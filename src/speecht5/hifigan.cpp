@@ -147,16 +147,17 @@ void HifiGan::vocode_range(const Tensor& mel, int64_t begin, int64_t end, Scratc
   conv_pre_.forward(s.in, s.y.data(), channels, false);
   const size_t kernels = c.resblock_kernel_sizes.size();
   for (size_t i = 0; i < upsamples_.size(); ++i) {
+    // y is free once it is the input: the upsampled signal goes there (one buffer fewer).
     s.in.prepare(s.y.data(), rows, channels, margin_, bf16_, slope);
-    upsamples_[i].forward(s.in, s.x, s.taps);
-    rows = s.x.dim(0);
-    channels = s.x.dim(1);
+    upsamples_[i].forward(s.in, s.y, s.taps);
+    rows = s.y.dim(0);
+    channels = s.y.dim(1);
     // The average of the residual blocks (summed in the reference's order, then divided, not scaled
     // by 1/k: the reference's rounding).
     const float divisor = static_cast<float>(kernels);
     for (size_t j = 0; j < kernels; ++j) {
       Tensor& h = j == 0 ? s.sum : s.h;
-      ops::copy(s.x, h);
+      ops::copy(s.y, h);
       resblock(resblocks_[i * kernels + j], h, s);
       if (j > 0 && j + 1 < kernels) ops::add(s.sum, s.h);
       if (j > 0 && j + 1 == kernels) ops::add_then_divide(s.sum, s.h, divisor);

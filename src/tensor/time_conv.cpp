@@ -123,30 +123,42 @@ TimeConvTranspose1d::TimeConvTranspose1d(const Tensor& weight, const Tensor& bia
 void TimeConvTranspose1d::forward(const TimeInput& x, Tensor& y, Tensor& taps) const {
   check(x.channels() == cin_ && x.bf16() == bf16_, "input does not fit the layer");
   const int64_t rows = x.rows(), out_rows = output_rows(rows), width = kernel_ * cout_;
-  // taps[t, j, :] = x[t] W[:, :, j]: input row t's contribution to output row t * stride - padding + j.
-  taps.resize({rows, width});
-  const auto* w = bf16_ ? static_cast<const void*>(w16_.data()) : static_cast<const void*>(w32_.data());
-  onednn::matmul(bf16_, rows, width, cin_, x.row(0), cin_, w, width, nullptr, false, taps.data(), width);
   y.resize({out_rows, cout_});
-  const float* tp = taps.data();
   float* out = y.data();
   parallel::for_range(out_rows, kRowGrain, [&](int64_t o0, int64_t o1) {
     for (int64_t o = o0; o < o1; ++o) {
-      float* yr = out + o * cout_;
       if (bias_.empty())
-        std::fill(yr, yr + cout_, 0.f);
+        std::fill(out + o * cout_, out + (o + 1) * cout_, 0.f);
       else
-        std::memcpy(yr, bias_.data(), sizeof(float) * cout_);
-      // Input rows t with j = o + padding - t * stride in [0, kernel).
-      const int64_t hi = std::min(rows - 1, (o + padding_) / stride_);
-      for (int64_t t = hi; t >= 0; --t) {
-        const int64_t j = o + padding_ - t * stride_;
-        if (j >= kernel_) break;
-        const float* src = tp + t * width + j * cout_;
-        for (int64_t c = 0; c < cout_; ++c) yr[c] += src[c];
-      }
+        std::memcpy(out + o * cout_, bias_.data(), sizeof(float) * cout_);
     }
   });
+  // Input rows a block at a time, so that the taps stay small whatever the length:
+  // taps[t, j, :] = x[t] W[:, :, j], input row t's contribution to output row t * stride - padding + j.
+  const int64_t block = std::max<int64_t>(1, (int64_t{1} << 19) / width);
+  taps.resize({std::min(rows, block), width});
+  const auto* w = bf16_ ? static_cast<const void*>(w16_.data()) : static_cast<const void*>(w32_.data());
+  for (int64_t t0 = 0; t0 < rows; t0 += block) {
+    const int64_t t1 = std::min(rows, t0 + block);
+    onednn::matmul(bf16_, t1 - t0, width, cin_, x.row(t0), cin_, w, width, nullptr, false, taps.data(), width);
+    // The output rows this block reaches; blocks run one after another, rows within one in parallel.
+    const int64_t first = std::max<int64_t>(0, t0 * stride_ - padding_);
+    const int64_t last = std::min(out_rows, (t1 - 1) * stride_ - padding_ + kernel_);
+    const float* tp = taps.data();
+    parallel::for_range(last - first, kRowGrain, [&](int64_t a, int64_t b) {
+      for (int64_t o = first + a; o < first + b; ++o) {
+        float* yr = out + o * cout_;
+        // Rows t of this block with j = o + padding - t * stride in [0, kernel).
+        const int64_t hi = std::min(t1 - 1, (o + padding_) / stride_);
+        for (int64_t t = hi; t >= t0; --t) {
+          const int64_t j = o + padding_ - t * stride_;
+          if (j >= kernel_) break;
+          const float* src = tp + (t - t0) * width + j * cout_;
+          for (int64_t c = 0; c < cout_; ++c) yr[c] += src[c];
+        }
+      }
+    });
+  }
 }
 
 }  // namespace parley

@@ -57,14 +57,18 @@ TEST(TimeConv, Conv1dMatchesTheDefinition) {
     }
 }
 
-// Aligned (kernel - 2 padding == stride) and not (kernel 6, stride 3: one more output row).
+// Aligned (kernel - 2 padding == stride) and not (kernel 6, stride 3: one more output row); the
+// last case is long and wide enough to take several blocks of input rows.
 TEST(TimeConv, ConvTranspose1dMatchesTheDefinition) {
-  const int64_t T = 11, cin = 4, cout = 3;
+  struct Case {
+    int64_t T, cin, cout, k, stride;
+  };
   for (bool bf16 : precisions())
-    for (auto [k, stride] : {std::pair{8, 4}, std::pair{6, 3}, std::pair{11, 5}}) {
-      const int padding = (k - stride) / 2;
+    for (const Case& cs : {Case{11, 4, 3, 8, 4}, Case{11, 4, 3, 6, 3}, Case{11, 4, 3, 11, 5}, Case{1500, 4, 64, 16, 8}}) {
+      const int64_t T = cs.T, cin = cs.cin, cout = cs.cout, k = cs.k, stride = cs.stride;
+      const int padding = static_cast<int>((k - stride) / 2);
       const Tensor x = random_tensor({T, cin}, 5), w = random_tensor({cin, cout, k}, 6), b = random_tensor({cout}, 7);
-      TimeConvTranspose1d up(w, b, stride, padding, bf16 ? Precision::BF16 : Precision::F32);
+      TimeConvTranspose1d up(w, b, static_cast<int>(stride), padding, bf16 ? Precision::BF16 : Precision::F32);
       TimeInput in;
       in.prepare(x.data(), T, cin, 0, bf16);
       Tensor y, taps;
@@ -74,12 +78,13 @@ TEST(TimeConv, ConvTranspose1dMatchesTheDefinition) {
       for (int64_t o = 0; o < out_rows; ++o)
         for (int64_t c = 0; c < cout; ++c) {
           double want = b[c];
-          for (int64_t t = 0; t < T; ++t)
-            for (int64_t j = 0; j < k; ++j) {
-              if (t * stride - padding + j != o) continue;
-              for (int64_t i = 0; i < cin; ++i)
-                want += static_cast<double>(as_used(x[t * cin + i], bf16)) * as_used(w[(i * cout + c) * k + j], bf16);
-            }
+          for (int64_t j = 0; j < k; ++j) {  // input row t reaches o through tap j when t * stride - padding + j == o
+            const int64_t at = o + padding - j;
+            const int64_t t = at / stride;
+            if (at < 0 || at % stride != 0 || t >= T) continue;
+            for (int64_t i = 0; i < cin; ++i)
+              want += static_cast<double>(as_used(x[t * cin + i], bf16)) * as_used(w[(i * cout + c) * k + j], bf16);
+          }
           EXPECT_NEAR(y[o * cout + c], want, 1e-5) << "k=" << k << " stride=" << stride << " bf16=" << bf16;
         }
     }
