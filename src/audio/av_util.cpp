@@ -35,9 +35,10 @@ std::string error_string(int err) {
   return buf;
 }
 
-void install_log_capture() {
+void configure_ffmpeg() {
   static std::once_flag once;
   std::call_once(once, [] {
+    av_max_alloc(kMaxFfmpegAlloc);
     const char* env = std::getenv("PARLEY_FFMPEG_LOG");
     if (env && std::strcmp(env, "1") == 0) return;  // keep FFmpeg's default stderr logging
     av_log_set_callback(log_callback);

@@ -2,6 +2,7 @@
 // decoder and the encoder. Nothing outside src/audio/ includes this (models never call FFmpeg).
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 
@@ -9,6 +10,7 @@ extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/frame.h>
+#include <libavutil/mem.h>
 #include <libswresample/swresample.h>
 }
 
@@ -17,11 +19,16 @@ namespace parley::audio::av {
 // FFmpeg's text for an AVERROR code, e.g. "Invalid data found when processing input".
 std::string error_string(int err);
 
-// Routes FFmpeg's log through Parley: nothing is printed (a library must not write to stderr), but the
-// last error-level line of the calling thread is kept so that an Error can say what FFmpeg saw.
-// Setting PARLEY_FFMPEG_LOG=1 in the environment prints FFmpeg's own log again (debugging).
-// Idempotent and thread-safe; every entry point of src/audio/ that calls FFmpeg calls it first.
-void install_log_capture();
+// Sets FFmpeg up for Parley, once per process; every entry point of src/audio/ that calls FFmpeg
+// calls it first (idempotent, thread-safe):
+// - its log goes through Parley: nothing is printed (a library must not write to stderr), but the
+//   last error-level line of the calling thread is kept so that an Error can say what FFmpeg saw.
+//   PARLEY_FFMPEG_LOG=1 in the environment prints FFmpeg's own log again (debugging);
+// - one FFmpeg allocation may not exceed kMaxFfmpegAlloc. Some demuxers allocate what a header says
+//   before reading it (a 92-byte WAV whose LIST chunk claimed 1.1 GB made the WAV demuxer zero that
+//   much, fuzz_decode_audio's finding 5): the header now fails instead, as a corrupt file.
+void configure_ffmpeg();
+constexpr size_t kMaxFfmpegAlloc = 64u << 20;  // far above any packet, frame or tag of real audio
 // The last error line FFmpeg logged on this thread since the last call (then cleared); "" if none.
 std::string take_last_message();
 void clear_last_message();

@@ -292,7 +292,7 @@ void drain(AVCodecContext* ctx, AVFrame* frame, Resampler& rs, std::vector<float
 }
 
 std::vector<float> decode_memory(std::string_view bytes, const std::string& name, double max_seconds) {
-  av::install_log_capture();
+  av::configure_ffmpeg();
   av::clear_last_message();
   if (bytes.empty()) fail(ErrorKind::BadInput, name + ": empty file");
   if (!(max_seconds > 0)) invalid_argument("the audio length limit must be positive");

@@ -256,7 +256,7 @@ std::string encode_audio(std::span<const float> samples, int sample_rate, const 
     for (const std::string& f : encode_formats()) list += (list.empty() ? "" : ", ") + f;
     invalid_argument("unknown audio format '" + format + "' (supported: " + list + ")");
   }
-  av::install_log_capture();
+  av::configure_ffmpeg();
   av::clear_last_message();
   Encoder encoder(*spec, sample_rate);
   if (encoder.rate() == sample_rate) return encoder.run(samples);

@@ -3,11 +3,13 @@
 // under tests/data/fuzz/<parser>/ as the fuzzer wrote them (see docs/ROBUSTNESS.md). This suite also
 // runs under ASan + UBSan (build-asan/), which is what caught the undefined behaviour ones.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <filesystem>
 #include <functional>
 #include <vector>
 
+#include "audio/decode.h"
 #include "audio/wav.h"
 #include "common/test_util.h"
 #include "core/error.h"
@@ -80,6 +82,28 @@ TEST(FuzzRegression, TensorNamesInWeightErrorsStayOnOneLine) {
       EXPECT_EQ(std::string(e.what()).find_first_of("\r\n"), std::string::npos) << e.what();
     }
     EXPECT_GT(refused, 0) << f.filename().string();
+  }
+}
+
+// fuzz_decode_audio: a 92-byte WAV whose LIST chunk claims 1.1 GB made FFmpeg's WAV demuxer
+// allocate (and zero) that much before finding the file short. FFmpeg allocations are now capped
+// (audio::av::kMaxFfmpegAlloc): the file is refused as unreadable, and memory barely moves.
+TEST(FuzzRegression, AudioHeadersCannotMakeFfmpegAllocateWhatTheyClaim) {
+  auto files = crashes("audio");
+  ASSERT_FALSE(files.empty());
+  for (const auto& f : files) {
+    const std::string bytes = read_file(f);
+    rusage before{};
+    getrusage(RUSAGE_SELF, &before);
+    try {
+      audio::decode_bytes(bytes, f.filename().string());
+      ADD_FAILURE() << f.filename() << ": accepted";
+    } catch (const Error& e) {
+      EXPECT_EQ(std::string(e.what()).find_first_of("\r\n"), std::string::npos) << e.what();
+    }
+    rusage after{};
+    getrusage(RUSAGE_SELF, &after);
+    EXPECT_LT(after.ru_maxrss - before.ru_maxrss, 256 * 1024) << f.filename() << ": peak memory grew (kB)";
   }
 }
 
