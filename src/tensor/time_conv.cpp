@@ -19,11 +19,12 @@ void check(bool ok, const std::string& what) {
   if (!ok) throw Error(ErrorKind::Internal, "time_conv: " + what);
 }
 
-// The weight as bf16, for the products of a bf16 layer.
-std::vector<uint16_t> rounded(const std::vector<float>& w) {
-  std::vector<uint16_t> out(w.size());
-  kernels::active().to_bf16(w.data(), out.data(), static_cast<int64_t>(w.size()));
-  return out;
+// A bf16 layer keeps its re-laid-out weight as bf16 only.
+void narrow_if(bool bf16, std::vector<float>& w32, std::vector<uint16_t>& w16) {
+  if (!bf16) return;
+  w16.resize(w32.size());
+  kernels::active().to_bf16(w32.data(), w16.data(), static_cast<int64_t>(w32.size()));
+  std::vector<float>().swap(w32);
 }
 
 }  // namespace
@@ -78,11 +79,7 @@ TimeConv1d::TimeConv1d(const Tensor& weight, const Tensor& bias, int dilation, P
   for (int64_t o = 0; o < cout_; ++o)
     for (int64_t i = 0; i < cin_; ++i)
       for (int64_t j = 0; j < kernel_; ++j) w32_[(j * cin_ + i) * cout_ + o] = weight[(o * cin_ + i) * kernel_ + j];
-  if (bf16_) {
-    w16_ = rounded(w32_);
-    w32_.clear();
-    w32_.shrink_to_fit();
-  }
+  narrow_if(bf16_, w32_, w16_);
 }
 
 void TimeConv1d::forward(const TimeInput& x, float* y, int64_t ldy, bool accumulate) const {
@@ -113,11 +110,7 @@ TimeConvTranspose1d::TimeConvTranspose1d(const Tensor& weight, const Tensor& bia
   for (int64_t i = 0; i < cin_; ++i)
     for (int64_t o = 0; o < cout_; ++o)
       for (int64_t j = 0; j < kernel_; ++j) w32_[(i * kernel_ + j) * cout_ + o] = weight[(i * cout_ + o) * kernel_ + j];
-  if (bf16_) {
-    w16_ = rounded(w32_);
-    w32_.clear();
-    w32_.shrink_to_fit();
-  }
+  narrow_if(bf16_, w32_, w16_);
 }
 
 void TimeConvTranspose1d::forward(const TimeInput& x, Tensor& y, Tensor& taps) const {
