@@ -5,6 +5,9 @@
 #   scripts/fuzz.sh                      every target, 1,000,000 executions each
 #   scripts/fuzz.sh -n 20000 fuzz_npy    one target, 20,000 executions
 #   scripts/fuzz.sh -t 120               every target for at most 120 s each (a quick pass)
+#   scripts/fuzz.sh -T 300               one input running over 300 s is a hang (default 25 s); for a
+#                                        machine shared with builds, where a low-priority fuzzer can
+#                                        wait far longer for the CPU than an input takes
 # Work files live in .fuzz/ (git-ignored): corpus/<target>/ (what the fuzzer found
 # interesting, kept between runs), artifacts/<target>/ (crashing inputs), logs/, summary.tsv.
 # A crash stops that target, is reported, and makes the script exit 1 after the others have run;
@@ -14,11 +17,13 @@ cd "$(dirname "$0")/.."
 
 RUNS=1000000
 SECONDS_EACH=0
-while getopts "n:t:" opt; do
+HANG=25
+while getopts "n:t:T:" opt; do
   case $opt in
     n) RUNS=$OPTARG ;;
     t) SECONDS_EACH=$OPTARG ;;
-    *) sed -n 2,13p "$0"; exit 2 ;;
+    T) HANG=$OPTARG ;;
+    *) sed -n 2,14p "$0"; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
@@ -67,8 +72,8 @@ for t in "${TARGETS[@]}"; do
   start=$(date +%s)
   set +e
   # -malloc_limit_mb: one allocation over 1 GB is a finding (a header must not make Parley allocate
-  # what the input does not hold); -timeout: one input running over 25 s is a hang.
-  nice "$BUILD/fuzz/$t" -runs="$RUNS" -max_total_time="$SECONDS_EACH" -max_len="$(max_len "$t")" -timeout=25 -rss_limit_mb=3072 \
+  # what the input does not hold); -timeout: one input running over $HANG s is a hang.
+  nice "$BUILD/fuzz/$t" -runs="$RUNS" -max_total_time="$SECONDS_EACH" -max_len="$(max_len "$t")" -timeout="$HANG" -rss_limit_mb=3072 \
     -malloc_limit_mb=1024 -print_final_stats=1 -artifact_prefix="$WORK/artifacts/$t/" \
     "$WORK/corpus/$t" $seeds >"$log" 2>&1
   rc=$?
