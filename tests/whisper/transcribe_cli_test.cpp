@@ -80,9 +80,12 @@ TEST_P(CliGolden, MatchesTheReference) {
   EXPECT_EQ(out["tokens"].get<std::vector<int>>(), c.run["sequence"].get<std::vector<int>>());
   EXPECT_EQ(out["text"], c.run["text"]);
   EXPECT_EQ(out["language"], c.run["generate_kwargs"]["language"]);
-  if (c.run.contains("text_with_timestamps")) EXPECT_EQ(out["text_with_timestamps"], text_with_timestamps(c));
-  if (c.run.contains("sequence_score"))
+  if (c.run.contains("text_with_timestamps")) {
+    EXPECT_EQ(out["text_with_timestamps"], text_with_timestamps(c));
+  }
+  if (c.run.contains("sequence_score")) {
     EXPECT_NEAR(out["sequence_score"].get<double>(), c.run["sequence_score"].get<double>(), 1e-3);
+  }
 }
 
 std::string name_of(const ::testing::TestParamInfo<CliRun>& info) {
