@@ -39,7 +39,7 @@ class HifiGan {
   // The same, `tile_frames` mel frames at a time (0: all at once). Each tile runs with
   // context_frames() of real neighbours on each side, as many as reach its output through the
   // network, so the samples equal those of one pass; memory stays that of one tile whatever the
-  // length, and each tile's convolutions reuse the last tile's oneDNN primitives.
+  // length. Spectrograms up to tile_frames + 2 * context_frames() take one pass.
   std::vector<float> vocode(const Tensor& mel, int64_t tile_frames) const;
 
   // Mel frames on each side that can change a frame's samples (config().hop_length() per frame).

@@ -172,6 +172,7 @@ DecoderSession::DecoderSession(std::shared_ptr<const WhisperModel> model, int ma
   max_beams_ = max_beams;
   max_tokens_ = max_tokens;
   self_kv_ = Tensor({static_cast<int64_t>(c.decoder_layers) * max_beams_ * 2 * max_tokens_ * d_});
+  // Every Linear of a model is built in the one precision chosen at load; the logits layer says which.
   cross_bf16_ = model_->logits_.precision() != Precision::F32;
   slot_of_beam_.resize(max_beams_);
   for (int s = 0; s < max_beams_; ++s) slot_of_beam_[s] = s;
