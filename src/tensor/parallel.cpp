@@ -12,7 +12,11 @@ namespace {
 
 std::atomic<int> g_threads{0};
 
-int hardware_threads() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
+// Asked once: glibc reads /sys for it on every call (an open, a read and a close per parallel loop).
+int hardware_threads() {
+  static const int n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return n;
+}
 
 }  // namespace
 
