@@ -31,9 +31,7 @@ std::shared_ptr<const HifiGan> HifiGan::load(const std::filesystem::path& folder
   const int64_t ch0 = c.upsample_initial_channel;
   auto conv = [&](const std::string& name, int64_t out, int64_t in, int64_t kernel, int dilation) {
     if (kernel % 2 == 0) bad_model(folder.string() + ": " + name + " has an even kernel, which 'same' padding cannot centre");
-    TimeConv1d layer(w.get(name + ".weight", {out, in, kernel}), w.get(name + ".bias", {out}), dilation, precision);
-    model->margin_ = std::max(model->margin_, layer.padding());
-    return layer;
+    return TimeConv1d(w.get(name + ".weight", {out, in, kernel}), w.get(name + ".bias", {out}), dilation, precision);
   };
   model->conv_pre_ = conv("conv_pre", ch0, c.model_in_dim, 7, 1);
   int64_t channels = ch0;
@@ -62,7 +60,6 @@ std::shared_ptr<const HifiGan> HifiGan::load(const std::filesystem::path& folder
     }
   }
   model->conv_post_ = conv("conv_post", 1, channels, 7, 1);
-  model->bf16_ = model->conv_pre_.bf16();
   w.drop_unshared_pages();  // every weight was re-laid out for the time-major products
   return model;
 }
@@ -71,10 +68,10 @@ void HifiGan::resblock(const ResBlock& block, Tensor& h, Scratch& s) const {
   const float slope = static_cast<float>(config_.leaky_relu_slope);
   const int64_t rows = h.dim(0), channels = h.dim(1);
   for (size_t i = 0; i < block.conv1.size(); ++i) {
-    s.in.prepare(h.data(), rows, channels, margin_, bf16_, slope);
+    block.conv1[i].take_input(s.in, h.data(), rows, slope);
     s.u.resize({rows, channels});
     block.conv1[i].forward(s.in, s.u.data(), channels, false);
-    s.in.prepare(s.u.data(), rows, channels, margin_, bf16_, slope);
+    block.conv2[i].take_input(s.in, s.u.data(), rows, slope);
     block.conv2[i].forward(s.in, h.data(), channels, true);  // h = h + conv2(...), the residual
   }
 }
@@ -140,14 +137,14 @@ void HifiGan::vocode_range(const Tensor& mel, int64_t begin, int64_t end, Scratc
       const float v = mel[(begin + t) * channels + b];
       s.x[t * channels + b] = c.normalize_before ? (v - mean_[b]) / scale_[b] : v;
     }
-  s.in.prepare(s.x.data(), rows, channels, margin_, bf16_);
+  conv_pre_.take_input(s.in, s.x.data(), rows);
   channels = conv_pre_.out_channels();
   s.y.resize({rows, channels});
   conv_pre_.forward(s.in, s.y.data(), channels, false);
   const size_t kernels = c.resblock_kernel_sizes.size();
   for (size_t i = 0; i < upsamples_.size(); ++i) {
     // y is free once it is the input: the upsampled signal goes there (one buffer fewer).
-    s.in.prepare(s.y.data(), rows, channels, margin_, bf16_, slope);
+    s.in.prepare(s.y.data(), rows, channels, 0, upsamples_[i].bf16(), slope);
     upsamples_[i].forward(s.in, s.y, s.taps);
     rows = s.y.dim(0);
     channels = s.y.dim(1);
@@ -163,7 +160,7 @@ void HifiGan::vocode_range(const Tensor& mel, int64_t begin, int64_t end, Scratc
     }
     std::swap(s.y, s.sum);
   }
-  s.in.prepare(s.y.data(), rows, channels, margin_, bf16_, kFinalLeakySlope);
+  conv_post_.take_input(s.in, s.y.data(), rows, kFinalLeakySlope);
   s.x.resize({rows, 1});
   conv_post_.forward(s.in, s.x.data(), 1, false);
   ops::tanh(s.x);

@@ -7,7 +7,8 @@
 //   ─► leaky ReLU (slope 0.01, PyTorch's default, as the reference) ─► conv_post (k 7) ─► tanh
 //
 // Activations are time-major ([time, channels]) and the layers are tensor/time_conv.h's: float32,
-// or bf16 products (float32 sums) in a bf16/int8 model where the CPU has AVX-512 BF16.
+// or bf16 products (float32 sums) in a bf16/int8 model where the CPU has AVX-512 BF16; the wide
+// residual convolutions run as Winograd F(4, 4), the narrow ones as direct products.
 //
 // Rates, kernel sizes, channels and dilations all come from config.json. Immutable once loaded;
 // vocode() may run on several threads at once.
@@ -66,8 +67,6 @@ class HifiGan {
   TimeConv1d conv_pre_, conv_post_;
   std::vector<TimeConvTranspose1d> upsamples_;
   std::vector<ResBlock> resblocks_;  // upsamples x kernels, row-major
-  int64_t margin_ = 0;               // the widest padding: zero rows around every layer's input
-  bool bf16_ = false;
   bool tiles_align_ = true;  // every upsampler gives rate samples per input frame
 };
 

@@ -7,8 +7,17 @@
 // length and take up to a second to build for long signals; a product depends only on (rows, cin,
 // cout), builds in about a millisecond and measured as fast on HiFi-GAN's shapes.
 //
+// A convolution with kernel 3 or more and 8 or more outputs runs as Winograd's minimal filtering
+// F(4, 4) instead (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks"): its taps in
+// groups of four, each output row's dilation phase in tiles of four rows, a tile of 7 transformed
+// input rows times 7 transformed weights in place of 4 rows times 4 taps. That is 7 products where
+// the taps take 16 (HiFi-GAN's kernels 3, 7, 11: 0.58, 0.5, 0.48 of the arithmetic), and one
+// product per transformed point instead of one per tap over the whole output. The transforms are
+// exact in real arithmetic and run in float32 (its rounding measured in time_conv_test).
+//
 // Precision: float32, or (bf16 and int8 models, where the CPU has AVX-512 BF16) bf16 inputs and
-// weights with float32 sums: the activation is rounded as it is written into the input.
+// weights with float32 sums: the activation is rounded as it is written into the input, or, for
+// Winograd layers, once transformed.
 #pragma once
 
 #include <cstdint>
@@ -19,27 +28,48 @@
 
 namespace parley {
 
-// Activations prepared as a convolution's input: `rows` rows of `channels` values, with `margin`
-// zero rows before and after, in float32 or bf16.
+// Activations as a convolution's input: `rows` rows of `channels` values. Either prepared (act(x)
+// copied, with `margin` zero rows before and after, in float32 or bf16: what direct products read)
+// or a view of x whose activation the reader applies (a Winograd layer, in its input transform).
+// TimeConv1d::take_input picks the form its layer reads.
 class TimeInput {
  public:
   // Writes act(x) (x [rows, channels], contiguous), act = leaky ReLU with `slope`, or the identity
   // when `slope` is 1.
   void prepare(const float* x, int64_t rows, int64_t channels, int64_t margin, bool bf16, float slope = 1.f);
+  // Refers to x (which must outlive the use) and `slope`, copying nothing; no margin.
+  void view(const float* x, int64_t rows, int64_t channels, float slope);
 
   int64_t rows() const { return rows_; }
   int64_t channels() const { return channels_; }
   int64_t margin() const { return margin_; }
   bool bf16() const { return bf16_; }
+  bool viewed() const { return view_ != nullptr; }
+  float slope() const { return viewed() ? slope_ : 1.f; }  // the activation still to apply
   // Row r, for r in [-margin, rows + margin).
   const void* row(int64_t r) const;
 
  private:
   std::vector<float> f32_;
   std::vector<uint16_t> b16_;
+  const float* view_ = nullptr;
   int64_t rows_ = 0, channels_ = 0, margin_ = 0;
+  float slope_ = 1.f;
   bool bf16_ = false;
 };
+
+// Winograd F(4, 4)'s transforms (see the top of this file), computed once in double precision:
+// y[q] = sum_p at[q][p] * (sum_j g[p][j] w[j]) * (sum_l bt[p][l] x[l]) for 4 taps w and 7 inputs x
+// is the correlation sum_j w[j] x[q + j], q < 4.
+struct Winograd {
+  static constexpr int kOut = 4, kTaps = 4, kPoints = kOut + kTaps - 1;
+  float at[kOut][kPoints];
+  double g[kPoints][kTaps];
+  float bt[kPoints][kPoints];
+};
+const Winograd& winograd_matrices();
+
+struct WinogradWork;
 
 // Whether a model of this precision runs its time-major convolutions in bf16 here.
 bool time_conv_bf16(Precision precision);
@@ -55,16 +85,36 @@ class TimeConv1d {
   int64_t out_channels() const { return cout_; }
   int64_t padding() const { return (kernel_ - 1) * dilation_ / 2; }
   bool bf16() const { return bf16_; }
+  bool winograd() const { return winograd_; }
 
-  // y [x.rows(), cout] (row stride ldy) = conv(x), or y += conv(x) when `accumulate`. Needs
-  // x.margin() >= padding() and x in this layer's precision.
+  // Makes `in` this layer's input act(x), x [rows, in_channels()] (act: leaky ReLU with `slope`, or
+  // the identity for 1): a view for a Winograd layer, which applies act as it transforms, else
+  // prepared with margin padding() in the layer's precision.
+  void take_input(TimeInput& in, const float* x, int64_t rows, float slope = 1.f) const;
+
+  // y [x.rows(), cout] (row stride ldy) = conv(x), or y += conv(x) when `accumulate`; y must not
+  // overlap x. x comes from take_input.
   void forward(const TimeInput& x, float* y, int64_t ldy, bool accumulate) const;
 
+  // Auto: Winograd where it measured faster (see the constructor), else direct products.
+  enum class Algorithm { Auto, Direct, Winograd };
+  TimeConv1d(const Tensor& weight, const Tensor& bias, int dilation, Precision precision, Algorithm algorithm);
+  // What the four-argument constructor uses: Auto, unless a test asks for one algorithm everywhere
+  // (the golden tests' small models have too few channels for Auto to pick Winograd).
+  static void set_default_algorithm(Algorithm algorithm);
+
  private:
+  void forward_winograd(const TimeInput& x, float* y, int64_t ldy, bool accumulate) const;
+  void winograd_chunk(const TimeInput& x, int64_t u0, int64_t u1, int64_t tiles, WinogradWork& work, float* y,
+                      int64_t ldy, bool accumulate) const;
+
   int64_t cin_ = 0, cout_ = 0, kernel_ = 0, dilation_ = 1;
-  bool bf16_ = false;
-  std::vector<float> w32_;     // [kernel][cin][cout]
-  std::vector<uint16_t> w16_;  // the same in bf16
+  int64_t groups_ = 0;  // Winograd: groups of four taps
+  bool bf16_ = false, winograd_ = false;
+  // Direct: [kernel][cin][cout]. Winograd: [7 points][groups][cin][cout], each group's taps
+  // transformed. Kept in bf16 only (w16_) in a bf16 layer.
+  std::vector<float> w32_;
+  std::vector<uint16_t> w16_;
   Tensor bias_;
 };
 
