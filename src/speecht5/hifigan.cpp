@@ -68,11 +68,9 @@ void HifiGan::resblock(const ResBlock& block, Tensor& h, Scratch& s) const {
   const float slope = static_cast<float>(config_.leaky_relu_slope);
   const int64_t rows = h.dim(0), channels = h.dim(1);
   for (size_t i = 0; i < block.conv1.size(); ++i) {
-    block.conv1[i].take_input(s.in, h.data(), rows, slope);
     s.u.resize({rows, channels});
-    block.conv1[i].forward(s.in, s.u.data(), channels, false);
-    block.conv2[i].take_input(s.in, s.u.data(), rows, slope);
-    block.conv2[i].forward(s.in, h.data(), channels, true);  // h = h + conv2(...), the residual
+    block.conv1[i].forward(h.data(), rows, slope, s.u.data(), channels, false);
+    block.conv2[i].forward(s.u.data(), rows, slope, h.data(), channels, true);  // h += conv2(...), the residual
   }
 }
 
@@ -137,14 +135,13 @@ void HifiGan::vocode_range(const Tensor& mel, int64_t begin, int64_t end, Scratc
       const float v = mel[(begin + t) * channels + b];
       s.x[t * channels + b] = c.normalize_before ? (v - mean_[b]) / scale_[b] : v;
     }
-  conv_pre_.take_input(s.in, s.x.data(), rows);
   channels = conv_pre_.out_channels();
   s.y.resize({rows, channels});
-  conv_pre_.forward(s.in, s.y.data(), channels, false);
+  conv_pre_.forward(s.x.data(), rows, 1.f, s.y.data(), channels, false);
   const size_t kernels = c.resblock_kernel_sizes.size();
   for (size_t i = 0; i < upsamples_.size(); ++i) {
     // y is free once it is the input: the upsampled signal goes there (one buffer fewer).
-    s.in.prepare(s.y.data(), rows, channels, 0, upsamples_[i].bf16(), slope);
+    s.in.prepare(s.y.data(), rows, channels, upsamples_[i].bf16(), slope);
     upsamples_[i].forward(s.in, s.y, s.taps);
     rows = s.y.dim(0);
     channels = s.y.dim(1);
@@ -160,9 +157,8 @@ void HifiGan::vocode_range(const Tensor& mel, int64_t begin, int64_t end, Scratc
     }
     std::swap(s.y, s.sum);
   }
-  conv_post_.take_input(s.in, s.y.data(), rows, kFinalLeakySlope);
   s.x.resize({rows, 1});
-  conv_post_.forward(s.in, s.x.data(), 1, false);
+  conv_post_.forward(s.y.data(), rows, kFinalLeakySlope, s.x.data(), 1, false);
   ops::tanh(s.x);
   out.insert(out.end(), s.x.data(), s.x.data() + s.x.numel());
 }

@@ -54,7 +54,7 @@ class HifiGan {
   };
   // The buffers of one tile, reused by the next tile and the next call on the same thread.
   struct Scratch {
-    TimeInput in;
+    TimeInput in;  // an upsampler's input
     Tensor x, y, sum, h, u, taps;
   };
   // h += the residual block's output for input h (in place, pair by pair, as the reference).

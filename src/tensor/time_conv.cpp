@@ -106,47 +106,25 @@ const Winograd& winograd_matrices() {
 
 // ------------------------------------------------------------------------------------------ input
 
-void TimeInput::view(const float* x, int64_t rows, int64_t channels, float slope) {
-  view_ = x;
+void TimeInput::prepare(const float* x, int64_t rows, int64_t channels, bool bf16, float slope) {
   rows_ = rows;
   channels_ = channels;
-  margin_ = 0;
-  slope_ = slope;
-  bf16_ = false;
-}
-
-void TimeInput::prepare(const float* x, int64_t rows, int64_t channels, int64_t margin, bool bf16, float slope) {
-  view_ = nullptr;
-  rows_ = rows;
-  channels_ = channels;
-  margin_ = margin;
   bf16_ = bf16;
-  const size_t total = static_cast<size_t>((rows + 2 * margin) * channels);
-  const size_t edge = static_cast<size_t>(margin * channels);
+  const size_t total = static_cast<size_t>(rows * channels);
   const kernels::Table& kt = kernels::active();
-  if (bf16) {
-    if (b16_.size() < total) b16_.resize(total);
-    std::fill(b16_.begin(), b16_.begin() + edge, uint16_t{0});
-    std::fill(b16_.begin() + edge + rows * channels, b16_.begin() + total, uint16_t{0});
-    uint16_t* out = b16_.data() + edge;
-    parallel::for_range(rows, kRowGrain, [&](int64_t r0, int64_t r1) {
-      // leaky_to_bf16 with slope 1 is the identity, rounded
-      kt.leaky_to_bf16(x + r0 * channels, slope, out + r0 * channels, (r1 - r0) * channels);
-    });
-    return;
-  }
-  if (f32_.size() < total) f32_.resize(total);
-  std::fill(f32_.begin(), f32_.begin() + edge, 0.f);
-  std::fill(f32_.begin() + edge + rows * channels, f32_.begin() + total, 0.f);
-  float* out = f32_.data() + edge;
+  if (bf16 && b16_.size() < total) b16_.resize(total);
+  if (!bf16 && f32_.size() < total) f32_.resize(total);
   parallel::for_range(rows, kRowGrain, [&](int64_t r0, int64_t r1) {
-    for (int64_t i = r0 * channels, n = r1 * channels; i < n; ++i) out[i] = x[i] >= 0.f ? x[i] : x[i] * slope;
+    const int64_t at = r0 * channels, n = (r1 - r0) * channels;
+    if (bf16)
+      kt.leaky_to_bf16(x + at, slope, b16_.data() + at, n);  // slope 1: the identity, rounded
+    else
+      leaky_relu(x + at, f32_.data() + at, n, slope);
   });
 }
 
 const void* TimeInput::row(int64_t r) const {
-  if (view_ != nullptr) return view_ + r * channels_;
-  const size_t at = static_cast<size_t>((r + margin_) * channels_);
+  const size_t at = static_cast<size_t>(r * channels_);
   return bf16_ ? static_cast<const void*>(b16_.data() + at) : static_cast<const void*>(f32_.data() + at);
 }
 
@@ -199,34 +177,37 @@ TimeConv1d::TimeConv1d(const Tensor& weight, const Tensor& bias, int dilation, P
   narrow_if(bf16_, w32_, w16_);
 }
 
-void TimeConv1d::take_input(TimeInput& in, const float* x, int64_t rows, float slope) const {
-  if (winograd_)
-    in.view(x, rows, cin_, slope);
-  else
-    in.prepare(x, rows, cin_, padding(), bf16_, slope);
-}
-
-void TimeConv1d::forward(const TimeInput& x, float* y, int64_t ldy, bool accumulate) const {
-  check(x.channels() == cin_, "input does not fit the layer");
-  if (winograd_) return forward_winograd(x, y, ldy, accumulate);
-  check(!x.viewed() && x.bf16() == bf16_ && x.margin() >= padding(), "input does not fit the layer");
-  const size_t item = bf16_ ? sizeof(uint16_t) : sizeof(float);
-  const auto* w = bf16_ ? static_cast<const void*>(w16_.data()) : static_cast<const void*>(w32_.data());
-  // Rows a block at a time, every tap per block, so that the sums stay in a core's cache between
-  // taps rather than streaming through memory once per tap; blocks on all threads at once. (The
-  // block's taps copied side by side into one product measured slower.)
-  const int64_t block = std::max<int64_t>(kMinBlockRows, kChunkBytes / (cout_ * int64_t{sizeof(float)}));
-  const int64_t blocks = (x.rows() + block - 1) / block;
+void TimeConv1d::forward(const float* x, int64_t rows, float slope, float* y, int64_t ldy, bool accumulate) const {
+  if (winograd_) return forward_winograd(x, rows, slope, y, ldy, accumulate);
+  const int64_t item = bf16_ ? 2 : 4, pad = padding();
+  const auto* w = bf16_ ? static_cast<const char*>(static_cast<const void*>(w16_.data()))
+                        : static_cast<const char*>(static_cast<const void*>(w32_.data()));
+  // Rows a block at a time: the block's activated input, with its padding rows, is written in the
+  // layer's precision to a buffer in cache, then every tap runs over the block, so that the sums
+  // too stay in cache between taps rather than streaming through memory once per tap. Blocks run
+  // on all threads at once. (The block's taps copied side by side into one product measured slower.)
+  const int64_t block = std::max<int64_t>(kMinBlockRows, kChunkBytes / (cout_ * 4 + cin_ * item));
+  const int64_t blocks = (rows + block - 1) / block;
   auto run = [&](int64_t b0, int64_t b1) {
+    thread_local std::vector<char> staged;
     for (int64_t blk = b0; blk < b1; ++blk) {
-      const int64_t r0 = blk * block, n = std::min(x.rows(), r0 + block) - r0;
-      for (int64_t j = 0; j < kernel_; ++j) {
+      const int64_t r0 = blk * block, n = std::min(rows, r0 + block) - r0;
+      // Input rows [r0 - pad, r0 + n + pad); those outside the signal are the zero padding.
+      staged.resize(static_cast<size_t>((n + 2 * pad) * cin_ * item));
+      const int64_t from = std::max<int64_t>(0, r0 - pad), to = std::min(rows, r0 + n + pad);
+      char* in = staged.data();
+      std::memset(in, 0, static_cast<size_t>((from - (r0 - pad)) * cin_ * item));
+      std::memset(in + (to - (r0 - pad)) * cin_ * item, 0, static_cast<size_t>((r0 + n + pad - to) * cin_ * item));
+      char* at = in + (from - (r0 - pad)) * cin_ * item;
+      if (bf16_)
+        kernels::active().leaky_to_bf16(x + from * cin_, slope, reinterpret_cast<uint16_t*>(at), (to - from) * cin_);
+      else
+        leaky_relu(x + from * cin_, reinterpret_cast<float*>(at), (to - from) * cin_, slope);
+      for (int64_t j = 0; j < kernel_; ++j)
         // Tap j reads input row t + j * dilation - padding for output row t; the bias comes with tap 0.
-        const void* a = x.row(r0 + j * dilation_ - padding());
-        const void* b = static_cast<const char*>(w) + static_cast<size_t>(j * cin_ * cout_) * item;
-        onednn::matmul(bf16_, n, cout_, cin_, a, cin_, b, cout_, j == 0 && !bias_.empty() ? bias_.data() : nullptr,
-                       accumulate || j > 0, y + r0 * ldy, ldy);
-      }
+        onednn::matmul(bf16_, n, cout_, cin_, in + j * dilation_ * cin_ * item, cin_, w + j * cin_ * cout_ * item,
+                       cout_, j == 0 && !bias_.empty() ? bias_.data() : nullptr, accumulate || j > 0, y + r0 * ldy,
+                       ldy);
     }
   };
   if (blocks >= 2 * parallel::threads())
@@ -243,8 +224,9 @@ void TimeConv1d::forward(const TimeInput& x, float* y, int64_t ldy, bool accumul
 //   V[p][u] = sum_l BT[p][l] x(row l of tile u)           (the input transform, float32)
 //   M[p][u] = sum_g V[p][u + g * dilation] W[p][g]         (7 products, or 7 per group)
 //   y(row q of tile u) = bias + sum_p AT[q][p] M[p][u]     (the output transform)
-void TimeConv1d::forward_winograd(const TimeInput& x, float* y, int64_t ldy, bool accumulate) const {
-  const int64_t rows = x.rows(), block = Winograd::kOut * dilation_;
+void TimeConv1d::forward_winograd(const float* x, int64_t rows, float slope, float* y, int64_t ldy,
+                                  bool accumulate) const {
+  const int64_t block = Winograd::kOut * dilation_;
   const int64_t tiles = (rows + block - 1) / block * dilation_;  // the tiles holding output rows
   // Tiles a chunk at a time, the chunk's transformed input and products sized to stay in a core's
   // cache, where the whole layer's would stream through memory (7/4 of the input and output, and
@@ -256,7 +238,7 @@ void TimeConv1d::forward_winograd(const TimeInput& x, float* y, int64_t ldy, boo
   auto run = [&](int64_t c0, int64_t c1) {
     thread_local WinogradWork work;
     for (int64_t c = c0; c < c1; ++c)
-      winograd_chunk(x, c * chunk, std::min(tiles, (c + 1) * chunk), tiles, work, y, ldy, accumulate);
+      winograd_chunk(x, rows, slope, c * chunk, std::min(tiles, (c + 1) * chunk), tiles, work, y, ldy, accumulate);
   };
   // Enough chunks for every thread: one chunk per thread at a time, each on one core (the
   // products then run single-threaded). Otherwise chunk after chunk, each over all the threads.
@@ -267,11 +249,11 @@ void TimeConv1d::forward_winograd(const TimeInput& x, float* y, int64_t ldy, boo
 }
 
 // Tiles [u0, u1) of `tiles`.
-void TimeConv1d::winograd_chunk(const TimeInput& x, int64_t u0, int64_t u1, int64_t tiles, WinogradWork& work,
-                                float* y, int64_t ldy, bool accumulate) const {
+void TimeConv1d::winograd_chunk(const float* x, int64_t rows, float slope, int64_t u0, int64_t u1, int64_t tiles,
+                                WinogradWork& work, float* y, int64_t ldy, bool accumulate) const {
   constexpr int P = Winograd::kPoints, Q = Winograd::kOut;
   const Winograd& wg = winograd_matrices();
-  const int64_t rows = x.rows(), d = dilation_, pad = padding(), block = Q * d, n = u1 - u0;
+  const int64_t d = dilation_, pad = padding(), block = Q * d, n = u1 - u0;
   const int64_t width = groups_ * cin_;  // a stacked row: one tile's transform per group
   auto start = [d, block](int64_t u) { return u / d * block + u % d; };
   work.reserve(static_cast<size_t>(P * n * width), static_cast<size_t>(P * n * cout_), bf16_);
@@ -282,7 +264,6 @@ void TimeConv1d::winograd_chunk(const TimeInput& x, int64_t u0, int64_t u1, int6
   // V[p][u - u0] holds, for each group g, point p of tile u + g * dilation's transformed input:
   // with the groups side by side, point p is one product over all the taps.
   const int64_t last = std::min(tiles + (groups_ - 1) * d, u1 + (groups_ - 1) * d);
-  const float slope = x.slope();
   parallel::for_range(last - u0, kTileGrain, [&](int64_t a, int64_t b) {
     // One tile's activated input rows [row][cin], its transform [point][cin] and that as stored.
     thread_local std::vector<float> act, point;
@@ -302,7 +283,7 @@ void TimeConv1d::winograd_chunk(const TimeInput& x, int64_t u0, int64_t u1, int6
           std::fill(row, row + cin_, 0.f);
           continue;
         }
-        const float* src = static_cast<const float*>(x.row(r));
+        const float* src = x + r * cin_;
         if (slope == 1.f) {
           in[l] = src;
           continue;

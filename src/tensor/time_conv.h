@@ -28,33 +28,23 @@
 
 namespace parley {
 
-// Activations as a convolution's input: `rows` rows of `channels` values. Either prepared (act(x)
-// copied, with `margin` zero rows before and after, in float32 or bf16: what direct products read)
-// or a view of x whose activation the reader applies (a Winograd layer, in its input transform).
-// TimeConv1d::take_input picks the form its layer reads.
+// Activations prepared as a transposed convolution's input: `rows` rows of `channels` values in
+// float32 or bf16.
 class TimeInput {
  public:
   // Writes act(x) (x [rows, channels], contiguous), act = leaky ReLU with `slope`, or the identity
   // when `slope` is 1.
-  void prepare(const float* x, int64_t rows, int64_t channels, int64_t margin, bool bf16, float slope = 1.f);
-  // Refers to x (which must outlive the use) and `slope`, copying nothing; no margin.
-  void view(const float* x, int64_t rows, int64_t channels, float slope);
+  void prepare(const float* x, int64_t rows, int64_t channels, bool bf16, float slope = 1.f);
 
   int64_t rows() const { return rows_; }
   int64_t channels() const { return channels_; }
-  int64_t margin() const { return margin_; }
   bool bf16() const { return bf16_; }
-  bool viewed() const { return view_ != nullptr; }
-  float slope() const { return viewed() ? slope_ : 1.f; }  // the activation still to apply
-  // Row r, for r in [-margin, rows + margin).
-  const void* row(int64_t r) const;
+  const void* row(int64_t r) const;  // r in [0, rows)
 
  private:
   std::vector<float> f32_;
   std::vector<uint16_t> b16_;
-  const float* view_ = nullptr;
-  int64_t rows_ = 0, channels_ = 0, margin_ = 0;
-  float slope_ = 1.f;
+  int64_t rows_ = 0, channels_ = 0;
   bool bf16_ = false;
 };
 
@@ -87,14 +77,10 @@ class TimeConv1d {
   bool bf16() const { return bf16_; }
   bool winograd() const { return winograd_; }
 
-  // Makes `in` this layer's input act(x), x [rows, in_channels()] (act: leaky ReLU with `slope`, or
-  // the identity for 1): a view for a Winograd layer, which applies act as it transforms, else
-  // prepared with margin padding() in the layer's precision.
-  void take_input(TimeInput& in, const float* x, int64_t rows, float slope = 1.f) const;
-
-  // y [x.rows(), cout] (row stride ldy) = conv(x), or y += conv(x) when `accumulate`; y must not
-  // overlap x. x comes from take_input.
-  void forward(const TimeInput& x, float* y, int64_t ldy, bool accumulate) const;
+  // y [rows, cout] (row stride ldy) = conv(act(x)), or y += conv(act(x)) when `accumulate`, for x
+  // [rows, in_channels()] contiguous, act = leaky ReLU with `slope` (1: the identity), applied as
+  // the layer reads x (in cache, a block at a time). y must not overlap x.
+  void forward(const float* x, int64_t rows, float slope, float* y, int64_t ldy, bool accumulate) const;
 
   // Auto: Winograd where it measured faster (see the constructor), else direct products.
   enum class Algorithm { Auto, Direct, Winograd };
@@ -104,9 +90,9 @@ class TimeConv1d {
   static void set_default_algorithm(Algorithm algorithm);
 
  private:
-  void forward_winograd(const TimeInput& x, float* y, int64_t ldy, bool accumulate) const;
-  void winograd_chunk(const TimeInput& x, int64_t u0, int64_t u1, int64_t tiles, WinogradWork& work, float* y,
-                      int64_t ldy, bool accumulate) const;
+  void forward_winograd(const float* x, int64_t rows, float slope, float* y, int64_t ldy, bool accumulate) const;
+  void winograd_chunk(const float* x, int64_t rows, float slope, int64_t u0, int64_t u1, int64_t tiles,
+                      WinogradWork& work, float* y, int64_t ldy, bool accumulate) const;
 
   int64_t cin_ = 0, cout_ = 0, kernel_ = 0, dilation_ = 1;
   int64_t groups_ = 0;  // Winograd: groups of four taps

@@ -40,10 +40,8 @@ TEST(TimeConv, Conv1dMatchesTheDefinition) {
       const float slope = 0.1f;
       TimeConv1d conv(w, b, d, bf16 ? Precision::BF16 : Precision::F32, TimeConv1d::Algorithm::Direct);
       ASSERT_EQ(conv.bf16(), bf16);
-      TimeInput in;
-      in.prepare(x.data(), T, cin, conv.padding() + 1, bf16, slope);
       Tensor y = random_tensor({T, cout}, 4), start = y.clone();
-      conv.forward(in, y.data(), cout, true);  // y += conv(x)
+      conv.forward(x.data(), T, slope, y.data(), cout, true);  // y += conv(act(x))
       for (int64_t t = 0; t < T; ++t)
         for (int64_t o = 0; o < cout; ++o) {
           double want = static_cast<double>(start[t * cout + o]) + b[o];
@@ -64,10 +62,8 @@ TEST(TimeConv, Conv1dInBlocksMatchesTheDefinition) {
   const int64_t T = 100000, cin = 4, cout = 8, k = 5, d = 3;
   const Tensor x = random_tensor({T, cin}, 21), w = random_tensor({cout, cin, k}, 22), b = random_tensor({cout}, 23);
   TimeConv1d conv(w, b, d, Precision::F32, TimeConv1d::Algorithm::Direct);
-  TimeInput in;
-  conv.take_input(in, x.data(), T);
   Tensor y({T, cout});
-  conv.forward(in, y.data(), cout, false);
+  conv.forward(x.data(), T, 1.f, y.data(), cout, false);
   double worst = 0;
   for (int64_t t = 0; t < T; ++t)
     for (int64_t o = 0; o < cout; ++o) {
@@ -84,7 +80,7 @@ TEST(TimeConv, Conv1dInBlocksMatchesTheDefinition) {
 
 // Winograd F(4, 4) layers against the same definition, for HiFi-GAN's kernels and dilations (and
 // kernels 1 and 5), lengths that end mid-tile, shorter than one tile and spanning several chunks
-// (run on both threads), the input viewed (activation applied in the transform) and prepared.
+// (run on both threads), the activation applied by the layer and (slope 1) by the caller.
 // Error relative to the sum of the terms' magnitudes, measured: float32 up to 4.8e-7 (direct
 // products: 9e-8; the transforms' coefficients reach 8); bf16 up to 7.5e-3 (direct: 1.4e-3; the
 // transformed input is rounded to 8 bits, then combined again by the output transform).
@@ -103,14 +99,11 @@ TEST(TimeConv, WinogradConv1dMatchesTheDefinition) {
       const float slope = 0.1f;
       TimeConv1d conv(w, b, d, bf16 ? Precision::BF16 : Precision::F32, TimeConv1d::Algorithm::Winograd);
       ASSERT_TRUE(conv.winograd());
-      for (bool view : {true, false}) {
-        TimeInput in;
-        if (view)
-          conv.take_input(in, x.data(), T, slope);
-        else
-          in.prepare(x.data(), T, cin, 0, false, slope);  // activated already: what a view applies
+      Tensor activated = x.clone();
+      for (int64_t i = 0; i < activated.numel(); ++i) activated[i] = x[i] >= 0 ? x[i] : x[i] * slope;
+      for (bool view : {true, false}) {  // view: the layer applies the activation
         Tensor y = random_tensor({T, cout}, 14), start = y.clone();
-        conv.forward(in, y.data(), cout, true);
+        conv.forward(view ? x.data() : activated.data(), T, view ? slope : 1.f, y.data(), cout, true);
         double worst = 0;
         for (int64_t t = 0; t < T; ++t)
           for (int64_t o = 0; o < cout; ++o) {
@@ -146,7 +139,7 @@ TEST(TimeConv, ConvTranspose1dMatchesTheDefinition) {
       const Tensor x = random_tensor({T, cin}, 5), w = random_tensor({cin, cout, k}, 6), b = random_tensor({cout}, 7);
       TimeConvTranspose1d up(w, b, static_cast<int>(stride), padding, bf16 ? Precision::BF16 : Precision::F32);
       TimeInput in;
-      in.prepare(x.data(), T, cin, 0, bf16);
+      in.prepare(x.data(), T, cin, bf16);
       Tensor y, taps;
       up.forward(in, y, taps);
       const int64_t out_rows = (T - 1) * stride - 2 * padding + k;
