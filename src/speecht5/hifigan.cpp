@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "hf/model_dir.h"
 #include "tensor/ops.h"
+#include "tensor/parallel.h"
 #include "weights/weights.h"
 
 namespace parley::speecht5 {
@@ -64,14 +65,78 @@ std::shared_ptr<const HifiGan> HifiGan::load(const std::filesystem::path& folder
   return model;
 }
 
-void HifiGan::resblock(const ResBlock& block, Tensor& h, Scratch& s) const {
+void HifiGan::resblock(const ResBlock& block, Tensor& h, Tensor& u) const {
   const float slope = static_cast<float>(config_.leaky_relu_slope);
   const int64_t rows = h.dim(0), channels = h.dim(1);
+  u.resize({rows, channels});
   for (size_t i = 0; i < block.conv1.size(); ++i) {
-    s.u.resize({rows, channels});
-    block.conv1[i].forward(h.data(), rows, slope, s.u.data(), channels, false);
-    block.conv2[i].forward(s.u.data(), rows, slope, h.data(), channels, true);  // h += conv2(...), the residual
+    block.conv1[i].forward(h.data(), rows, slope, u.data(), channels, false);
+    block.conv2[i].forward(u.data(), rows, slope, h.data(), channels, true);  // h += conv2(...), the residual
   }
+}
+
+int64_t HifiGan::resblocks_reach(size_t stage) const {
+  const size_t kernels = config_.resblock_kernel_sizes.size();
+  int64_t widest = 0;  // the residual blocks run side by side: the widest one counts
+  for (size_t j = 0; j < kernels; ++j) {
+    const ResBlock& b = resblocks_[stage * kernels + j];
+    int64_t reach = 0;
+    for (size_t d = 0; d < b.conv1.size(); ++d) reach += b.conv1[d].padding() + b.conv2[d].padding();
+    widest = std::max(widest, reach);
+  }
+  return widest;
+}
+
+void HifiGan::average_resblocks(size_t stage, const float* y, int64_t rows, Tensor& sum, Tensor& h, Tensor& u) const {
+  // Summed in the reference's order, then divided, not scaled by 1/k: the reference's rounding.
+  const size_t kernels = config_.resblock_kernel_sizes.size();
+  const int64_t channels = resblocks_[stage * kernels].conv1[0].in_channels();
+  for (size_t j = 0; j < kernels; ++j) {
+    Tensor& x = j == 0 ? sum : h;
+    x.resize({rows, channels});
+    std::copy(y, y + rows * channels, x.data());
+    resblock(resblocks_[stage * kernels + j], x, u);
+    if (j > 0 && j + 1 < kernels) ops::add(sum, h);
+    if (j > 0 && j + 1 == kernels) ops::add_then_divide(sum, h, static_cast<float>(kernels));
+  }
+}
+
+int64_t HifiGan::stage_chunk_rows(size_t stage, int64_t rows, int64_t chunk_values) const {
+  // A chunk is worth its context only with enough of them for every thread, and only where the
+  // upsampler's output rows line up with its input rows (what exact tiles need too).
+  const int64_t reach = stage_reach(stage);
+  const int64_t chunk = std::max(16 * reach, chunk_values / upsamples_[stage].out_channels());
+  return tiles_align_ && (rows + chunk - 1) / chunk >= 2 * parallel::threads() ? chunk : 0;
+}
+
+int64_t HifiGan::stage_reach(size_t stage) const {
+  return resblocks_reach(stage) + (stage + 1 == upsamples_.size() ? conv_post_.padding() : 0);
+}
+
+void HifiGan::stage_chunk(size_t stage, const float* in, int64_t in_rows, int64_t r0, int64_t r1, ChunkBuffers& b,
+                          float* out) const {
+  const TimeConvTranspose1d& up = upsamples_[stage];
+  const bool last = stage + 1 == upsamples_.size();
+  const int64_t rows = up.output_rows(in_rows), channels = up.out_channels(), reach = stage_reach(stage);
+  const int64_t s = up.stride(), p = up.padding(), k = up.kernel();
+  // The upsampled rows [from, to) that reach [r0, r1), and the input rows that make every one of
+  // them whole: output row o takes input rows t with t * s - p + j = o, j < k.
+  const int64_t from = std::max<int64_t>(0, r0 - reach), to = std::min(rows, r1 + reach);
+  auto floor_div = [](int64_t a, int64_t d) { return a >= 0 ? a / d : -((-a + d - 1) / d); };
+  const int64_t t0 = std::max<int64_t>(0, -floor_div(-(from + p - k + 1), s));  // ceil
+  const int64_t t1 = std::min(in_rows, floor_div(to - 1 + p, s) + 1);
+  up.forward(in + t0 * up.in_channels(), t1 - t0, static_cast<float>(config_.leaky_relu_slope), b.up, b.taps);
+  const int64_t offset = from - t0 * s;  // upsampled row `from` in b.up
+  if (offset < 0 || offset + (to - from) > b.up.dim(0)) throw Error(ErrorKind::Internal, "vocoder chunk misaligned");
+  average_resblocks(stage, b.up.data() + offset * channels, to - from, b.sum, b.h, b.u);
+  if (!last) {
+    std::copy(b.sum.data() + (r0 - from) * channels, b.sum.data() + (r1 - from) * channels, out + r0 * channels);
+    return;
+  }
+  b.post.resize({to - from, 1});
+  conv_post_.forward(b.sum.data(), to - from, kFinalLeakySlope, b.post.data(), 1, false);
+  ops::tanh(b.post);
+  std::copy(b.post.data() + (r0 - from), b.post.data() + (r1 - from), out + r0);
 }
 
 int64_t HifiGan::context_frames() const {
@@ -79,25 +144,17 @@ int64_t HifiGan::context_frames() const {
   // frames.
   double frames = static_cast<double>(conv_pre_.padding());  // at the frame rate
   int64_t rate = 1;  // samples per mel frame at this stage's input
-  const size_t kernels = config_.resblock_kernel_sizes.size();
   for (size_t i = 0; i < upsamples_.size(); ++i) {
     const TimeConvTranspose1d& u = upsamples_[i];
     frames += static_cast<double>(u.kernel() + u.stride()) / u.stride() / rate;  // at its input
     rate *= u.stride();
-    int64_t widest = 0;  // the residual blocks run side by side: the widest one counts
-    for (size_t j = 0; j < kernels; ++j) {
-      const ResBlock& b = resblocks_[i * kernels + j];
-      int64_t reach = 0;
-      for (size_t d = 0; d < b.conv1.size(); ++d) reach += b.conv1[d].padding() + b.conv2[d].padding();
-      widest = std::max(widest, reach);
-    }
-    frames += static_cast<double>(widest) / rate;
+    frames += static_cast<double>(resblocks_reach(i)) / rate;
   }
   frames += static_cast<double>(conv_post_.padding()) / rate;
   return static_cast<int64_t>(std::ceil(frames)) + 1;
 }
 
-std::vector<float> HifiGan::vocode(const Tensor& mel, int64_t tile_frames) const {
+std::vector<float> HifiGan::vocode(const Tensor& mel, int64_t tile_frames, int64_t chunk_values) const {
   const HifiGanConfig& c = config_;
   if (mel.ndim() != 2 || mel.dim(1) != c.model_in_dim)
     bad_input("the vocoder takes mel spectrograms of " + std::to_string(c.model_in_dim) + " bins, got " +
@@ -110,7 +167,7 @@ std::vector<float> HifiGan::vocode(const Tensor& mel, int64_t tile_frames) const
   // call (measured 16 % of the vocoder's time). It holds one tile's buffers.
   thread_local Scratch scratch;
   if (!tiles_align_ || tile_frames <= 0 || frames <= tile_frames + 2 * context) {
-    vocode_range(mel, 0, frames, scratch, out);
+    vocode_range(mel, 0, frames, chunk_values, scratch, out);
     return out;
   }
   std::vector<float> piece;
@@ -118,14 +175,15 @@ std::vector<float> HifiGan::vocode(const Tensor& mel, int64_t tile_frames) const
     const int64_t t1 = std::min(frames, t0 + tile_frames);
     const int64_t from = std::max<int64_t>(0, t0 - context), to = std::min(frames, t1 + context);
     piece.clear();
-    vocode_range(mel, from, to, scratch, piece);
+    vocode_range(mel, from, to, chunk_values, scratch, piece);
     // Keep the tile's own samples; the context's are there only to make those exact.
     out.insert(out.end(), piece.begin() + (t0 - from) * c.hop_length(), piece.begin() + (t1 - from) * c.hop_length());
   }
   return out;
 }
 
-void HifiGan::vocode_range(const Tensor& mel, int64_t begin, int64_t end, Scratch& s, std::vector<float>& out) const {
+void HifiGan::vocode_range(const Tensor& mel, int64_t begin, int64_t end, int64_t chunk_values, Scratch& s,
+                           std::vector<float>& out) const {
   const HifiGanConfig& c = config_;
   const float slope = static_cast<float>(c.leaky_relu_slope);
   int64_t rows = end - begin, channels = c.model_in_dim;
@@ -135,27 +193,46 @@ void HifiGan::vocode_range(const Tensor& mel, int64_t begin, int64_t end, Scratc
       const float v = mel[(begin + t) * channels + b];
       s.x[t * channels + b] = c.normalize_before ? (v - mean_[b]) / scale_[b] : v;
     }
+  // Stage by stage: the upsampler, then the average of the residual blocks (and after the last
+  // stage the output convolution). A long stage runs in chunks of rows, each from the previous
+  // stage's output with exact context (as the mel tiles), on all threads at once: each chunk's
+  // buffers stay in a core's cache and the stage keeps only its input and output whole. A short
+  // one runs whole, each layer on all threads.
+  // The signal's buffers are sized once for the largest stage: grown stage by stage, each would
+  // leave the smaller ones behind in the heap.
+  int64_t largest = rows * conv_pre_.out_channels();
+  int64_t n = rows;
+  for (size_t i = 0; i < upsamples_.size(); ++i) {
+    n = upsamples_[i].output_rows(n);
+    const bool samples = i + 1 == upsamples_.size() && stage_chunk_rows(i, n, chunk_values) > 0;
+    largest = std::max(largest, samples ? n : n * upsamples_[i].out_channels());  // a chunked last stage: samples
+  }
+  s.y.resize({largest});
+  s.sum.resize({largest});
   channels = conv_pre_.out_channels();
   s.y.resize({rows, channels});
   conv_pre_.forward(s.x.data(), rows, 1.f, s.y.data(), channels, false);
-  const size_t kernels = c.resblock_kernel_sizes.size();
   for (size_t i = 0; i < upsamples_.size(); ++i) {
-    // y is free once it is the input: the upsampled signal goes there (one buffer fewer).
-    s.in.prepare(s.y.data(), rows, channels, upsamples_[i].bf16(), slope);
-    upsamples_[i].forward(s.in, s.y, s.taps);
-    rows = s.y.dim(0);
-    channels = s.y.dim(1);
-    // The average of the residual blocks (summed in the reference's order, then divided, not scaled
-    // by 1/k: the reference's rounding).
-    const float divisor = static_cast<float>(kernels);
-    for (size_t j = 0; j < kernels; ++j) {
-      Tensor& h = j == 0 ? s.sum : s.h;
-      ops::copy(s.y, h);
-      resblock(resblocks_[i * kernels + j], h, s);
-      if (j > 0 && j + 1 < kernels) ops::add(s.sum, s.h);
-      if (j > 0 && j + 1 == kernels) ops::add_then_divide(s.sum, s.h, divisor);
+    const bool last = i + 1 == upsamples_.size();
+    const int64_t in_rows = rows;
+    rows = upsamples_[i].output_rows(in_rows);
+    channels = upsamples_[i].out_channels();
+    const int64_t chunk = stage_chunk_rows(i, rows, chunk_values);
+    if (chunk > 0) {
+      s.sum.resize({rows, last ? 1 : channels});
+      const float* in = s.y.data();
+      float* next = s.sum.data();
+      parallel::for_range((rows + chunk - 1) / chunk, 1, [&](int64_t c0, int64_t c1) {
+        thread_local ChunkBuffers b;
+        for (int64_t c = c0; c < c1; ++c) stage_chunk(i, in, in_rows, c * chunk, std::min(rows, (c + 1) * chunk), b, next);
+      });
+      std::swap(s.y, s.sum);
+      if (last) out.insert(out.end(), s.y.data(), s.y.data() + rows);
+      if (last) return;
+      continue;
     }
-    std::swap(s.y, s.sum);
+    upsamples_[i].forward(s.y.data(), in_rows, slope, s.sum, s.taps);
+    average_resblocks(i, s.sum.data(), rows, s.y, s.h, s.u);
   }
   s.x.resize({rows, 1});
   conv_post_.forward(s.y.data(), rows, kFinalLeakySlope, s.x.data(), 1, false);

@@ -104,30 +104,6 @@ const Winograd& winograd_matrices() {
   return m;
 }
 
-// ------------------------------------------------------------------------------------------ input
-
-void TimeInput::prepare(const float* x, int64_t rows, int64_t channels, bool bf16, float slope) {
-  rows_ = rows;
-  channels_ = channels;
-  bf16_ = bf16;
-  const size_t total = static_cast<size_t>(rows * channels);
-  const kernels::Table& kt = kernels::active();
-  if (bf16 && b16_.size() < total) b16_.resize(total);
-  if (!bf16 && f32_.size() < total) f32_.resize(total);
-  parallel::for_range(rows, kRowGrain, [&](int64_t r0, int64_t r1) {
-    const int64_t at = r0 * channels, n = (r1 - r0) * channels;
-    if (bf16)
-      kt.leaky_to_bf16(x + at, slope, b16_.data() + at, n);  // slope 1: the identity, rounded
-    else
-      leaky_relu(x + at, f32_.data() + at, n, slope);
-  });
-}
-
-const void* TimeInput::row(int64_t r) const {
-  const size_t at = static_cast<size_t>(r * channels_);
-  return bf16_ ? static_cast<const void*>(b16_.data() + at) : static_cast<const void*>(f32_.data() + at);
-}
-
 bool time_conv_bf16(Precision precision) { return precision != Precision::F32 && onednn::native_bf16(); }
 
 // ------------------------------------------------------------------------------------ convolution
@@ -363,9 +339,8 @@ TimeConvTranspose1d::TimeConvTranspose1d(const Tensor& weight, const Tensor& bia
   narrow_if(bf16_, w32_, w16_);
 }
 
-void TimeConvTranspose1d::forward(const TimeInput& x, Tensor& y, Tensor& taps) const {
-  check(x.channels() == cin_ && x.bf16() == bf16_, "input does not fit the layer");
-  const int64_t rows = x.rows(), out_rows = output_rows(rows), width = kernel_ * cout_;
+void TimeConvTranspose1d::forward(const float* x, int64_t rows, float slope, Tensor& y, Tensor& taps) const {
+  const int64_t out_rows = output_rows(rows), width = kernel_ * cout_;
   y.resize({out_rows, cout_});
   float* out = y.data();
   parallel::for_range(out_rows, kRowGrain, [&](int64_t o0, int64_t o1) {
@@ -381,9 +356,26 @@ void TimeConvTranspose1d::forward(const TimeInput& x, Tensor& y, Tensor& taps) c
   const int64_t block = std::max<int64_t>(1, (int64_t{1} << 19) / width);
   taps.resize({std::min(rows, block), width});
   const auto* w = bf16_ ? static_cast<const void*>(w16_.data()) : static_cast<const void*>(w32_.data());
+  // The block's activated input in the layer's precision (this thread's; the loops below reach it
+  // through the pointers, not by name, which on another thread would be that thread's).
+  thread_local std::vector<float> staged32;
+  thread_local std::vector<uint16_t> staged16;
+  if (bf16_) staged16.resize(static_cast<size_t>(std::min(rows, block) * cin_));
+  if (!bf16_) staged32.resize(static_cast<size_t>(std::min(rows, block) * cin_));
+  float* in32 = staged32.data();
+  uint16_t* in16 = staged16.data();
+  const kernels::Table& kt = kernels::active();
   for (int64_t t0 = 0; t0 < rows; t0 += block) {
     const int64_t t1 = std::min(rows, t0 + block);
-    onednn::matmul(bf16_, t1 - t0, width, cin_, x.row(t0), cin_, w, width, nullptr, false, taps.data(), width);
+    parallel::for_range(t1 - t0, kRowGrain, [&](int64_t a, int64_t b) {
+      const float* src = x + (t0 + a) * cin_;
+      if (bf16_)
+        kt.leaky_to_bf16(src, slope, in16 + a * cin_, (b - a) * cin_);
+      else
+        leaky_relu(src, in32 + a * cin_, (b - a) * cin_, slope);
+    });
+    const void* in = bf16_ ? static_cast<const void*>(in16) : static_cast<const void*>(in32);
+    onednn::matmul(bf16_, t1 - t0, width, cin_, in, cin_, w, width, nullptr, false, taps.data(), width);
     // The output rows this block reaches; blocks run one after another, rows within one in parallel.
     const int64_t first = std::max<int64_t>(0, t0 * stride_ - padding_);
     const int64_t last = std::min(out_rows, (t1 - 1) * stride_ - padding_ + kernel_);

@@ -28,26 +28,6 @@
 
 namespace parley {
 
-// Activations prepared as a transposed convolution's input: `rows` rows of `channels` values in
-// float32 or bf16.
-class TimeInput {
- public:
-  // Writes act(x) (x [rows, channels], contiguous), act = leaky ReLU with `slope`, or the identity
-  // when `slope` is 1.
-  void prepare(const float* x, int64_t rows, int64_t channels, bool bf16, float slope = 1.f);
-
-  int64_t rows() const { return rows_; }
-  int64_t channels() const { return channels_; }
-  bool bf16() const { return bf16_; }
-  const void* row(int64_t r) const;  // r in [0, rows)
-
- private:
-  std::vector<float> f32_;
-  std::vector<uint16_t> b16_;
-  int64_t rows_ = 0, channels_ = 0;
-  bool bf16_ = false;
-};
-
 // Winograd F(4, 4)'s transforms (see the top of this file), computed once in double precision:
 // y[q] = sum_p at[q][p] * (sum_j g[p][j] w[j]) * (sum_l bt[p][l] x[l]) for 4 taps w and 7 inputs x
 // is the correlation sum_j w[j] x[q + j], q < 4.
@@ -116,9 +96,13 @@ class TimeConvTranspose1d {
   int padding() const { return padding_; }
   bool bf16() const { return bf16_; }
 
+  int64_t in_channels() const { return cin_; }
+  int64_t out_channels() const { return cout_; }
   int64_t output_rows(int64_t rows) const { return (rows - 1) * stride_ - 2 * padding_ + kernel_; }
-  // y [output_rows(x.rows()), cout] (resized). `taps` is work space.
-  void forward(const TimeInput& x, Tensor& y, Tensor& taps) const;
+  // y [output_rows(rows), cout] (resized) = the transposed convolution of act(x), x [rows,
+  // in_channels()] contiguous, act as TimeConv1d's (applied a block of rows at a time). y must not
+  // be x; `taps` is work space.
+  void forward(const float* x, int64_t rows, float slope, Tensor& y, Tensor& taps) const;
 
  private:
   int64_t cin_ = 0, cout_ = 0, kernel_ = 0;

@@ -138,10 +138,9 @@ TEST(TimeConv, ConvTranspose1dMatchesTheDefinition) {
       const int padding = static_cast<int>((k - stride) / 2);
       const Tensor x = random_tensor({T, cin}, 5), w = random_tensor({cin, cout, k}, 6), b = random_tensor({cout}, 7);
       TimeConvTranspose1d up(w, b, static_cast<int>(stride), padding, bf16 ? Precision::BF16 : Precision::F32);
-      TimeInput in;
-      in.prepare(x.data(), T, cin, bf16);
+      const float slope = 0.1f;
       Tensor y, taps;
-      up.forward(in, y, taps);
+      up.forward(x.data(), T, slope, y, taps);
       const int64_t out_rows = (T - 1) * stride - 2 * padding + k;
       ASSERT_EQ(y.shape(), (Shape{out_rows, cout}));
       for (int64_t o = 0; o < out_rows; ++o)
@@ -151,8 +150,10 @@ TEST(TimeConv, ConvTranspose1dMatchesTheDefinition) {
             const int64_t at = o + padding - j;
             const int64_t t = at / stride;
             if (at < 0 || at % stride != 0 || t >= T) continue;
-            for (int64_t i = 0; i < cin; ++i)
-              want += static_cast<double>(as_used(x[t * cin + i], bf16)) * as_used(w[(i * cout + c) * k + j], bf16);
+            for (int64_t i = 0; i < cin; ++i) {
+              const float v = x[t * cin + i];
+              want += static_cast<double>(as_used(v >= 0 ? v : v * slope, bf16)) * as_used(w[(i * cout + c) * k + j], bf16);
+            }
           }
           EXPECT_NEAR(y[o * cout + c], want, 1e-5) << "k=" << k << " stride=" << stride << " bf16=" << bf16;
         }
