@@ -53,7 +53,7 @@ class HifiGan {
   // for speecht5_hifigan, 17 % of a 10 s clip in tiles of 256), and a tile's buffers stay small
   // (a stage keeps only its input and output whole: 15 MB of float32 for 10 s of that model).
   static constexpr int64_t kTileFrames = 640;
-  static constexpr int64_t kChunkValues = int64_t{1} << 18;  // 1 MB of float32 per chunk buffer
+  static constexpr int64_t kChunkValues = int64_t{1} << 17;  // 0.5 MB of float32 per chunk buffer
 
  private:
   struct ResBlock {

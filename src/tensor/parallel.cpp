@@ -36,6 +36,8 @@ void sync_openmp_threads() {
   }
 }
 
+bool nested() { return omp_in_parallel(); }
+
 void for_range(int64_t n, int64_t grain, RangeFn fn) {
   if (n <= 0) return;
   grain = std::max<int64_t>(grain, 1);

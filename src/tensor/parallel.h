@@ -34,6 +34,9 @@ int threads();
 // parallel region everything runs on the calling thread. `fn` must not throw.
 void for_range(int64_t n, int64_t grain, RangeFn fn);
 
+// Whether the caller runs inside for_range's threads (where for_range and oneDNN run serially).
+bool nested();
+
 // Makes the calling thread's OpenMP team size threads() before a oneDNN call (OpenMP keeps the
 // team size per calling thread, so a server worker thread needs this as much as the main thread).
 void sync_openmp_threads();

@@ -17,8 +17,9 @@ namespace {
 
 constexpr int64_t kRowGrain = 256;  // rows per chunk of the element-wise passes
 constexpr int64_t kTileGrain = 64;  // Winograd tiles per chunk of the transforms
-constexpr int64_t kChunkBytes = 524288;  // a Winograd chunk's work space, for a core's L2 cache
-constexpr int64_t kMinChunkTiles = 256;     // fewer rows than this and the products slow down
+constexpr int64_t kChunkBytes = 512 << 10;  // a Winograd chunk's work space, for a core's L2 cache
+constexpr int64_t kMinChunkTiles = 64;      // fewer rows than this and the products slow down
+constexpr int64_t kNestedChunkTiles = 1024;  // a Winograd layer's chunks on a thread of a parallel loop
 constexpr int64_t kMinBlockRows = 1024;     // the same for a direct convolution's blocks
 
 void check(bool ok, const std::string& what) {
@@ -204,12 +205,18 @@ void TimeConv1d::forward_winograd(const float* x, int64_t rows, float slope, flo
                                   bool accumulate) const {
   const int64_t block = Winograd::kOut * dilation_;
   const int64_t tiles = (rows + block - 1) / block * dilation_;  // the tiles holding output rows
-  // Tiles a chunk at a time, the chunk's transformed input and products sized to stay in a core's
-  // cache, where the whole layer's would stream through memory (7/4 of the input and output, and
-  // the input again per group).
+  // Tiles a chunk at a time. On the calling thread of a parallel program (the layer alone), at
+  // least one chunk per thread so that each runs on one core, as large as a core's cache holds
+  // (where the whole layer's transformed data would stream through memory: 7/4 of the input and
+  // output, and the input again per group) but not below kMinChunkTiles, for the products' sake.
+  // Already on one of several threads (a chunk of a vocoder stage): the products' rows are what
+  // counts, and the chunks are few.
   const int64_t item = bf16_ ? 2 : 4;
   const int64_t per_tile = Winograd::kPoints * (groups_ * cin_ * item + cout_ * 4);
-  const int64_t most = std::max(kMinChunkTiles, kChunkBytes / per_tile);
+  const int64_t fits = kChunkBytes / per_tile, threads = parallel::threads();
+  const int64_t most = parallel::nested() || threads == 1
+                           ? std::max(kNestedChunkTiles, fits)
+                           : std::max(kMinChunkTiles, std::min(fits, (tiles + 2 * threads - 1) / (2 * threads)));
   const int64_t chunks = (tiles + most - 1) / most, chunk = (tiles + chunks - 1) / chunks;  // equal chunks
   auto run = [&](int64_t c0, int64_t c1) {
     thread_local WinogradWork work;
