@@ -1,22 +1,24 @@
-// 1-D convolutions over time-major activations ([time, channels]), the vocoder's layers.
+// 1-D convolutions over time-major activations ([time, channels]), the vocoder's layers. Each
+// reads its float32 input as it is and applies the leaky ReLU before it itself, a block of rows at
+// a time in cache.
 //
-// A convolution is one matrix product per kernel tap over a shifted view of its input:
+// A direct convolution is one matrix product per kernel tap over a shifted view of the block:
 //   y[t] = bias + sum_j x[t + j * dilation - padding] W_j,   W_j [cin, cout] = weight[:, :, j]^T,
-// the input carrying `margin` zero rows before and after its data, which the shifted views read as
-// the convolution's zero padding. oneDNN's convolution primitives on this layout build per sequence
-// length and take up to a second to build for long signals; a product depends only on (rows, cin,
-// cout), builds in about a millisecond and measured as fast on HiFi-GAN's shapes.
+// the block written (activated, in the layer's precision) with its padding rows, zero outside the
+// signal. oneDNN's convolution primitives on this layout build per sequence length and take up to
+// a second to build for long signals; a product depends only on (rows, cin, cout) and builds in
+// about a millisecond.
 //
-// A convolution with kernel 3 or more and 8 or more outputs runs as Winograd's minimal filtering
-// F(4, 4) instead (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks"): its taps in
-// groups of four, each output row's dilation phase in tiles of four rows, a tile of 7 transformed
-// input rows times 7 transformed weights in place of 4 rows times 4 taps. That is 7 products where
-// the taps take 16 (HiFi-GAN's kernels 3, 7, 11: 0.58, 0.5, 0.48 of the arithmetic), and one
-// product per transformed point instead of one per tap over the whole output. The transforms are
-// exact in real arithmetic and run in float32 (its rounding measured in time_conv_test).
+// A wide convolution runs as Winograd's minimal filtering F(4, 4) instead (Lavin & Gray, "Fast
+// Algorithms for Convolutional Neural Networks"): its taps in groups of four, each output row's
+// dilation phase in tiles of four rows, a tile of 7 transformed input rows times 7 transformed
+// weights in place of 4 rows times 4 taps. That is 7 products where the taps take 16 (HiFi-GAN's
+// kernels 3, 7, 11: 0.58, 0.5, 0.48 of the arithmetic), and one product per transformed point
+// instead of one per tap. The transforms are exact in real arithmetic and run in float32 (their
+// rounding is measured in time_conv_test).
 //
 // Precision: float32, or (bf16 and int8 models, where the CPU has AVX-512 BF16) bf16 inputs and
-// weights with float32 sums: the activation is rounded as it is written into the input, or, for
+// weights with float32 sums: the activation is rounded as it is written into the block, or, for
 // Winograd layers, once transformed.
 #pragma once
 
