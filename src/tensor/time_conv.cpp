@@ -155,6 +155,7 @@ TimeConv1d::TimeConv1d(const Tensor& weight, const Tensor& bias, int dilation, P
 }
 
 void TimeConv1d::forward(const float* x, int64_t rows, float slope, float* y, int64_t ldy, bool accumulate) const {
+  if (rows <= 0) return;
   if (winograd_) return forward_winograd(x, rows, slope, y, ldy, accumulate);
   const int64_t item = bf16_ ? 2 : 4, pad = padding();
   const auto* w = bf16_ ? static_cast<const char*>(static_cast<const void*>(w16_.data()))
@@ -347,6 +348,7 @@ TimeConvTranspose1d::TimeConvTranspose1d(const Tensor& weight, const Tensor& bia
 }
 
 void TimeConvTranspose1d::forward(const float* x, int64_t rows, float slope, Tensor& y, Tensor& taps) const {
+  check(rows > 0, "a transposed convolution needs at least one input row");
   const int64_t out_rows = output_rows(rows), width = kernel_ * cout_;
   y.resize({out_rows, cout_});
   float* out = y.data();

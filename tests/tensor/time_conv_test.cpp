@@ -57,6 +57,17 @@ TEST(TimeConv, Conv1dMatchesTheDefinition) {
     }
 }
 
+// No rows in, none out (and nothing written), on both paths.
+TEST(TimeConv, Conv1dOfNoRowsWritesNothing) {
+  const Tensor w = random_tensor({8, 8, 3}, 31), b = random_tensor({8}, 32);
+  for (auto algorithm : {TimeConv1d::Algorithm::Direct, TimeConv1d::Algorithm::Winograd}) {
+    TimeConv1d conv(w, b, 1, Precision::F32, algorithm);
+    float y = 7.f;
+    conv.forward(nullptr, 0, 1.f, &y, 8, false);
+    EXPECT_EQ(y, 7.f);
+  }
+}
+
 // A signal long enough for the direct path's blocks of rows to run on both threads.
 TEST(TimeConv, Conv1dInBlocksMatchesTheDefinition) {
   const int64_t T = 100000, cin = 4, cout = 8, k = 5, d = 3;
