@@ -56,23 +56,35 @@ Error error_of(F&& f) {
 
 // ----------------------------------------------------------------------------- tiled vocoder
 
+// mel [frames, bins] = sin(step * i) * 2 - 1 over its values in order: every bin and frame differs.
+Tensor wavy_mel(int64_t frames, int64_t bins, double step) {
+  Tensor mel({frames, bins});
+  for (int64_t i = 0; i < mel.numel(); ++i)
+    mel[i] = static_cast<float>(std::sin(step * static_cast<double>(i)) * 2.0 - 1.0);
+  return mel;
+}
+
+float max_difference(const std::vector<float>& a, const std::vector<float>& b) {
+  float worst = 0;
+  for (size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::abs(a[i] - b[i]));
+  return worst;
+}
+
 // Long spectrograms are vocoded a tile at a time with context on both sides; the samples must be
 // those of one pass over the whole spectrogram, at every tile edge and at both ends, for the
 // speecht5_hifigan layout and for a model with other rates, kernels and dilations.
 TEST(Vocoder, TilesWithContextGiveTheSamplesOfOnePass) {
   for (const char* name : {"hifigan-tiny-random", "hifigan-small-a"}) {
     const auto v = vocoder(name);
-    const int64_t frames = 301, bins = v->mel_bins();
-    Tensor mel({frames, bins});
-    for (int64_t i = 0; i < mel.numel(); ++i) mel[i] = static_cast<float>(std::sin(0.37 * i) * 2.0 - 1.0);
+    const int64_t frames = 301;
+    const Tensor mel = wavy_mel(frames, v->mel_bins(), 0.37);
     const std::vector<float> whole = v->vocode(mel, 0);
     ASSERT_EQ(static_cast<int64_t>(whole.size()), frames * v->config().hop_length()) << name;
     EXPECT_GT(v->context_frames(), 2) << name;
     for (int64_t tile : {int64_t{40}, int64_t{97}}) {
       const std::vector<float> tiled = v->vocode(mel, tile);
       ASSERT_EQ(tiled.size(), whole.size()) << name;
-      float worst = 0;
-      for (size_t i = 0; i < whole.size(); ++i) worst = std::max(worst, std::abs(tiled[i] - whole[i]));
+      const float worst = max_difference(tiled, whole);
       // Only rounding may differ (oneDNN blocks a shorter convolution differently): measured up to
       // 6e-5 on samples in [-1, 1]. A third of the context gives errors of 0.04 to 2.
       EXPECT_LT(worst, 1e-4f) << name << ", tiles of " << tile;
@@ -80,20 +92,17 @@ TEST(Vocoder, TilesWithContextGiveTheSamplesOfOnePass) {
   }
 }
 
-// Within a pass, long stages run their residual blocks on chunks of rows with context on both
-// sides, on both threads: the samples must be those of whole stages. Chunks of 2048 values here
-// split every stage after the first into 6 to 81 chunks.
+// Within a pass, long stages (upsampler, residual blocks, the output convolution after the last)
+// run on chunks of rows with context on both sides, on both threads: the samples must be those of
+// whole stages. Chunks of 2048 values here split every stage after the first into several chunks.
 TEST(Vocoder, ChunkedStagesGiveTheSamplesOfWholeStages) {
   for (const char* name : {"hifigan-tiny-random", "hifigan-small-a"}) {
     const auto v = vocoder(name);
-    const int64_t frames = 301, bins = v->mel_bins();
-    Tensor mel({frames, bins});
-    for (int64_t i = 0; i < mel.numel(); ++i) mel[i] = static_cast<float>(std::cos(0.29 * i) * 2.0 - 1.0);
+    const Tensor mel = wavy_mel(301, v->mel_bins(), 0.29);
     const std::vector<float> whole = v->vocode(mel, 0, int64_t{1} << 40);
     const std::vector<float> chunked = v->vocode(mel, 0, 2048);
     ASSERT_EQ(chunked.size(), whole.size()) << name;
-    float worst = 0;
-    for (size_t i = 0; i < whole.size(); ++i) worst = std::max(worst, std::abs(chunked[i] - whole[i]));
+    const float worst = max_difference(chunked, whole);
     EXPECT_LT(worst, 1e-4f) << name;  // rounding only, as the tiles
     std::printf("[measured] %s: chunked stages differ from whole ones by at most %.3g\n", name, worst);
   }
