@@ -1,6 +1,7 @@
 #include "speecht5/hifigan.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 
 #include "core/error.h"
@@ -126,8 +127,11 @@ void HifiGan::stage_chunk(size_t stage, const float* in, int64_t in_rows, int64_
   const int64_t t0 = std::max<int64_t>(0, -floor_div(-(from + p - k + 1), s));  // ceil
   const int64_t t1 = std::min(in_rows, floor_div(to - 1 + p, s) + 1);
   up.forward(in + t0 * up.in_channels(), t1 - t0, static_cast<float>(config_.leaky_relu_slope), b.up, b.taps);
-  const int64_t offset = from - t0 * s;  // upsampled row `from` in b.up
-  if (offset < 0 || offset + (to - from) > b.up.dim(0)) throw Error(ErrorKind::Internal, "vocoder chunk misaligned");
+  // Upsampled row `from` in b.up. In range because the kernel is at least the rate (checked at
+  // load) and the padding is (kernel - rate) / 2 (stage_chunk_rows needs tiles_align_); this runs
+  // on for_range's threads, where an exception may not escape, hence an assertion, not a throw.
+  const int64_t offset = from - t0 * s;
+  assert(offset >= 0 && offset + (to - from) <= b.up.dim(0));
   average_resblocks(stage, b.up.data() + offset * channels, to - from, b.sum, b.h, b.u);
   if (!last) {
     std::copy(b.sum.data() + (r0 - from) * channels, b.sum.data() + (r1 - from) * channels, out + r0 * channels);
