@@ -45,6 +45,12 @@ struct I8 {
   static __m512 load(const int8_t* p, __mmask16 m) { return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, p))); }
 };
 
+// Asks for the cache line `bytes` past p. The address is computed as an integer: it may lie past the
+// end of p's array, where a prefetch is harmless but pointer arithmetic would not be defined.
+void prefetch(const void* p, int64_t bytes) {
+  _mm_prefetch(reinterpret_cast<const char*>(reinterpret_cast<uintptr_t>(p) + static_cast<uintptr_t>(bytes)), _MM_HINT_T0);
+}
+
 __mmask16 tail_mask(int64_t n) { return static_cast<__mmask16>((1u << n) - 1u); }
 
 // The four horizontal sums of a, b, c, d.
@@ -60,6 +66,11 @@ __m128 hsum4(__m512 a, __m512 b, __m512 c, __m512 d) {
 // ------------------------------------------------------------------------------------------ gemv
 
 // Dot products of MB rows of x with R (1 or 4) weight rows starting at w: out[m * 4 + r].
+//
+// Each load is matched by a prefetch of the same column R rows on: the next block's rows, which
+// gemv_rows reads next. The CPU's own prefetchers follow R interleaved streams of one row each
+// (2 KB for Whisper-base) too late to keep enough reads in flight; with the prefetch a decoder
+// step measured 5-10 % faster in f32. Past the last row it asks for lines that are never read.
 template <typename L, int MB, int R>
 void dot_block(const float* x, int64_t ldx, const typename L::T* w, int64_t ldw, int64_t in, float* out) {
   __m512 acc[MB][R];
@@ -68,6 +79,7 @@ void dot_block(const float* x, int64_t ldx, const typename L::T* w, int64_t ldw,
   int64_t k = 0;
   for (; k + 16 <= in; k += 16) {
     __m512 wv[R];
+    for (int r = 0; r < R; ++r) prefetch(w, ((R + r) * ldw + k) * static_cast<int64_t>(sizeof(typename L::T)));
     for (int r = 0; r < R; ++r) wv[r] = L::load(w + r * ldw + k);
     for (int m = 0; m < MB; ++m) {
       const __m512 xv = _mm512_loadu_ps(x + m * ldx + k);
