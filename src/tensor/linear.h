@@ -46,7 +46,7 @@ class Linear {
  private:
   struct Reduced;  // bf16 or int8 storage, shared by copies of this layer
   bool forward_dot(const kernels::Table& kt, const float* x, int64_t n, int64_t ldx, float* y, int64_t ldy,
-                   int64_t grain) const;
+                   int64_t piece) const;
   void forward_many_reduced(const float* x, int64_t n, int64_t ldx, float* y, int64_t ldy) const;
 
   int64_t out_ = 0, in_ = 0;

@@ -174,7 +174,7 @@ void attention_fused(const float* q, int ldq, const T* k, int ldk, const T* v, i
   const int offset = tk - tq;
   // Per head: tq * tk scores; split heads over threads when there is enough work.
   const int64_t grain = std::max<int64_t>(1, 32768 / (static_cast<int64_t>(tk) * head_dim * tq + 1));
-  parallel::for_range(heads, grain, [&](int64_t h0, int64_t h1) {
+  const auto heads_from_to = [&](int64_t h0, int64_t h1) {
     thread_local std::vector<float> row_scores;
     row_scores.resize(static_cast<size_t>(tq) * tk);
     for (int64_t h = h0; h < h1; ++h) {
@@ -189,7 +189,13 @@ void attention_fused(const float* q, int ldq, const T* k, int ldk, const T* v, i
         weighted(kt, row, visible, vh, ldv, head_dim, out + static_cast<int64_t>(i) * ldo + h * head_dim);
       }
     }
-  });
+  };
+  // Where one head is work enough (Whisper's cross-attention reads 750 KB of f32 keys and values
+  // per head), the threads take heads one at a time: one may stream faster than the other.
+  if (grain == 1)
+    parallel::for_pieces(heads, 1, heads_from_to);
+  else
+    parallel::for_range(heads, grain, heads_from_to);
 }
 
 }  // namespace

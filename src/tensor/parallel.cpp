@@ -54,4 +54,18 @@ void for_range(int64_t n, int64_t grain, RangeFn fn) {
   }
 }
 
+void for_pieces(int64_t n, int64_t piece, RangeFn fn) {
+  if (n <= 0) return;
+  piece = std::max<int64_t>(piece, 1);
+  const int64_t team = std::min<int64_t>(threads(), (n + piece - 1) / piece);
+  if (team <= 1 || omp_in_parallel()) {
+    fn(0, n);
+    return;
+  }
+  std::atomic<int64_t> next{0};
+#pragma omp parallel num_threads(static_cast<int>(team))
+  for (int64_t begin; (begin = next.fetch_add(piece, std::memory_order_relaxed)) < n;)
+    fn(begin, std::min(n, begin + piece));
+}
+
 }  // namespace parley::parallel

@@ -34,6 +34,12 @@ int threads();
 // parallel region everything runs on the calling thread. `fn` must not throw.
 void for_range(int64_t n, int64_t grain, RangeFn fn);
 
+// Like for_range, for loops whose threads may run at different speeds, as memory-bound loops do on
+// a shared memory bus (one core gets a larger share of it, or starts later): the threads take
+// pieces of `piece` items in turn until none is left, so a faster thread does more of the work.
+// fn(begin, end) may be called several times on one thread. `fn` must not throw.
+void for_pieces(int64_t n, int64_t piece, RangeFn fn);
+
 // Whether the caller runs inside for_range's threads (where for_range and oneDNN run serially).
 bool nested();
 

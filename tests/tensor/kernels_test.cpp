@@ -167,6 +167,30 @@ TEST(Linear, ReducedPrecisionsStayWithinTheirRounding) {
   }
 }
 
+// A decoder step's few rows go in pieces of output rows taken by both threads in turn: every row
+// is computed once, as a whole layer on one thread computes it, and matches double sums.
+TEST(Linear, FewRowsInPiecesMatchOneThreadAndDoubleSums) {
+  const int64_t in = 64, out = 1003;  // pieces of 256 rows; the last is 235, not a multiple of 4
+  const std::vector<float> wv = random_values(out * in, 11), bv = random_values(out, 12);
+  const Linear lin(Tensor::from_vector({out, in}, wv), Tensor::from_vector({out}, bv), Precision::F32);
+  for (int64_t rows : {1, 5}) {
+    const Tensor x = Tensor::from_vector({rows, in}, random_values(rows * in, 13));
+    Tensor one, two;
+    ops::set_threads(1);
+    lin.forward(x, one);
+    ops::set_threads(2);
+    lin.forward(x, two);
+    ops::set_threads(0);
+    for (int64_t m = 0; m < rows; ++m)
+      for (int64_t o = 0; o < out; ++o) {
+        double want = bv[o];
+        for (int64_t k = 0; k < in; ++k) want += static_cast<double>(x[m * in + k]) * wv[o * in + k];
+        ASSERT_EQ(two[m * out + o], one[m * out + o]) << "row " << m << " output " << o;
+        ASSERT_NEAR(two[m * out + o], want, 1e-5) << "row " << m << " output " << o;
+      }
+  }
+}
+
 TEST(Linear, DefaultPrecisionAppliesToLayersBuiltWithoutOne) {
   const Tensor w = Tensor::from_vector({2, 2}, {1, 2, 3, 4});
   set_default_precision(Precision::BF16);

@@ -1,10 +1,13 @@
+#include <atomic>
 #include <cmath>
+#include <vector>
 
 #include <gtest/gtest.h>
 
 #include "common/test_util.h"
 #include "tensor/linear.h"
 #include "tensor/ops.h"
+#include "tensor/parallel.h"
 
 namespace parley {
 namespace {
@@ -19,6 +22,35 @@ TEST(Ops, LinearMatchesNaiveProduct) {
   ASSERT_EQ(y.shape(), (Shape{2, 3}));
   const float want[] = {1 - 2 + 0.5f, 3 - 4 - 1, 5 - 6 + 2, 2 + 1 + 0.5f, 6 + 2 - 1, 10 + 3 + 2};
   for (int i = 0; i < 6; ++i) EXPECT_FLOAT_EQ(y[i], want[i]) << i;
+}
+
+// for_pieces hands out every item once, in pieces of at most `piece` that start at its multiples;
+// inside another parallel loop it runs the whole range on the calling thread.
+TEST(Parallel, PiecesCoverEveryItemOnce) {
+  parallel::set_threads(2);
+  for (int64_t n : {1, 16, 17, 1003}) {
+    std::vector<std::atomic<int>> seen(static_cast<size_t>(n));
+    std::atomic<bool> shaped{true};
+    parallel::for_pieces(n, 16, [&](int64_t b, int64_t e) {
+      if (b % 16 != 0 || e <= b || e - b > 16 || e > n) shaped = false;
+      for (int64_t i = b; i < e; ++i) seen[static_cast<size_t>(i)]++;
+    });
+    EXPECT_TRUE(shaped.load()) << n;
+    for (int64_t i = 0; i < n; ++i) ASSERT_EQ(seen[static_cast<size_t>(i)].load(), 1) << "item " << i << " of " << n;
+  }
+  std::atomic<int> calls{0}, whole{0};
+  parallel::for_range(2, 1, [&](int64_t, int64_t) {
+    parallel::for_pieces(100, 10, [&](int64_t b, int64_t e) {
+      calls++;
+      if (b == 0 && e == 100) whole++;
+    });
+  });
+  EXPECT_EQ(calls.load(), whole.load());
+  EXPECT_GE(calls.load(), 1);
+  int none = 0;
+  parallel::for_pieces(0, 16, [&](int64_t, int64_t) { none++; });
+  EXPECT_EQ(none, 0);
+  parallel::set_threads(0);
 }
 
 TEST(Ops, LayerNormNormalisesEachRow) {
