@@ -406,6 +406,7 @@ void q8_block4(const uint8_t* x, int64_t ldx, const int8_t* w, int64_t ldw, int6
   int64_t k = 0;
   for (; k + 64 <= in; k += 64) {
     __m512i wv[4];
+    for (int r = 0; r < 4; ++r) prefetch(w, (4 + r) * ldw + k);  // the next block, as in dot_block
     for (int r = 0; r < 4; ++r) wv[r] = _mm512_loadu_si512(w + r * ldw + k);
     for (int m = 0; m < MB; ++m) {
       const __m512i xv = _mm512_loadu_si512(x + m * ldx + k);
@@ -477,6 +478,7 @@ void bf16_block(const uint16_t* x, int64_t ldx, const uint16_t* w, int64_t ldw, 
   int64_t k = 0;
   for (; k + 32 <= in; k += 32) {
     __m512i wv[R];
+    for (int r = 0; r < R; ++r) prefetch(w, ((R + r) * ldw + k) * 2);  // the next block, as in dot_block
     for (int r = 0; r < R; ++r) wv[r] = _mm512_loadu_si512(w + r * ldw + k);
     for (int m = 0; m < MB; ++m) {
       const __m512i xv = _mm512_loadu_si512(x + m * ldx + k);
