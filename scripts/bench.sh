@@ -2,19 +2,25 @@
 # Benchmarks Parley on checkpoints of the published shapes (random weights) and, where transformers is
 # importable (PYTHONPATH, see tools/bench_reference.py), the reference stack in the same run.
 #   scripts/bench.sh [--threads N] [--repeats R] [--precisions "f32 bf16 int8"] [--no-reference]
+#                    [--whisper-cpp BENCH_BIN GGML_MODEL]
+# --whisper-cpp: also times whisper.cpp's own bench program (built by you; see docs/performance.md
+# for making its model file from the bench's whisper-base) against Parley's f32 Whisper, the two
+# alternating R times so that both see the same machine.
 # Checkpoints are made once by tools/make_bench_models.py (needs transformers) into
 # $PARLEY_BENCH_MODELS (default ~/.cache/parley/bench-models) and reused. Prints a table and writes
 # every figure to build/bench-results.json (or $PARLEY_BENCH_OUT). Needs build/bench/parley_bench
 # (cmake -DPARLEY_BENCH=ON, the default).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-THREADS=0 REPEATS=3 PRECISIONS="f32 bf16 int8" REFERENCE=1
+THREADS=0 REPEATS=3 PRECISIONS="f32 bf16 int8" REFERENCE=1 WCPP_BIN="" WCPP_MODEL=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --threads) THREADS=$2; shift 2 ;;
     --repeats) REPEATS=$2; shift 2 ;;
     --precisions) PRECISIONS=$2; shift 2 ;;
     --no-reference) REFERENCE=0; shift ;;
+    --whisper-cpp) [ $# -ge 3 ] || { echo "--whisper-cpp needs BENCH_BIN GGML_MODEL" >&2; exit 2; }
+      WCPP_BIN=$2 WCPP_MODEL=$3; shift 3 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -23,6 +29,10 @@ OUT=${PARLEY_BENCH_OUT:-build/bench-results.json}
 PY=${PYTHON:-python3}
 BIN=build/bench/parley_bench
 [ -x "$BIN" ] || { echo "build $BIN first: cmake --build build --target parley_bench" >&2; exit 1; }
+if [ -n "$WCPP_BIN" ]; then
+  [ -x "$WCPP_BIN" ] || { echo "whisper.cpp bench program not found or not executable: $WCPP_BIN" >&2; exit 1; }
+  [ -f "$WCPP_MODEL" ] || { echo "whisper.cpp model file not found: $WCPP_MODEL" >&2; exit 1; }
+fi
 has_transformers() { "$PY" -c "import torch, transformers" 2>/dev/null; }
 if [ ! -f "$MODELS/speecht5_hifigan/model.safetensors" ]; then
   has_transformers || { echo "no checkpoints in $MODELS and no transformers to make them (set PYTHONPATH)" >&2; exit 1; }
@@ -44,6 +54,15 @@ if [ $REFERENCE = 1 ] && has_transformers; then
   echo "== reference (transformers)" >&2
   OMP_NUM_THREADS=$([ "$THREADS" = 0 ] && nproc || echo "$THREADS") "$PY" tools/bench_reference.py "$MODELS" "$REPEATS" \
     >"$TMP/reference.json" || { echo "the reference failed; no ratios" >&2; rm -f "$TMP/reference.json"; }
+fi
+if [ -n "$WCPP_BIN" ]; then
+  echo "== whisper.cpp and parley f32, alternating" >&2
+  for i in $(seq "$REPEATS"); do
+    "$WCPP_BIN" -m "$WCPP_MODEL" -t "$([ "$THREADS" = 0 ] && nproc || echo "$THREADS")" -w 0 >"$TMP/whisper-cpp-$i.txt" 2>&1 ||
+      { echo "whisper.cpp's bench failed; its output:" >&2; tail -5 "$TMP/whisper-cpp-$i.txt" >&2; exit 1; }
+    "$BIN" --models "$MODELS" --precision f32 --threads "$THREADS" --repeats "$REPEATS" --only whisper \
+      --json "$TMP/pair-f32-$i.json" >/dev/null
+  done
 fi
 echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 python3 tools/bench_report.py "$TMP" "$OUT" "$(cut -d' ' -f1-3 /proc/loadavg)"

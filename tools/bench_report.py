@@ -4,6 +4,8 @@
     python3 tools/bench_report.py TMPDIR OUT.json "LOADAVG"
 """
 import json
+import re
+import statistics
 import sys
 from pathlib import Path
 
@@ -30,6 +32,40 @@ def fmt(v, unit):
     if unit == "x":
         return f"{v:.4f}"
     return f"{v:.3f} s"
+
+
+def whisper_cpp_seconds(text, what):
+    """Seconds per run of whisper.cpp's `what` ("encode", "decode") from its printed timings."""
+    m = re.search(what + r" time =\s*[\d.]+ ms /\s*\d+ runs \(\s*([\d.]+) ms per run\)", text)
+    if not m:
+        sys.exit(f"no '{what} time' line in whisper.cpp's output")
+    return float(m.group(1)) / 1e3
+
+
+def whisper_cpp_pairs(tmp):
+    """whisper.cpp's bench and Parley's f32 Whisper, run in turn: [(whisper.cpp, parley)] per figure."""
+    pairs = {"encoder_s": [], "decoder_token_s": []}
+    for i in range(1, 1000):
+        w, p = tmp / f"whisper-cpp-{i}.txt", tmp / f"pair-f32-{i}.json"
+        if not (w.exists() and p.exists()):
+            break
+        text, ours = w.read_text(errors="replace"), json.loads(p.read_text())["parley"]
+        pairs["encoder_s"].append((whisper_cpp_seconds(text, "encode"), ours["encoder_s"]))
+        pairs["decoder_token_s"].append((whisper_cpp_seconds(text, "decode"), ours["decoder_token_s"]))
+    return pairs if pairs["encoder_s"] else None
+
+
+def whisper_cpp_table(pairs):
+    lines = ["| whisper.cpp (its f16 file) and parley f32, run in turn | whisper.cpp | parley f32 | parley faster by |",
+             "|---|---|---|---|"]
+    for key, label in (("encoder_s", "whisper-base encoder, 30 s window"), ("decoder_token_s", "decoder, per token")):
+        unit = "s" if key == "encoder_s" else "ms"
+        theirs = statistics.median(a for a, _ in pairs[key])
+        ours = statistics.median(b for _, b in pairs[key])
+        each = ", ".join(f"{fmt(a, unit)} / {fmt(b, unit)}" for a, b in pairs[key])
+        lines.append(f"| {label} (median of {len(pairs[key])}; each: {each}) | {fmt(theirs, unit)} | {fmt(ours, unit)} | "
+                     f"{theirs / ours:.2f}x |")
+    return lines
 
 
 def main():
@@ -64,8 +100,13 @@ def main():
         for p, e in err.items():
             lines.append(f"| {p} | {e['max_logit_diff']:.4g} | {e['mean_logit_diff']:.4g} | "
                          f"{100 * e['token_agreement']:.1f}% of {e['positions']} |")
+    wcpp = whisper_cpp_pairs(tmp)
+    if wcpp:
+        lines.append("")
+        lines.extend(whisper_cpp_table(wcpp))
     print("\n".join(lines))
-    out.write_text(json.dumps({"parley": runs, "reference": ref, "load_average": load}, indent=2) + "\n")
+    out.write_text(json.dumps({"parley": runs, "reference": ref, "whisper_cpp_and_parley_f32": wcpp,
+                               "load_average": load}, indent=2) + "\n")
 
 
 if __name__ == "__main__":
