@@ -18,6 +18,13 @@ int hardware_threads() {
   return n;
 }
 
+// Threads for n items in parts of at least `part`: 1 (run on the calling thread) for small loops
+// and inside another parallel region.
+int64_t team_for(int64_t n, int64_t part) {
+  if (omp_in_parallel()) return 1;
+  return std::min<int64_t>(threads(), (n + part - 1) / part);
+}
+
 }  // namespace
 
 void set_threads(int n) { g_threads.store(n <= 0 ? 0 : n); }
@@ -40,13 +47,9 @@ bool nested() { return omp_in_parallel(); }
 
 void for_range(int64_t n, int64_t grain, RangeFn fn) {
   if (n <= 0) return;
-  grain = std::max<int64_t>(grain, 1);
-  const int64_t chunks = std::min<int64_t>(threads(), (n + grain - 1) / grain);
-  if (chunks <= 1 || omp_in_parallel()) {
-    fn(0, n);
-    return;
-  }
-#pragma omp parallel num_threads(static_cast<int>(chunks))
+  const int64_t team = team_for(n, std::max<int64_t>(grain, 1));
+  if (team <= 1) return fn(0, n);
+#pragma omp parallel num_threads(static_cast<int>(team))
   {
     const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
     const int64_t begin = n * t / nt, end = n * (t + 1) / nt;
@@ -57,11 +60,8 @@ void for_range(int64_t n, int64_t grain, RangeFn fn) {
 void for_pieces(int64_t n, int64_t piece, RangeFn fn) {
   if (n <= 0) return;
   piece = std::max<int64_t>(piece, 1);
-  const int64_t team = std::min<int64_t>(threads(), (n + piece - 1) / piece);
-  if (team <= 1 || omp_in_parallel()) {
-    fn(0, n);
-    return;
-  }
+  const int64_t team = team_for(n, piece);
+  if (team <= 1) return fn(0, n);
   std::atomic<int64_t> next{0};
 #pragma omp parallel num_threads(static_cast<int>(team))
   for (int64_t begin; (begin = next.fetch_add(piece, std::memory_order_relaxed)) < n;)
