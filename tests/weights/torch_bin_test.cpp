@@ -32,14 +32,15 @@ int64_t raw_i64(const RawTensor& r, int64_t i) {
   return v;
 }
 
-TEST(TorchBin, WhisperFloat16BinMatchesSafetensors) {
-  const auto dir = data_path("models/whisper-tiny-random");
+// tools/make_whisper_torch_bin.py: torch.save of the safetensors file's bfloat16 tensors.
+TEST(TorchBin, WhisperBfloat16BinMatchesSafetensors) {
+  const auto dir = data_path("models/whisper-v3-random");
   Weights bin = Weights::load(dir / "pytorch_model.bin");
   Weights st = Weights::load(dir / "model.safetensors");
   ASSERT_EQ(bin.names().size(), st.names().size() + 1);  // + proj_out.weight
   for (const auto& name : st.names()) {
     ASSERT_TRUE(bin.has(name)) << name;
-    EXPECT_EQ(bin.raw(name).dtype, DType::F16) << name;
+    EXPECT_EQ(bin.raw(name).dtype, DType::BF16) << name;
     expect_identical(bin.get(name), st.get(name), name);
   }
   // The .bin spells out the tied output projection that the safetensors file leaves implicit.

@@ -92,9 +92,10 @@ std::string name_of(const ::testing::TestParamInfo<Case>& info) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Tiny, GenerateGolden, ::testing::ValuesIn(cases_of("whisper-tiny-random")), name_of);
-// The same values stored as float16 in torch.save's zip format.
-INSTANTIATE_TEST_SUITE_P(TinyBin, GenerateGolden,
-                         ::testing::ValuesIn(cases_of("whisper-tiny-random", "pytorch_model.bin")), name_of);
+// The same values (bfloat16) in torch.save's zip format, the tied output projection spelled out
+// (tools/make_whisper_torch_bin.py).
+INSTANTIATE_TEST_SUITE_P(V3Bin, GenerateGolden,
+                         ::testing::ValuesIn(cases_of("whisper-v3-random", "pytorch_model.bin")), name_of);
 // Shapes beyond the fixture's (tools/make_whisper_goldens.py): 128 mels + the 51866-token
 // vocabulary in BF16, and a 1-head F16 model with an untied output projection whose
 // generation_config.json lacks the language/task/timestamp ids.

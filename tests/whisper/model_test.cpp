@@ -36,7 +36,7 @@ std::vector<TensorCase> tensor_cases() {
         TensorCase t{model, std::filesystem::path(c["audio"].get<std::string>()).stem().string(),
                      c["decoder_prefix"].get<std::vector<int>>(), ""};
         out.push_back(t);
-        // The fixture model's float16 torch.save copy holds the same values.
+        // A model's torch.save copy (whisper-v3-random's) holds the same values.
         if (std::filesystem::exists(data_path(std::string("models/") + model + "/pytorch_model.bin"))) {
           t.weights = "pytorch_model.bin";
           out.push_back(t);
