@@ -2,7 +2,7 @@
 // scripts/bench.sh, which makes them with tools/make_bench_models.py and also times the reference).
 //
 //   parley_bench --models DIR [--precision f32|bf16|int8] [--threads N] [--repeats R] [--json FILE]
-//                [--error-report TESTDATA]
+//                [--error-report TESTDATA] [--only whisper|tts|vocoder|ttfa]   (--help for more)
 //
 // The workloads are fixed so that Parley and the reference (tools/bench_reference.py) do the same
 // work whatever the random weights predict: the decoder always runs kDecodeTokens tokens, speech
@@ -21,10 +21,12 @@
 #include <functional>
 #include <span>
 #include <iostream>
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "cli/model_options.h"
 #include "core/error.h"
 #include "pipeline/pipeline.h"
 #include "speecht5/hifigan.h"
@@ -302,30 +304,34 @@ nlohmann::json error_report(const fs::path& data) {
   return report;
 }
 
-Args parse(int argc, char** argv) {
-  Args a;
-  for (int i = 1; i < argc; ++i) {
-    const std::string k = argv[i];
-    if (i + 1 >= argc) invalid_argument("missing value after " + k);
-    const std::string v = argv[++i];
-    if (k == "--models") a.models = v;
-    else if (k == "--precision") a.precision = parse_precision(v);
-    else if (k == "--threads") a.threads = std::stoi(v);
-    else if (k == "--repeats") a.repeats = std::max(1, std::stoi(v));
-    else if (k == "--json") a.json_out = v;
-    else if (k == "--error-report") a.error_data = v;
-    else if (k == "--only") a.only = v;
-    else invalid_argument("unknown option " + k);
-  }
-  if (a.models.empty() && a.error_data.empty()) invalid_argument("give --models DIR and/or --error-report TESTDATA");
-  return a;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
+  CLI::App app{"Times each stage of Parley on checkpoints of the published shapes (see scripts/bench.sh)."};
+  app.name("parley_bench");
+  Args a;
+  std::string precision = "f32";
+  app.add_option("--models", a.models, "Folder holding whisper-base/, speecht5_tts/ and speecht5_hifigan/")
+      ->check(CLI::ExistingDirectory);
+  parley::cli::add_precision_option(app, precision);
+  parley::cli::add_threads_option(app, a.threads, "Cores to use (0 = every core)");
+  app.add_option("--repeats", a.repeats, "Timed runs per figure after one warm-up; each figure is their median")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  app.add_option("--json", a.json_out, "Also write the figures to this file");
+  app.add_option("--error-report", a.error_data,
+                 "Report bf16 and int8 logit error against f32 on the golden fixtures in this folder (tests/data)")
+      ->check(CLI::ExistingDirectory);
+  app.add_option("--only", a.only, "Time one part alone")->check(CLI::IsMember({"whisper", "tts", "vocoder", "ttfa"}));
   try {
-    const Args a = parse(argc, argv);
+    app.parse(argc, argv);
+    if (a.models.empty() && a.error_data.empty()) throw CLI::RequiredError("--models DIR and/or --error-report TESTDATA");
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);  // --help exits 0; a usage error exits 2, as parley's own commands do
+    return code == 0 ? 0 : 2;
+  }
+  try {
+    a.precision = parse_precision(precision);
     ops::set_threads(a.threads);
     nlohmann::json out = {{"precision", precision_name(a.precision)}, {"threads", ops::threads()}};
     if (!a.error_data.empty()) out["error_report"] = error_report(a.error_data);
@@ -334,11 +340,18 @@ int main(int argc, char** argv) {
       out["parley"] = run_stages(a);
     }
     const std::string text = out.dump(2);
-    if (!a.json_out.empty()) std::ofstream(a.json_out) << text << "\n";
+    if (!a.json_out.empty()) {
+      std::ofstream file(a.json_out);
+      file << text << "\n";
+      if (!file.flush()) fail(ErrorKind::Internal, "cannot write " + a.json_out.string());
+    }
     std::cout << text << std::endl;
     return 0;
+  } catch (const Error& e) {
+    std::cerr << "parley_bench: error: " << e.what() << std::endl;
+    return e.kind() == ErrorKind::InvalidArgument ? 2 : 1;
   } catch (const std::exception& e) {
-    std::cerr << "parley_bench: " << e.what() << std::endl;
+    std::cerr << "parley_bench: error: " << e.what() << std::endl;
     return 1;
   }
 }

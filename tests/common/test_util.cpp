@@ -61,7 +61,8 @@ Diff compare(const float* got, const float* want, int64_t n) {
                                        << "); mean |diff| " << d.mean_abs;
 }
 
-RunResult run_parley(const std::vector<std::string>& args, int timeout_s, const std::string& stdin_data) {
+RunResult run_program(const std::string& program, const std::vector<std::string>& args, int timeout_s,
+                      const std::string& stdin_data) {
   int out_pipe[2], err_pipe[2], in_pipe[2];
   if (pipe(out_pipe) || pipe(err_pipe) || pipe(in_pipe)) return {};
   pid_t pid = fork();
@@ -71,7 +72,7 @@ RunResult run_parley(const std::vector<std::string>& args, int timeout_s, const 
     dup2(err_pipe[1], 2);
     for (int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1], in_pipe[0], in_pipe[1]}) close(fd);
     std::vector<char*> argv;
-    std::string bin = PARLEY_BINARY;
+    std::string bin = program;
     argv.push_back(bin.data());
     std::vector<std::string> copy = args;
     for (auto& a : copy) argv.push_back(a.data());

@@ -34,8 +34,14 @@ struct RunResult {
   std::string out;  // stdout
   std::string err;  // stderr
 };
-// Runs the built parley binary with `args` (no shell), capturing output; kills it after `timeout_s`.
-RunResult run_parley(const std::vector<std::string>& args, int timeout_s = 300, const std::string& stdin_data = "");
+// Runs `program` with `args` (no shell), capturing output; kills it after `timeout_s`.
+RunResult run_program(const std::string& program, const std::vector<std::string>& args, int timeout_s = 300,
+                      const std::string& stdin_data = "");
+// run_program on the built parley binary.
+inline RunResult run_parley(const std::vector<std::string>& args, int timeout_s = 300,
+                            const std::string& stdin_data = "") {
+  return run_program(PARLEY_BINARY, args, timeout_s, stdin_data);
+}
 
 // The CLI's contract for bad input: nothing on stdout, one line "parley: error: ..." on stderr that
 // names `needle`, and a non-zero exit.
