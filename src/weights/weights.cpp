@@ -147,20 +147,39 @@ void Weights::mark_file_backed() {
   for (auto& [name, t] : tensors_) t.file_backed = true;
 }
 
-void Weights::drop_unshared_pages() const {
+namespace {
+
+// Float32 tensors from this size up are shared with the file's mapping rather than copied.
+constexpr size_t kShareBytes = 64 * 1024;
+
+// Lets the resident pages of a file-backed tensor go: whole pages inside it only, since a page it
+// shares with a neighbour may be in use. A read-only file mapping reads them back from the page
+// cache if they are touched again, so values never change.
+void drop_pages(const RawTensor& t) {
+  if (!t.file_backed) return;
   const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(t.data) + page - 1) / page * page;
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(t.data) + t.nbytes) / page * page;
+  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+}
+
+// What a tensor shared by get() holds on to: the file's mapping, and which bytes are its own.
+struct SharedBytes {
+  std::vector<std::shared_ptr<const void>> owners;
+  RawTensor tensor;
+};
+
+}  // namespace
+
+void Weights::drop_unshared_pages() const {
   for (const auto& [name, t] : tensors_) {
-    if (!t.file_backed) continue;
     auto it = shared_.find(name);
     if (it != shared_.end()) {
       bool in_use = false;
       for (const auto& user : it->second) in_use = in_use || !user.expired();
       if (in_use) continue;
     }
-    // Whole pages inside the tensor only: a page it shares with a neighbour may be in use.
-    const uintptr_t begin = (reinterpret_cast<uintptr_t>(t.data) + page - 1) / page * page;
-    const uintptr_t end = (reinterpret_cast<uintptr_t>(t.data) + t.nbytes) / page * page;
-    if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+    drop_pages(t);
   }
 }
 
@@ -184,11 +203,20 @@ Tensor Weights::get(const std::string& name) const {
   if (static_cast<size_t>(n) * dtype_size(r.dtype) != r.nbytes)
     bad_model(source_ + ": tensor '" + printable(name) + "' holds " + std::to_string(r.nbytes) + " bytes, not " +
               std::to_string(n) + " x " + dtype_name(r.dtype));
-  if (r.dtype == DType::F32 && reinterpret_cast<uintptr_t>(r.data) % alignof(float) == 0) {
+  // Small tensors (biases, norms) are copied: read from the file at run time, each would map its
+  // neighbours' pages back in (the kernel maps up to 64 KB around a page fault), pages that a model
+  // which copied those neighbours at load had let go.
+  if (r.dtype == DType::F32 && reinterpret_cast<uintptr_t>(r.data) % alignof(float) == 0 && r.nbytes >= kShareBytes) {
     // Shared, not copied: the bytes stay mapped as long as any tensor or this object needs them.
-    auto owners = std::make_shared<std::vector<std::shared_ptr<const void>>>(owners_);
-    shared_[name].push_back(owners);
-    return Tensor::wrap(r.shape, reinterpret_cast<const float*>(r.data), owners);
+    // When the last tensor of this call goes (a model that copied it at load: a Linear's own copy,
+    // a fused projection, a converted precision), its pages leave memory at once, so that a model
+    // being loaded never holds its file's pages and its copies of them all together.
+    std::shared_ptr<const SharedBytes> owner(new SharedBytes{owners_, r}, [](const SharedBytes* b) {
+      drop_pages(b->tensor);
+      delete b;
+    });
+    shared_[name].push_back(owner);
+    return Tensor::wrap(r.shape, reinterpret_cast<const float*>(r.data), owner);
   }
   Tensor t(r.shape);
   float* out = t.data();

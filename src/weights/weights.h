@@ -50,7 +50,9 @@ class Weights {
   const std::string& source() const { return source_; }
   void set_source(std::string s) { source_ = std::move(s); }
 
-  // The tensor as float32 (F16/BF16/F64 converted; F32 shared without a copy when aligned).
+  // The tensor as float32 (F16/BF16/F64 converted; F32 of 64 KB and more shared without a copy
+  // when aligned, smaller ones copied). A shared tensor's file pages leave memory when the last
+  // tensor this call returned goes (they are read back from the page cache if asked for again).
   // Throws Error(BadModel) when it is missing, not a float type, or not of `expected` shape.
   Tensor get(const std::string& name, const Shape& expected) const;
   Tensor get(const std::string& name) const;

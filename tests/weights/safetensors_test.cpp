@@ -184,8 +184,27 @@ int64_t resident_kb_of(const std::filesystem::path& file) {
   return kb;
 }
 
-// A model that copies a mapped tensor at load (a fused projection, a reduced precision) must not
-// keep the file's pages of it resident as well; a tensor still shared keeps its pages and values.
+// Writes a safetensors file of float32 tensors, laid out in order, data 64-byte aligned.
+std::filesystem::path write_f32_file(const std::string& tag, const std::vector<std::pair<std::string, std::vector<float>>>& tensors) {
+  std::string header = "{", body;
+  for (const auto& [name, values] : tensors) {
+    const size_t begin = body.size(), end = begin + 4 * values.size();
+    if (header.size() > 1) header += ",";
+    header += "\"" + name + "\":{\"dtype\":\"F32\",\"shape\":[" + std::to_string(values.size()) + "],\"data_offsets\":[";
+    header += std::to_string(begin) + "," + std::to_string(end) + "]}";
+    body.append(reinterpret_cast<const char*>(values.data()), 4 * values.size());
+  }
+  header += "}";
+  header.append(64 - (8 + header.size()) % 64, ' ');  // data 64-byte aligned, as safetensors writes it
+  const std::filesystem::path file = test::temp_dir(tag) / "model.safetensors";
+  std::ofstream out(file, std::ios::binary);
+  out << test::make_safetensors(header, body);
+  return file;
+}
+
+// A model that copies a mapped tensor at load (a Linear's own copy, a fused projection, a reduced
+// precision) must not keep the file's pages of it resident as well: they go as soon as the last
+// tensor get() gave for it goes. A tensor still shared keeps its pages and values.
 TEST(Safetensors, PagesOfTensorsNoLongerSharedLeaveMemory) {
   const int64_t n = 1 << 20;  // 4 MiB per tensor
   std::vector<float> a(n), b(n);
@@ -193,36 +212,41 @@ TEST(Safetensors, PagesOfTensorsNoLongerSharedLeaveMemory) {
     a[i] = static_cast<float>(i % 1000);
     b[i] = static_cast<float>(-(i % 777));
   }
-  std::string header = R"({"a":{"dtype":"F32","shape":[)" + std::to_string(n) + R"(],"data_offsets":[0,)" +
-                             std::to_string(4 * n) + R"(]},"b":{"dtype":"F32","shape":[)" + std::to_string(n) +
-                             R"(],"data_offsets":[)" + std::to_string(4 * n) + "," + std::to_string(8 * n) + "]}}";
-  header.append(64 - (8 + header.size()) % 64, ' ');  // data 64-byte aligned, as safetensors writes it
-  const std::filesystem::path file = test::temp_dir("drop-pages") / "model.safetensors";
-  {
-    std::ofstream out(file, std::ios::binary);
-    out << test::make_safetensors(header, std::string(reinterpret_cast<const char*>(a.data()), 4 * n) +
-                                              std::string(reinterpret_cast<const char*>(b.data()), 4 * n));
-  }
+  const std::filesystem::path file = write_f32_file("drop-pages", {{"a", a}, {"b", b}});
   Weights w = Weights::load(file);
   Tensor kept = w.get("b", {n});
   double sum = 0;
   {
-    Tensor copied = w.get("a", {n}).clone();  // read once, then only the copy is used
-    for (int64_t i = 0; i < n; ++i) sum += copied[i] + kept[i];
-  }
+    const Tensor read = w.get("a", {n});  // read once (a model would copy it)
+    for (int64_t i = 0; i < n; ++i) sum += read[i] + kept[i];
+    EXPECT_GE(resident_kb_of(file), 8 * 1024 - 8);  // both tensors were read
+  }  // the last tensor of a goes: its pages with it
   double want = 0;
   for (int64_t i = 0; i < n; ++i) want += a[i] + b[i];
   EXPECT_EQ(sum, want);
-  const int64_t before = resident_kb_of(file);
-  EXPECT_GE(before, 8 * 1024 - 8);  // both tensors were read
-  w.drop_unshared_pages();
   const int64_t after = resident_kb_of(file);
-  EXPECT_LE(after, 4 * 1024 + 16) << "before " << before << " kB";  // b's pages and a page at each edge
+  EXPECT_LE(after, 4 * 1024 + 16);  // b's pages and a page at each edge
   EXPECT_GE(after, 4 * 1024 - 8);
+  w.drop_unshared_pages();  // b is still shared: kept
+  EXPECT_GE(resident_kb_of(file), 4 * 1024 - 8);
   for (int64_t i = 0; i < n; ++i) ASSERT_EQ(kept[i], b[i]) << i;
   // The dropped tensor reads back the same from the file.
   Tensor again = w.get("a", {n});
   for (int64_t i = 0; i < n; i += 4099) ASSERT_EQ(again[i], a[i]) << i;
+}
+
+// Small float32 tensors (biases, norms) are copies, large ones share the file's mapping: a model
+// reading a bias at run time must not map back the pages of the weights beside it, which it let go.
+TEST(Safetensors, SmallTensorsAreCopiesLargeOnesShareTheMapping) {
+  const std::vector<float> bias(100, 0.25f), weight(1 << 16, -2.f);  // 400 bytes, 256 KiB
+  const std::filesystem::path file = write_f32_file("small-copies", {{"bias", bias}, {"weight", weight}});
+  const Weights w = Weights::load(file);
+  const Tensor b = w.get("bias", {100});
+  const Tensor m = w.get("weight", {1 << 16});
+  EXPECT_NE(static_cast<const void*>(b.data()), static_cast<const void*>(w.raw("bias").data));
+  EXPECT_EQ(static_cast<const void*>(m.data()), static_cast<const void*>(w.raw("weight").data));
+  for (int i = 0; i < 100; ++i) ASSERT_EQ(b[i], 0.25f);
+  for (int i = 0; i < (1 << 16); i += 101) ASSERT_EQ(m[i], -2.f);
 }
 
 }  // namespace
