@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/memory.h"
 #include "tensor/kernels.h"
 #include "tensor/onednn.h"
 #include "tensor/parallel.h"
@@ -19,6 +20,8 @@ namespace {
 constexpr int64_t kSmallRows = 8;
 // Weight rows are dequantised for oneDNN in blocks of this many (bounded scratch memory).
 constexpr int64_t kDequantRows = 1024;
+// Floats per thread below which copying weights at load stays on one thread (256 KB).
+constexpr int64_t kCopyGrain = 65536;
 
 int64_t element_bytes(Precision p) { return p == Precision::F32 ? 4 : p == Precision::BF16 ? 2 : 1; }
 
@@ -47,11 +50,12 @@ std::atomic<Precision> g_default_precision{Precision::F32};
 void set_default_precision(Precision p) { g_default_precision.store(p); }
 Precision default_precision() { return g_default_precision.load(); }
 
+// Converted weights, in memory of their own (core/memory.h: huge pages, filled by every thread).
 struct Linear::Reduced {
-  std::vector<uint16_t> bf16;  // [out, in]
-  std::vector<int8_t> i8;      // [out, in]
-  std::vector<float> scales;   // [out], int8 only
-  std::vector<int32_t> sums;   // [out], int8 only: each row's sum of q (for kernels::Table::gemv_q8)
+  LargeVector<uint16_t> bf16;  // [out, in]
+  LargeVector<int8_t> i8;      // [out, in]
+  LargeVector<float> scales;   // [out], int8 only
+  LargeVector<int32_t> sums;   // [out], int8 only: each row's sum of q (for kernels::Table::gemv_q8)
 };
 
 Linear::Linear(Tensor weight, Tensor bias, Precision precision) : precision_(precision), bias_(std::move(bias)) {
@@ -61,7 +65,15 @@ Linear::Linear(Tensor weight, Tensor bias, Precision precision) : precision_(pre
   if (!bias_.empty() && bias_.numel() != out_)
     throw Error(ErrorKind::Internal, "Linear bias size does not match weight " + weight.shape_string());
   if (precision_ == Precision::F32) {
-    weight_ = std::move(weight);
+    // A copy in memory of its own, even where `weight` maps the model file: the products stream
+    // these weights every step, and file pages come 4 KB at a time (core/memory.h). The model's
+    // loader then lets the file's pages go (Weights::drop_unshared_pages).
+    auto copy = std::make_shared<LargeVector<float>>(static_cast<size_t>(weight.numel()));
+    const float* from = weight.data();
+    float* to = copy->data();
+    parallel::for_range(weight.numel(), kCopyGrain,
+                        [&](int64_t b, int64_t e) { std::memcpy(to + b, from + b, sizeof(float) * (e - b)); });
+    weight_ = Tensor::wrap(weight.shape(), to, std::move(copy));
     return;
   }
   auto r = std::make_shared<Reduced>();

@@ -5,6 +5,7 @@
 #include <new>
 
 #include "core/error.h"
+#include "core/memory.h"
 
 namespace parley {
 
@@ -25,10 +26,14 @@ namespace {
 std::shared_ptr<float> allocate(int64_t n) {
   size_t bytes = (static_cast<size_t>(n) * sizeof(float) + 63) / 64 * 64;
   if (bytes == 0) bytes = 64;
-  void* p = std::aligned_alloc(64, bytes);
-  if (!p) throw Error(ErrorKind::Internal, "out of memory allocating " + std::to_string(bytes) + " bytes");
-  std::memset(p, 0, bytes);
-  return std::shared_ptr<float>(static_cast<float*>(p), [](float* q) { std::free(q); });
+  void* p = nullptr;
+  try {
+    p = allocate_large(bytes, false);  // large ones: zero-filled, resident only where used
+  } catch (const std::bad_alloc&) {
+    throw Error(ErrorKind::Internal, "out of memory allocating " + std::to_string(bytes) + " bytes");
+  }
+  if (!large_is_zeroed(bytes)) std::memset(p, 0, bytes);
+  return std::shared_ptr<float>(static_cast<float*>(p), [bytes](float* q) { free_large(q, bytes); });
 }
 
 }  // namespace

@@ -116,6 +116,9 @@ WhisperModel::WhisperModel(WhisperConfig config, const Weights& weights) : confi
   // The published checkpoints store the output projection once, as the token embedding.
   Tensor proj = l.has("proj_out.weight") ? l.get("proj_out.weight", {config_.vocab_size, d}) : token_embedding_;
   logits_ = Linear(proj, Tensor());
+  // Tied, in float32: the embedding rows are read from the projection's copy, so that the file's
+  // pages of the table can go with the rest (a second 100 MB otherwise, for whisper-base).
+  if (!l.has("proj_out.weight") && logits_.precision() == Precision::F32) token_embedding_ = logits_.weight();
   l.check_all_used();
   weights.drop_unshared_pages();  // the fused q|k|v, k|v sources (and reduced weights' float32)
 }
@@ -205,7 +208,7 @@ void DecoderSession::set_encoder_states(const Tensor& states) {
   if (cross_bf16_)
     cross_kv16_.resize(static_cast<size_t>(cache));
   else
-    cross_kv_.resize({layers, 2, heads_, enc_len_, head_dim_});
+    cross_kv_.resize(static_cast<size_t>(cache));
   // Row t of the projection holds k | v of every head; the cache wants [k|v][head][t][head_dim].
   auto store = [&](int64_t at, const float* from) {
     if (cross_bf16_)

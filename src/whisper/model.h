@@ -17,6 +17,7 @@
 #include <span>
 #include <vector>
 
+#include "core/memory.h"
 #include "tensor/linear.h"
 #include "tensor/tensor.h"
 #include "weights/weights.h"
@@ -146,9 +147,10 @@ class DecoderSession {
   std::vector<char> slot_claimed_;
   // cross-attention caches: [layer][k|v][head][enc_len][head_dim], in float32 (f32 models) or,
   // when the model's weights are reduced, in bf16: every token reads all of it (36 MB in float32
-  // for whisper-base), the largest memory traffic of a reduced-precision step.
-  Tensor cross_kv_;
-  std::vector<uint16_t> cross_kv16_;
+  // for whisper-base), the largest memory traffic of a reduced-precision step. In huge pages, as
+  // the weights are (core/memory.h); the self-attention cache is used in part and is not.
+  LargeVector<float> cross_kv_;
+  LargeVector<uint16_t> cross_kv16_;
   bool cross_bf16_ = false;
   Tensor enc_kv_tmp_;
   // activations

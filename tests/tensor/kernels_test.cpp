@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
+#include "core/memory.h"
 #include "tensor/cpu.h"
 #include "tensor/kernels.h"
 #include "tensor/linear.h"
@@ -189,6 +190,29 @@ TEST(Linear, FewRowsInPiecesMatchOneThreadAndDoubleSums) {
         ASSERT_NEAR(two[m * out + o], want, 1e-5) << "row " << m << " output " << o;
       }
   }
+}
+
+// Float32 weights are the layer's own copy (in huge-page memory, core/memory.h), not the tensor it
+// was given, which may map the model file: the source can go and the products stay the same.
+TEST(Linear, Float32WeightsAreItsOwnCopy) {
+  const int64_t in = 512, out = 1100;  // 2.1 MB: one whole huge page
+  const std::vector<float> wv = random_values(out * in, 21);
+  const Tensor x = Tensor::from_vector({1, in}, random_values(in, 22));
+  Tensor before, after;
+  Linear lin;
+  {
+    const Tensor w = Tensor::from_vector({out, in}, wv);
+    const Linear from_w(w, Tensor(), Precision::F32);
+    from_w.forward(x, before);
+    EXPECT_NE(from_w.weight().data(), w.data());
+    lin = from_w;
+  }
+  if (kLargeBlocksAreMappings) {
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(lin.weight().data()) % (size_t{2} << 20), 0u);
+  }
+  for (int64_t i = 0; i < out * in; ++i) ASSERT_EQ(lin.weight()[i], wv[i]) << i;
+  lin.forward(x, after);
+  for (int64_t o = 0; o < out; ++o) ASSERT_EQ(after[o], before[o]) << o;
 }
 
 TEST(Linear, DefaultPrecisionAppliesToLayersBuiltWithoutOne) {
