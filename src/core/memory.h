@@ -8,15 +8,15 @@
 namespace parley {
 
 // `bytes` of memory, 64-byte aligned; throws std::bad_alloc. Give it back with free_large(p, bytes).
-// From 2 MB up it is a zero-filled mapping of its own, which goes back to the system when freed
-// and holds memory only where it has been touched. Smaller blocks come from posix_memalign and are
+// From 2 MB up it is a zero-filled mapping of its own: it holds memory only where it has been
+// touched, and goes back to the system when freed. Smaller blocks come from posix_memalign and are
 // not zeroed.
 // With `huge_pages`, the mapping starts on a 2 MB boundary and asks for transparent huge pages over
 // its whole 2 MB pages (madvise: where the system says no, it gets 4 KB pages and works the same).
-// For weights, which are read whole every step: through 4 KB pages that is a TLB miss every 4 KB,
-// and huge pages made the float32 decoder step 10-17 % faster here (docs/performance.md). Not for
-// buffers used in part (the decoder's self-attention cache): touching one byte of a huge page
-// makes all 2 MB of it resident.
+// For weights, read whole every decoder step: through 4 KB pages that is a TLB miss every 4 KB, and
+// huge pages made whisper-base's float32 step about 6 % faster here (docs/performance.md). Not for
+// buffers used in part (the self-attention cache): touching one byte of a huge page makes all 2 MB
+// of it resident.
 // Under AddressSanitizer every block comes from posix_memalign instead, unzeroed and without huge
 // pages, so that the sanitizer guards it like any other.
 void* allocate_large(size_t bytes, bool huge_pages);

@@ -66,8 +66,8 @@ Linear::Linear(Tensor weight, Tensor bias, Precision precision) : precision_(pre
     throw Error(ErrorKind::Internal, "Linear bias size does not match weight " + weight.shape_string());
   if (precision_ == Precision::F32) {
     // A copy in memory of its own, even where `weight` maps the model file: the products stream
-    // these weights every step, and file pages come 4 KB at a time (core/memory.h). The model's
-    // loader then lets the file's pages go (Weights::drop_unshared_pages).
+    // these weights every step, and file pages come 4 KB at a time (core/memory.h). The file's
+    // pages leave memory once the tensor given here is gone (Weights::get).
     auto copy = std::make_shared<LargeVector<float>>(static_cast<size_t>(weight.numel()));
     const float* from = weight.data();
     float* to = copy->data();
