@@ -222,7 +222,7 @@ Tensor Weights::get(const std::string& name) const {
   float* out = t.data();
   switch (r.dtype) {
     case DType::F32:
-      std::memcpy(out, r.data, r.nbytes);
+      if (r.nbytes > 0) std::memcpy(out, r.data, r.nbytes);  // an empty tensor may have no data at all
       break;
     case DType::F16:
       for (int64_t i = 0; i < n; ++i) {
