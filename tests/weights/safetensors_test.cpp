@@ -192,7 +192,7 @@ std::filesystem::path write_f32_file(const std::string& tag, const std::vector<s
     if (header.size() > 1) header += ",";
     header += "\"" + name + "\":{\"dtype\":\"F32\",\"shape\":[" + std::to_string(values.size()) + "],\"data_offsets\":[";
     header += std::to_string(begin) + "," + std::to_string(end) + "]}";
-    body.append(reinterpret_cast<const char*>(values.data()), 4 * values.size());
+    body += test::f32_bytes(values);
   }
   header += "}";
   header.append(64 - (8 + header.size()) % 64, ' ');  // data 64-byte aligned, as safetensors writes it
