@@ -18,6 +18,7 @@ enum class ErrorKind {
   BadModel,          // a model folder or weight file that is missing pieces or lies about sizes
   Network,           // a download failed
   Busy,              // the server's queue is full (HTTP 503)
+  Cancelled,         // the caller gave up (RunControl::cancel: a client that left, Ctrl-C)
   Internal,          // a bug or resource failure
 };
 

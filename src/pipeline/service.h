@@ -27,6 +27,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/run_control.h"
+
 namespace parley {
 
 // Milliseconds per stage, in the order the stages ran, e.g. {"decode", 4.1}, {"asr", 812.0},
@@ -68,6 +70,8 @@ struct AsrRequest {
   // Called with each segment as soon as it is decoded (long audio, streaming); may be empty. Called
   // on the thread that runs speech_to_text, in order, before speech_to_text returns.
   std::function<void(const Segment&)> on_segment;
+  // Progress reports and cancellation (core/run_control.h); may be null. Not owned.
+  const RunControl* control = nullptr;
 };
 
 struct AsrResult {
@@ -108,6 +112,7 @@ struct TtsRequest {
   // whether or not the chunks are streamed.
   bool sentence_by_sentence = false;
   std::function<void(const AudioChunk&)> on_chunk;  // each piece with its text (see AudioChunk)
+  const RunControl* control = nullptr;               // (see AsrRequest)
 };
 
 struct TtsResult {
@@ -136,6 +141,7 @@ struct TranslateRequest {
   // then on_recognized is called once per window that has text, with that window's text and
   // segments (times from the start of the recording), before the window's text is synthesized.
   std::function<void(const AsrResult&)> on_recognized;
+  const RunControl* control = nullptr;  // (see AsrRequest)
 };
 
 struct TranslateResult {

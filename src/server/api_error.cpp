@@ -23,6 +23,8 @@ ApiError to_api_error(const Error& error) {
     case ErrorKind::UnsupportedMedia: return ApiError(415, "unsupported_media_type", error.what());
     case ErrorKind::TooLarge: return ApiError(413, "too_large", error.what());
     case ErrorKind::Busy: return ApiError(503, "server_busy", error.what());
+    // The client has gone: nobody reads this answer; 499 is what nginx logs for it.
+    case ErrorKind::Cancelled: return ApiError(499, "cancelled", error.what());
     case ErrorKind::BadModel:
     case ErrorKind::Network:
     case ErrorKind::Internal: break;
