@@ -39,12 +39,7 @@ class Index {
     for (const Language& l : all_languages()) {
       for (std::string_view form : {l.name, l.iso1, l.iso3, l.whisper, l.flores, l.m2m100, l.mms_tts}) add(form, l);
       add(l.flores.substr(0, l.flores.find('_')), l);  // FLORES' language part: "arb", "pes", "zsm"
-      std::string_view rest = l.aliases;
-      while (!rest.empty()) {
-        const size_t bar = rest.find('|');
-        add(rest.substr(0, bar), l);
-        rest = bar == std::string_view::npos ? std::string_view() : rest.substr(bar + 1);
-      }
+      for (std::string_view alias : alias_list(l)) add(alias, l);
     }
   }
   const Language* find(const std::string& form) const {
@@ -188,6 +183,17 @@ std::string_view short_code(const Language& l) {
   for (std::string_view code : {l.iso1, l.iso3, l.flores, l.mms_tts})
     if (!code.empty() && find_language(code) == &l) return code;
   return l.name;
+}
+
+std::vector<std::string_view> alias_list(const Language& l) {
+  std::vector<std::string_view> out;
+  std::string_view rest = l.aliases;
+  while (!rest.empty()) {
+    const size_t bar = rest.find('|');
+    out.push_back(rest.substr(0, bar));
+    rest = bar == std::string_view::npos ? std::string_view() : rest.substr(bar + 1);
+  }
+  return out;
 }
 
 std::string describe(const Language& l) { return std::string(short_code(l)) + " (" + std::string(l.name) + ")"; }

@@ -49,6 +49,9 @@ std::vector<const Language*> closest_languages(std::string_view code, size_t n =
 // The shortest code that finds this row: ISO 639-1, else ISO 639-3, FLORES ("zho_Hant"), MMS-TTS.
 std::string_view short_code(const Language& language);
 
+// The row's `aliases`, one by one.
+std::vector<std::string_view> alias_list(const Language& language);
+
 // "fr (French)": how messages name a row.
 std::string describe(const Language& language);
 

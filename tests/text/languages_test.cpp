@@ -29,12 +29,7 @@ std::string upper(std::string s) {
 
 std::vector<std::string_view> forms_of(const Language& l) {
   std::vector<std::string_view> forms = {l.name, l.iso1, l.iso3, l.whisper, l.flores, l.m2m100, l.mms_tts};
-  std::string_view rest = l.aliases;
-  while (!rest.empty()) {
-    const size_t bar = rest.find('|');
-    forms.push_back(rest.substr(0, bar));
-    rest = bar == std::string_view::npos ? std::string_view() : rest.substr(bar + 1);
-  }
+  for (std::string_view alias : alias_list(l)) forms.push_back(alias);
   std::erase(forms, std::string_view());
   return forms;
 }
