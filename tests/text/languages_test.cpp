@@ -154,10 +154,11 @@ TEST(Languages, ScriptVariants) {
   EXPECT_EQ(simplified->flores, "zho_Hans");  // the rule: zh is Simplified Chinese
   EXPECT_EQ(find_language("zho"), simplified);
   EXPECT_EQ(find_language("zh-CN"), simplified);
+  EXPECT_EQ(find_language("cmn_Hans"), simplified);  // Mandarin, as Marian's >>cmn_Hans<< prefixes name it
   const Language* traditional = find_language("zho_Hant");
   ASSERT_NE(traditional, nullptr);
   EXPECT_NE(traditional, simplified);
-  for (const char* form : {"zh-Hant", "zh_hant", "ZH-TW", "zh-hk", "zho-Hant", "Traditional Chinese", "zh-Hant-TW"})
+  for (const char* form : {"zh-Hant", "zh_hant", "ZH-TW", "zh-hk", "zho-Hant", "Traditional Chinese", "zh-Hant-TW", "cmn_Hant"})
     EXPECT_EQ(find_language(form), traditional) << form;
   EXPECT_EQ(traditional->whisper, "zh");  // Whisper's zh writes either script
   EXPECT_EQ(script_variant(*simplified, "Hant"), traditional);
