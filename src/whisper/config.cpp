@@ -7,7 +7,6 @@
 #include "core/error.h"
 #include "hf/model_dir.h"
 #include "text/languages.h"
-#include "whisper/languages.h"
 
 namespace parley::whisper {
 
@@ -252,10 +251,8 @@ int WhisperConfig::language_id(const std::string& language) const {
   if (it != lang_to_id.end()) return it->second;
   // Any other form of a language: "italian" (as the reference also accepts), "ita", "it-IT", "ita_Latn".
   const text::Language& asked = text::resolve_language(language);  // unknown: did-you-mean error
-  if (auto named = language_code_of_name(language)) {
-    it = lang_to_id.find(*named);
-    if (it != lang_to_id.end()) return it->second;
-  }
+  it = lang_to_id.find(std::string(asked.whisper));
+  if (!asked.whisper.empty() && it != lang_to_id.end()) return it->second;
   if (lang_to_id.empty()) invalid_argument("this model is English-only: it has no language tokens (asked for '" + language + "')");
   if (asked.whisper.empty()) invalid_argument("Whisper does not know " + text::describe(asked));
   std::string known;
