@@ -151,7 +151,7 @@ void register_transcribe(CLI::App& app, Runner& run_fn) {
   cmd->add_option("--task", args->options.task, "transcribe (same language) or translate (to English)")
       ->check(CLI::IsMember({"transcribe", "translate"}))
       ->capture_default_str();
-  cmd->add_option("--language", args->options.language, "Spoken language: a code (en, it, ...), a name (italian) or auto to detect it")
+  cmd->add_option("--language", args->options.language, "Spoken language: any code (it, ita, ita_Latn, ...), a name (Italian) or auto to detect it")
       ->capture_default_str();
   cmd->add_option("--max-new-tokens", args->options.max_new_tokens,
                   "Most tokens to generate (the language, task and notimestamps tokens count)")

@@ -242,7 +242,7 @@ void register_translate(CLI::App& app, Runner& run_fn) {
                   "WAV file to write the English speech to, or - for raw samples (--format) on stdout as they are made")
       ->required();
   cmd->add_option("--language", args->language,
-                  "Spoken language: a code (it, es, ...), a name (italian) or auto to detect it")
+                  "Spoken language: any code (it, ita, ita_Latn, ...), a name (Italian) or auto to detect it")
       ->capture_default_str();
   cmd->add_option("--voice", args->voice,
                   "English voice: a name (" + [] {

@@ -1,10 +1,11 @@
 // Helpers shared by the route handlers (see routes.h).
-#include <cctype>
 #include <charconv>
 #include <cmath>
 
 #include "server/api_error.h"
 #include "server/routes.h"
+#include "text/languages.h"
+#include "text/sentences.h"
 
 namespace parley::server {
 
@@ -130,15 +131,17 @@ bool flag_option(const std::string& value, const std::string& name, bool absent)
 }
 
 std::string language_option(const std::string& value) {
-  std::string lang;
-  for (char c : value) lang += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (lang.empty() || lang == "auto") return "";
-  bool letters = lang.size() <= 20;
-  for (char c : lang) letters = letters && c >= 'a' && c <= 'z';
-  if (!letters) {
-    throw ApiError(400, "invalid_parameter", "'language' must be an ISO 639-1 code such as 'es', or 'auto'", "language");
+  const std::string_view v = sentences::trim(value);
+  if (v.empty() || v == "auto" || v == "AUTO" || v == "Auto") return "";
+  const text::Language* l = nullptr;
+  try {
+    l = &text::resolve_language(v);
+  } catch (const Error& e) {  // unknown: the did-you-mean line
+    throw ApiError(400, "invalid_parameter", "'language': " + std::string(e.what()), "language");
   }
-  return lang;
+  if (l->whisper.empty())
+    throw ApiError(400, "invalid_parameter", "'language': Whisper does not know " + text::describe(*l), "language");
+  return std::string(l->whisper);
 }
 
 std::string base64(std::string_view bytes) {

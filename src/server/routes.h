@@ -80,7 +80,9 @@ std::optional<double> number_option(const std::string& value, const std::string&
 std::optional<uint64_t> seed_option(const std::string& value);
 // "true"/"1" or "false"/"0"; `absent` when empty.
 bool flag_option(const std::string& value, const std::string& name, bool absent);
-std::string language_option(const std::string& value);  // "" / "auto" -> "" (detect)
+// Whisper's code of a language in any form the language table takes ("fr", "French", "fra_Latn");
+// "" / "auto" -> "" (detect). An unknown language or one Whisper lacks: 400 with a one-line message.
+std::string language_option(const std::string& value);
 
 std::string base64(std::string_view bytes);
 

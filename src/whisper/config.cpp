@@ -6,7 +6,7 @@
 
 #include "core/error.h"
 #include "hf/model_dir.h"
-#include "whisper/languages.h"
+#include "text/languages.h"
 
 namespace parley::whisper {
 
@@ -249,14 +249,15 @@ int WhisperConfig::language_id(const std::string& language) const {
   const std::string code = strip_brackets(language);
   auto it = lang_to_id.find(code);
   if (it != lang_to_id.end()) return it->second;
-  if (auto named = language_code_of_name(language)) {  // "italian", as the reference also accepts
-    it = lang_to_id.find(*named);
-    if (it != lang_to_id.end()) return it->second;
-  }
+  // Any other form of a language: "italian" (as the reference also accepts), "ita", "it-IT", "ita_Latn".
+  const text::Language& asked = text::resolve_language(language);  // unknown: did-you-mean error
+  it = lang_to_id.find(std::string(asked.whisper));
+  if (!asked.whisper.empty() && it != lang_to_id.end()) return it->second;
   if (lang_to_id.empty()) invalid_argument("this model is English-only: it has no language tokens (asked for '" + language + "')");
+  if (asked.whisper.empty()) invalid_argument("Whisper does not know " + text::describe(asked));
   std::string known;
   for (const auto& c : language_codes_by_id()) known += (known.empty() ? "" : " ") + c;
-  invalid_argument("unknown language code '" + language + "' (this model knows: " + known + ")");
+  invalid_argument("this model has no token for " + text::describe(asked) + " (it knows: " + known + ")");
 }
 
 int WhisperConfig::task_id(const std::string& task) const {

@@ -1,6 +1,6 @@
-// Whisper's languages by code and English name ("es" <-> "spanish"), for users who type a name and
-// for results that show one. Which languages a checkpoint has comes from its files (WhisperConfig);
-// this table only names them.
+// Whisper's languages by code and name ("es" <-> "spanish"), for users who type a name and for results
+// that show one. Which languages a checkpoint has comes from its files (WhisperConfig); the codes and
+// names come from the product's language table (text/languages.h).
 #pragma once
 
 #include <optional>
@@ -9,11 +9,12 @@
 
 namespace parley::whisper {
 
-// The English name of a language code ("es" -> "spanish"); nullopt for a code Whisper does not use.
+// Whisper's English name of one of its language codes, as Whisper spells it ("es" -> "spanish",
+// "my" -> "myanmar"); nullopt for a code Whisper does not use.
 std::optional<std::string> language_name(std::string_view code);
 
-// The code of a language name, case-insensitive ("Spanish" -> "es"), including the common
-// alternative names ("castilian", "mandarin", "burmese", ...); nullopt when unknown.
+// Whisper's code for a language given in any form the language table accepts ("Spanish", "castilian",
+// "spa", "spa_Latn", "es-MX" -> "es"); nullopt when the table does not know it or Whisper lacks it.
 std::optional<std::string> language_code_of_name(std::string_view name);
 
 }  // namespace parley::whisper

@@ -127,6 +127,28 @@ TEST_F(ApiTest, TranscriptionJsonPassesOptionsThrough) {
   EXPECT_FALSE(seen[0].timestamps);
 }
 
+// 'language' in any form of the language table reaches the model as Whisper's code; an unknown one is
+// a 400 that suggests close codes, and nothing reaches the model.
+TEST_F(ApiTest, LanguageInAnyFormAndDidYouMean) {
+  auto c = srv.client();
+  for (const char* language : {"Spanish", "spa_Latn", "es-MX"}) {
+    auto r = c.Post("/v1/audio/transcriptions", form(jfk, "jfk.wav", {{"language", language}}));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200) << language << ": " << r->body;
+  }
+  for (const auto& seen : srv.fake->asr_requests()) EXPECT_EQ(seen.language, "es");
+  auto unknown = c.Post("/v1/audio/transcriptions", form(jfk, "jfk.wav", {{"language", "xx"}}));
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 400);
+  const auto error = json_of(unknown)["error"];
+  EXPECT_EQ(error["message"], "'language': unknown language 'xx' (did you mean xh (Xhosa)?)");
+  EXPECT_EQ(error["param"], "language");
+  auto lacking = c.Post("/v1/speech-translation", form(jfk, "jfk.wav", {{"language", "ace_Latn"}}));
+  ASSERT_TRUE(lacking);
+  EXPECT_EQ(lacking->status, 400) << lacking->body;  // a language Whisper does not know
+  EXPECT_EQ(srv.fake->calls(), 3);
+}
+
 TEST_F(ApiTest, TranscriptionTextSrtVtt) {
   AsrResult want = expected_asr(jfk, AsrTask::Transcribe);
   ASSERT_EQ(want.segments.size(), 3u);  // 11 s in 4-second segments

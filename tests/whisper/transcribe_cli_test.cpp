@@ -328,7 +328,7 @@ TEST(TranscribeCliErrors, TruncatedOrLyingSafetensors) {
 
 TEST(TranscribeCliErrors, UnknownLanguageCode) {
   auto r = transcribe(tiny(), data_path("audio/jfk.wav"), {"--language", "xx"});
-  expect_one_line_error(r, "xx");
+  expect_one_line_error(r, "unknown language 'xx' (did you mean xh (Xhosa)?)");
   EXPECT_EQ(r.exit_code, 2);  // a usage error
   // yue exists only in the 51866-token vocabulary
   expect_one_line_error(transcribe(tiny(), data_path("audio/jfk.wav"), {"--language", "yue"}), "yue");
