@@ -76,8 +76,20 @@ void append_cased(std::string& out, const std::string& latin, bool upper, bool w
   cased.toUTF8String(out);
 }
 
+// Hebrew's dagesh and shin/sin dots sort after the vowel points in Unicode's canonical order
+// (בַּ is bet, patah, dagesh); the tables read them as part of the letter, so they move next to it.
+CodePoints with_dagesh_first(CodePoints text) {
+  auto letter_dot = [](char32_t c) { return c == 0x05BC || c == 0x05C1 || c == 0x05C2; };
+  for (size_t i = 1; i < text.size(); ++i) {
+    for (size_t j = i; j >= 2 && letter_dot(text[j]) && text[j - 1] >= 0x0591 && text[j - 1] <= 0x05BB; --j)
+      std::swap(text[j], text[j - 1]);
+  }
+  return text;
+}
+
 // A run of a cased or uncased alphabet through its table, longest match first.
-void romanize_with_table(const LetterTable& table, const CodePoints& run, std::string& out) {
+void romanize_with_table(const LetterTable& table, const CodePoints& input, std::string& out) {
+  const CodePoints run = with_dagesh_first(input);
   CodePoints lower;
   for (char32_t c : run) lower.push_back(static_cast<char32_t>(u_tolower(static_cast<UChar32>(c))));
   for (size_t i = 0; i < run.size();) {
@@ -93,10 +105,13 @@ void romanize_with_table(const LetterTable& table, const CodePoints& run, std::s
       ++i;
       continue;
     }
+    // uroman writes some capitals as two capitals even in a capitalised word (Ц "TS", Θ "TH").
+    static const CodePoints all_capitals = U"цђљњґїθψ";
     const bool upper = lower[i] != run[i];
+    const bool whole = upper && all_capitals.find(lower[i]) != CodePoints::npos;
     const bool next_upper = i + taken < run.size() && u_isupper(static_cast<UChar32>(run[i + taken]));
     const bool prev_upper = i > 0 && u_isupper(static_cast<UChar32>(run[i - 1]));
-    append_cased(out, *latin, upper, next_upper || prev_upper);
+    append_cased(out, *latin, upper, whole || next_upper || prev_upper);
     i += taken;
   }
 }
@@ -280,7 +295,37 @@ void romanize_latin(const CodePoints& run, std::string& out) {
   }
 }
 
-enum class Handler { Common, Latin, Table, Indic, Ethiopic, Hangul, Han, Kana, None };
+bool is_thai_consonant(char32_t c) { return c >= 0x0E01 && c <= 0x0E2E; }
+bool is_thai_vowel(char32_t c) { return (c >= 0x0E30 && c <= 0x0E39) || (c >= 0x0E40 && c <= 0x0E44) || c == 0x0E2D; }
+
+// Thai through its table, after the two changes of order and reading uroman makes: a vowel
+// written before its consonant comes after it for ก น ม ป ต (เป "pe", but เด "ed"), and อ is
+// the vowel "o" only between consonants (ขอบ "khob"), silent before a vowel or at a syllable's edge.
+void romanize_thai(const LetterTable& table, const CodePoints& run, std::string& out) {
+  static const CodePoints swapped = U"กนมปต", preposed = U"เแโใไ";
+  CodePoints text = run;
+  for (size_t i = 0; i + 1 < text.size(); ++i) {
+    if (preposed.find(text[i]) != CodePoints::npos && swapped.find(text[i + 1]) != CodePoints::npos) {
+      std::swap(text[i], text[i + 1]);
+      ++i;
+    }
+  }
+  CodePoints kept;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == U'อ' && !(i > 0 && text[i - 1] == U'ื')) {
+      size_t prev = i;  // the letter before, past tone marks (ล้อม "lom")
+      while (prev > 0 && text[prev - 1] >= 0x0E48 && text[prev - 1] <= 0x0E4B) --prev;
+      const bool between = prev > 0 && is_thai_consonant(text[prev - 1]) && i + 1 < text.size() &&
+                           is_thai_consonant(text[i + 1]);
+      const bool after_syllable = prev >= 2 && is_thai_vowel(text[prev - 2]);
+      if (!between || after_syllable) continue;
+    }
+    kept.push_back(text[i]);
+  }
+  romanize_with_table(table, kept, out);
+}
+
+enum class Handler { Common, Latin, Table, Thai, Indic, Ethiopic, Hangul, Han, Kana, None };
 
 struct ScriptHandler {
   Handler kind = Handler::None;
@@ -301,7 +346,7 @@ ScriptHandler handler_for(UScriptCode script) {
     case USCRIPT_GEORGIAN: return {Handler::Table, &georgian};
     case USCRIPT_HEBREW: return {Handler::Table, &hebrew};
     case USCRIPT_ARABIC: return {Handler::Table, &arabic};
-    case USCRIPT_THAI: return {Handler::Table, &thai};
+    case USCRIPT_THAI: return {Handler::Thai, &thai};
     case USCRIPT_DEVANAGARI: return {Handler::Indic, nullptr, &devanagari};
     case USCRIPT_BENGALI: return {Handler::Indic, nullptr, &bengali};
     case USCRIPT_TAMIL: return {Handler::Indic, nullptr, &tamil};
@@ -339,6 +384,7 @@ void romanize_run(const ScriptHandler& h, const CodePoints& run, std::string& ou
   switch (h.kind) {
     case Handler::Latin: romanize_latin(run, out); break;
     case Handler::Table: romanize_with_table(*h.table, run, out); break;
+    case Handler::Thai: romanize_thai(*h.table, run, out); break;
     case Handler::Indic: h.indic->romanize(run, out); break;
     case Handler::Ethiopic: romanize_ethiopic(run, out); break;
     case Handler::Hangul: romanize_hangul(run, out); break;

@@ -6,12 +6,12 @@ namespace parley::text::tables {
 
 const std::string_view kCyrillic =
     "а=a б=b в=v г=g д=d е=e ё=e ж=zh з=z и=i й=i к=k л=l м=m н=n о=o п=p р=r с=s т=t у=u ф=f "
-    "х=kh ц=ts ч=ch ш=sh щ=shch ъ= ы=y ь= э=e ю=yu я=ya і=i ї=yi є=ye ґ=g ў=u ђ=dj ћ=tsh ј=j "
+    "х=kh ц=ts ч=ch ш=sh щ=shch ъ= ы=y ь= э=e ю=yu я=ya і=i ї=yi є=ie ґ=g ў=u ђ=dj ћ=tsh ј=j "
     "љ=lj њ=nj џ=dzh ѓ=gj ќ=kj ѕ=dz ий=y ый=y";
 
 const std::string_view kGreek =
-    "α=a β=b γ=g δ=d ε=e ζ=z η=e θ=th ι=i κ=k λ=l μ=m ν=n ξ=x ο=o π=p ρ=r σ=s ς=s τ=t υ=u "
-    "φ=f χ=ch ψ=ps ω=o ά=a έ=e ή=e ί=i ό=o ύ=u ώ=o ϊ=i ϋ=u ΐ=i ΰ=u ντ=nd γγ=ng γκ=ng ^μπ=b μπ=mb";
+    "α=a β=b γ=g δ=d ε=e ζ=z η=e θ=th ι=i κ=k λ=l μ=m ν=n ξ=x ο=o π=p ρ=r σ=s ς=s τ=t υ=y "
+    "φ=f χ=ch ψ=ps ω=o ά=a έ=e ή=e ί=i ό=o ύ=u ώ=o ϊ=i ϋ=y ΐ=i ΰ=y ου=ou ού=ou αυ=au αύ=au ευ=eu εύ=eu ντ=nd γγ=ng γκ=ng ^μπ=b μπ=mb";
 
 const std::string_view kArmenian =
     "ա=a բ=b գ=g դ=d ե=e ^ե=ye զ=z է=e ը=e թ=t ժ=zh ի=i լ=l խ=kh ծ=ts կ=k հ=h ձ=dz ղ=gh ճ=ch "
@@ -26,21 +26,21 @@ const std::string_view kGeorgian =
 const std::string_view kHebrew =
     "א=a ב=v ג=g ד=d ה=h ו=v ז=z ח=ch ט=t י=y ך=k כ=k ל=l ם=m מ=m ן=n נ=n ס=s ע=' ף=f פ=f ץ=ts "
     "צ=ts ק=q ר=r ש=sh ת=t בּ=b כּ=k ךּ=k פּ=p שׁ=sh שׂ=s וֹ=o וּ=u ְ=e ֱ=e ֲ=a ֳ=o ִ=i ֵ=e ֶ=e ַ=a ָ=a "
-    "ֹ=o ֺ=o ֻ=u ּ= ֽ= ׁ= ׂ= ־=- ׳=' ״=\"";
+    "ִי=i ֹ=o ֺ=o ֻ=u ּ= ֽ= ׁ= ׂ= ־=- ׳=' ״=\"";
 
 // Arabic, Persian and Uyghur letters; short-vowel marks are dropped as uroman drops them, except
 // the tanwin "an" that Persian writes (لطفاً).
 const std::string_view kArabic =
-    "ا=a أ=a إ=i آ=a ٱ=a ب=b ت=t ث=th ج=j ح=h خ=kh د=d ذ=th ر=r ز=z س=s ش=sh ص=s ض=d ط=t ظ=z ع=' "
+    "ا=a أ=a إ=i آ=a ٱ=a ^ای=i ب=b ت=t ث=th ج=j ح=h خ=kh د=d ذ=th ر=r ز=z س=s ش=sh ص=s ض=d ط=t ظ=z ع=' "
     "غ=gh ف=f ق=q ك=k ل=l م=m ن=n ه=h و=w ي=y ى=a ة=a ء=' ؤ=' ئ=ye پ=p چ=tch ژ=zh ک=k گ=g ی=i ۀ=h' "
     "ٔ=' ً=n ٌ= ٍ= َ= ُ= ِ= ّ= ْ= ٰ= ـ= ې=e ۆ=oe ە=ae ۇ=u ۋ=v ڭ=ng ۈ=ue ،=, ؟=? ؛=; ٪=% "
     "٠=0 ١=1 ٢=2 ٣=3 ٤=4 ٥=5 ٦=6 ٧=7 ٨=8 ٩=9 ۰=0 ۱=1 ۲=2 ۳=3 ۴=4 ۵=5 ۶=6 ۷=7 ۸=8 ۹=9";
 
 const std::string_view kThai =
     "ก=k ข=kh ฃ=kh ค=kh ฅ=kh ฆ=kh ง=ng จ=ch ฉ=ch ช=ch ซ=s ฌ=ch ญ=y ฎ=d ฏ=t ฐ=th ฑ=th ฒ=th ณ=n ด=d "
-    "ต=t ถ=th ท=th ธ=th น=n บ=b ป=p ผ=ph ฝ=f พ=ph ฟ=f ภ=ph ม=m ย=y ร=r ล=l ว=w ศ=s ษ=s ส=s ห=h "
-    "ฬ=l อ=o ^อ= ฮ=h ฤ=rue ะ=a ั=a า=aa ำ=am ิ=i ี=ii ึ=ue ื=eu ุ=u ู=uu เ=e แ=ae โ=o ใ=ai ไ=ai "
-    "็= ่= ้= ๊= ๋= ์= ๆ= าว=ao ๐=0 ๑=1 ๒=2 ๓=3 ๔=4 ๕=5 ๖=6 ๗=7 ๘=8 ๙=9";
+    "ต=t ถ=th ท=th ธ=th น=n บ=b ป=p ผ=p ฝ=f พ=ph ฟ=f ภ=ph ม=m ย=y ร=r ล=l ว=w ศ=s ษ=s ส=s ห=h "
+    "ฬ=l อ=o ฮ=h ฤ=rue ะ=a ั=a า=aa ำ=am ิ=i ี=ii ึ=ue ื=eu ุ=u ู=uu เ=e แ=ae โ=o ใ=ai ไ=ai "
+    "็=o ่= ้= ๊= ๋= ์= ๆ= าว=ao าย=ai ือ=uee ๐=0 ๑=1 ๒=2 ๓=3 ๔=4 ๕=5 ๖=6 ๗=7 ๘=8 ๙=9";
 
 const std::string_view kLatin = "ä=ae ö=oe ü=ue ç=s ş=sh ß=ss ı=i";
 
