@@ -188,7 +188,7 @@ class IndicRomanizer {
     if (!script_.drops_final_schwa) return true;
     const bool word_end = next < 0 || !(is_consonant(next) || (next >= 0x01 && next <= 0x14));
     if (!word_end || offset_of(run[i]) == 0x2f) return true;
-    const bool after_cluster = i >= 2 && offset_of(run[i - 1]) == 0x4d;
+    const bool after_cluster = i >= 2 && (offset_of(run[i - 1]) == 0x4d || offset_of(run[i - 1]) == 0x02);
     const bool word_is_one_letter = i == 0 || offset_of(run[i - 1]) < 0;
     return after_cluster || word_is_one_letter;
   }
@@ -256,20 +256,48 @@ std::string icu_transliterate(const char* id, char32_t c) {
   return out;
 }
 
+// A run of Chinese numerals as uroman writes it, in digits: 一九七八 "1978", 一万四千 "14000",
+// 十五 "15". `run` holds only numerals, at least one of them a digit.
+std::string chinese_number(const CodePoints& run) {
+  static const CodePoints digits = U"〇一二三四五六七八九";
+  static const CodePoints units = U"十百千";
+  if (run.find_first_of(U"十百千万亿") == CodePoints::npos) {
+    std::string out;
+    for (char32_t c : run) out.push_back(static_cast<char>('0' + (c == U'零' ? 0 : digits.find(c))));
+    return out;
+  }
+  uint64_t total = 0, section = 0, digit = 0;
+  for (char32_t c : run) {
+    if (size_t d = digits.find(c); d != CodePoints::npos) {
+      digit = d;
+    } else if (size_t u = units.find(c); u != CodePoints::npos) {
+      section += (digit ? digit : 1) * (u == 0 ? 10 : u == 1 ? 100 : 1000);
+      digit = 0;
+    } else if (c == U'万' || c == U'亿') {
+      total = (total + section + digit) * (c == U'万' ? 10000 : 100000000);
+      section = digit = 0;
+    }
+  }
+  return std::to_string(total + section + digit);
+}
+
 // Han: toneless pinyin, syllables run together as uroman writes them; numerals become digits.
 void romanize_han(const CodePoints& run, std::string& out) {
-  static const CodePoints numerals = U"〇一二三四五六七八九";
-  for (char32_t c : run) {
-    if (size_t n = numerals.find(c); n != CodePoints::npos) {
-      out.push_back(static_cast<char>('0' + n));
-    } else if (c == U'零') {
-      out.push_back('0');
-    } else if (c == U'々') {
+  static const CodePoints numerals = U"〇零一二三四五六七八九十百千万亿";
+  for (size_t i = 0; i < run.size();) {
+    size_t end = i;
+    while (end < run.size() && end - i < 12 && numerals.find(run[end]) != CodePoints::npos) ++end;
+    const CodePoints number = run.substr(i, end - i);
+    if (number.find_first_of(U"〇零一二三四五六七八九") != CodePoints::npos) {
+      out += chinese_number(number);
+      i = end;
       continue;
-    } else {
-      for (char ch : icu_transliterate("Han-Latin; Latin-ASCII", c))
+    }
+    if (run[i] != U'々') {
+      for (char ch : icu_transliterate("Han-Latin; Latin-ASCII", run[i]))
         if (ch != ' ') out.push_back(ch);
     }
+    ++i;
   }
 }
 
@@ -364,12 +392,18 @@ void romanize_run(const ScriptHandler& h, const CodePoints& run, std::string& ou
 // become ASCII; a sign that belongs to the script before it (Arabic comma) goes through that script.
 void romanize_common(const CodePoints& run, const ScriptHandler& before, std::string& out) {
   static const LetterTable common(tables::kCommon);
-  for (char32_t c : run) {
+  static const CodePoints space_before = U"（", space_after = U"，、：；）";
+  for (size_t i = 0; i < run.size(); ++i) {
+    const char32_t c = run[i];
     const CodePoints one(1, c);
     if (c < 0x80) {
       out.push_back(static_cast<char>(c));
     } else if (const std::string* latin = common.find(one, false)) {
+      // CJK punctuation carries its own spacing; in Latin letters it needs the space ("你好，你" →
+      // "nihao, ni"), unless one is already there.
+      if (space_before.find(c) != CodePoints::npos && !out.empty() && out.back() != ' ') out.push_back(' ');
       out += *latin;
+      if (space_after.find(c) != CodePoints::npos && !(i + 1 < run.size() && run[i + 1] == ' ')) out.push_back(' ');
     } else if (c == 0x3000) {
       out.push_back(' ');
     } else if (before.kind == Handler::Table && before.table->find(one, false)) {

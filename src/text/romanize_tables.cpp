@@ -33,7 +33,7 @@ const std::string_view kHebrew =
 const std::string_view kArabic =
     "ا=a أ=a إ=i آ=a ٱ=a ^ای=i ب=b ت=t ث=th ج=j ح=h خ=kh د=d ذ=th ر=r ز=z س=s ش=sh ص=s ض=d ط=t ظ=z ع=' "
     "غ=gh ف=f ق=q ك=k ل=l م=m ن=n ه=h و=w ي=y ى=a ة=a ء=' ؤ=' ئ=ye پ=p چ=tch ژ=zh ک=k گ=g ی=i ۀ=h' "
-    "ٔ=' ً=n ٌ= ٍ= َ= ُ= ِ= ّ= ْ= ٰ= ـ= ې=e ۆ=oe ە=ae ۇ=u ۋ=v ڭ=ng ۈ=ue ،=, ؟=? ؛=; ٪=% "
+    "ٔ=' ً=n ٌ= ٍ= َ= ُ= ِ= ّ= ْ= ٰ= ـ= ې=e ۆ=oe ە=ae ۇ=u ۋ=v ڭ=ng ۈ=ue ھ=h ٹ=t ڈ=d ڑ=r ں=n ے=e ۓ=e ۃ=a ،=, ؟=? ؛=; ٪=% "
     "٠=0 ١=1 ٢=2 ٣=3 ٤=4 ٥=5 ٦=6 ٧=7 ٨=8 ٩=9 ۰=0 ۱=1 ۲=2 ۳=3 ۴=4 ۵=5 ۶=6 ۷=7 ۸=8 ۹=9";
 
 const std::string_view kThai =
@@ -57,7 +57,7 @@ const std::string_view kKana =
 
 const std::string_view kCommon =
     "，=, 、=, 。=. ：=: ；=; ！=! ？=? （=( ）=) 「=\" 」=\" 『=\" 』=\" ・= ー= 〜=~ "
-    "।=. ॥=. ።=. ፣=, ፤=; ፡= ‌= ‍=";
+    "।=. ॥=. ።=. ፣=, ፤=; ፡= ‌= ‍= ¿= ¡=";
 
 const std::string_view kIndicBase =
     "01=m 02=m 03=h 05=a 06=aa 07=i 08=ii 09=u 0a=uu 0b=r 0c=l 0d=e 0e=e 0f=e 10=ai 11=o 12=o "
