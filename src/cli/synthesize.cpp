@@ -213,11 +213,12 @@ void register_synthesize(CLI::App& app, Runner& run) {
   s.push_back(cmd->add_option("--maxlenratio", args->generate.maxlenratio,
                               "SpeechT5: stop at tokens x this / reduction_factor steps")
                   ->capture_default_str());
-  cmd->add_option_function<uint64_t>(
+  auto* seed = cmd->add_option_function<uint64_t>(
       "--seed", [args](uint64_t v) { args->seed = v; },
       "seed of the randomness (SpeechT5's prenet dropout, VITS's noise): same seed, same audio (default 0)");
   s.push_back(cmd->add_option("--prenet-masks", args->masks_file,
                               "SpeechT5: replay recorded prenet dropout masks, .npy [steps, prenet_layers, prenet_units]"));
+  seed->excludes(s.back());
   s.push_back(cmd->add_option("--mel-out", args->mel_out,
                               "SpeechT5: also write the mel spectrogram (after the postnet), .npy [frames, mels]"));
   add_vits_options(*cmd, *args);
@@ -225,10 +226,7 @@ void register_synthesize(CLI::App& app, Runner& run) {
   cmd->add_option("--format", args->format, "sample format (WAV, or the raw samples of -o -)")
       ->check(CLI::IsMember({"pcm16", "f32"}))
       ->capture_default_str();
-  cmd->callback([&run, args] {
-    if (args->seed && !args->masks_file.empty()) invalid_argument("--seed excludes --prenet-masks");
-    run = [args] { return synthesize(*args); };
-  });
+  cmd->callback([&run, args] { run = [args] { return synthesize(*args); }; });
 }
 
 }  // namespace parley::cli
