@@ -1,14 +1,27 @@
-// parley synthesize: English text to speech with SpeechT5 + HiFi-GAN, written as a WAV file.
+// parley synthesize: text to speech as a WAV file (or raw samples on stdout with `-o -`).
+//
+// The engine comes from the checkpoint's config.json: model_type "speecht5" (English, with a
+// HiFi-GAN --vocoder and x-vector voices) or "vits" (MMS-TTS: one checkpoint per language, 1,100+
+// languages, its own decoder). Options of one engine given for the other are a usage error.
+// --stream (implied by `-o -`) speaks sentence by sentence and writes each sentence's audio as soon
+// as it is made; the samples are those of a run without it for SpeechT5, and for VITS those of
+// synthesizing each sentence on its own.
 #include <cstdio>
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "audio/wav.h"
+#include "audio/wav_stream.h"
 #include "cli/commands.h"
 #include "cli/model_options.h"
 #include "core/error.h"
+#include "hf/hub.h"
+#include "pipeline/tts_engine.h"
+#include "pipeline/vits_engine.h"
 #include "speecht5/synthesizer.h"
 #include "speecht5/voices.h"
 #include "tensor/precision.h"
@@ -24,12 +37,55 @@ struct SynthesizeArgs {
   std::optional<uint64_t> seed;
   speecht5::GenerateOptions generate;
   std::string precision = "f32";
+  bool stream = false;
+  // VITS.
+  vits::VitsOptions vits;
+  std::string duration_noise, prior_noise;
+  // Options given on the command line that only one engine takes.
+  std::vector<CLI::Option*> speecht5_only, vits_only;
+
+  bool to_stdout() const { return output == "-"; }
+  bool streaming() const { return stream || to_stdout(); }
+  audio::SampleFormat sample_format() const {
+    return format == "f32" ? audio::SampleFormat::F32 : audio::SampleFormat::Pcm16;
+  }
 };
 
-int synthesize(const SynthesizeArgs& a) {
+// Where the samples go: a WAV file written at the end or as they come, or raw samples on stdout.
+class AudioSink {
+ public:
+  AudioSink(const SynthesizeArgs& a, int sample_rate) : a_(a), rate_(sample_rate) {
+    if (a.streaming() && !a.to_stdout()) writer_ = std::make_unique<audio::WavStreamWriter>(a.output, rate_, a.sample_format());
+  }
+  // A piece as soon as it is made (streaming only).
+  void piece(std::span<const float> samples) {
+    if (writer_) return writer_->write(samples);
+    const std::string bytes = audio::encode_samples(samples, a_.sample_format());
+    if (std::fwrite(bytes.data(), 1, bytes.size(), stdout) != bytes.size() || std::fflush(stdout) != 0)
+      fail(ErrorKind::Internal, "cannot write the audio to stdout");
+  }
+  // The whole audio, once made.
+  void finish(const std::vector<float>& all) {
+    if (writer_) writer_->finish();
+    if (!a_.streaming()) audio::write_wav(a_.output, all, rate_, a_.sample_format());
+  }
+
+ private:
+  const SynthesizeArgs& a_;
+  int rate_;
+  std::unique_ptr<audio::WavStreamWriter> writer_;
+};
+
+void refuse(const std::vector<CLI::Option*>& given, const std::string& engine) {
+  for (const CLI::Option* o : given)
+    if (o->count() > 0) invalid_argument(o->get_name() + " does not apply to this " + engine + " model");
+}
+
+int synthesize_speecht5(const SynthesizeArgs& a, const std::filesystem::path& folder) {
   using namespace speecht5;
-  set_default_precision(parse_precision(a.precision));
-  auto tts = SpeechT5Tts::load(a.model);
+  refuse(a.vits_only, "SpeechT5");
+  if (a.vocoder.empty()) invalid_argument("--vocoder is required for a SpeechT5 model");
+  auto tts = SpeechT5Tts::load(folder);
   auto vocoder = HifiGan::load(a.vocoder);
   Synthesizer synth(tts, vocoder);
   const Tensor speaker = load_voice(a.speaker);
@@ -49,11 +105,21 @@ int synthesize(const SynthesizeArgs& a) {
 
   SynthesisOptions options;
   options.generate = a.generate;
-  const Speech speech = synth.synthesize(a.text, speaker, options, *masks);
+  AudioSink sink(a, synth.sample_rate());
+  std::function<void(const SpeechPiece&)> on_piece;
+  size_t streamed = 0;
+  const std::vector<float> pause(static_cast<size_t>(synth.pause_samples()), 0.f);
+  if (a.streaming()) {
+    options.split = SplitMode::Sentences;
+    on_piece = [&](const SpeechPiece& p) {
+      if (streamed++ > 0) sink.piece(pause);  // the pause the joined audio has between pieces
+      sink.piece(p.audio);
+    };
+  }
+  const Speech speech = synth.synthesize(a.text, speaker, options, *masks, on_piece);
 
   if (!a.mel_out.empty()) write_npy(a.mel_out, speech.mel);
-  audio::write_wav(a.output, speech.audio, speech.sample_rate,
-                   a.format == "f32" ? audio::SampleFormat::F32 : audio::SampleFormat::Pcm16);
+  sink.finish(speech.audio);
 
   int64_t steps = 0;
   std::string stops;
@@ -61,44 +127,103 @@ int synthesize(const SynthesizeArgs& a) {
     steps += p.steps;
     stops += std::string(stops.empty() ? "" : ",") + stop_reason_name(p.stop);
   }
-  std::printf("wrote %s: %.2f s at %d Hz, %zu piece(s), %lld decoder steps (stop: %s), %s\n", a.output.c_str(),
-              static_cast<double>(speech.audio.size()) / speech.sample_rate, speech.sample_rate, speech.pieces.size(),
-              static_cast<long long>(steps), stops.c_str(), source.c_str());
+  std::fprintf(a.to_stdout() ? stderr : stdout, "wrote %s: %.2f s at %d Hz, %zu piece(s), %lld decoder steps (stop: %s), %s\n",
+               a.output.c_str(), static_cast<double>(speech.audio.size()) / speech.sample_rate, speech.sample_rate,
+               speech.pieces.size(), static_cast<long long>(steps), stops.c_str(), source.c_str());
   return 0;
+}
+
+int synthesize_vits(const SynthesizeArgs& a, const std::filesystem::path& folder) {
+  refuse(a.speecht5_only, "VITS");
+  auto model = vits::VitsModel::load(folder);
+  model->check(a.vits);
+  const uint64_t seed = a.seed.value_or(vits::kDefaultSeed);
+  std::unique_ptr<vits::NoiseSource> noise;
+  std::string source = "seed " + std::to_string(seed);
+  if (!a.duration_noise.empty() || !a.prior_noise.empty()) {
+    noise = std::make_unique<vits::RecordedNoise>(vits::RecordedNoise::from_files(a.duration_noise, a.prior_noise, seed));
+    source = "recorded noise";
+  } else {
+    noise = std::make_unique<vits::SeededNoise>(seed);
+  }
+  pipeline::VitsEngine engine(model, a.vits, std::move(noise));
+  AudioSink sink(a, engine.sample_rate());
+  size_t pieces = 0;
+  const std::vector<float> audio = engine.speak(a.text, a.streaming(), [&](const pipeline::TtsPiece& p) {
+    ++pieces;
+    if (a.streaming()) sink.piece(p.audio);
+  });
+  sink.finish(audio);
+  std::fprintf(a.to_stdout() ? stderr : stdout, "wrote %s: %.2f s at %d Hz, %zu piece(s), VITS, %s\n", a.output.c_str(),
+               static_cast<double>(audio.size()) / engine.sample_rate(), engine.sample_rate(), pieces, source.c_str());
+  return 0;
+}
+
+int synthesize(const SynthesizeArgs& a) {
+  set_default_precision(parse_precision(a.precision));
+  const std::filesystem::path folder =
+      std::filesystem::is_directory(a.model) ? std::filesystem::path(a.model)
+                                             : hub::resolve_model(a.model, hub::hub_options_from_env());
+  return pipeline::tts_model_type(folder) == "vits" ? synthesize_vits(a, folder) : synthesize_speecht5(a, folder);
+}
+
+void add_vits_options(CLI::App& cmd, SynthesizeArgs& a) {
+  auto optional_double = [&](const std::string& name, std::optional<double>& target, const std::string& help) {
+    a.vits_only.push_back(cmd.add_option_function<double>(name, [&target](double v) { target = v; }, help));
+  };
+  optional_double("--speaking-rate", a.vits.speaking_rate, "VITS: speed (durations are divided by it; default: the config's)");
+  optional_double("--noise-scale", a.vits.noise_scale, "VITS: scale of the prior's noise (default: the config's, 0.667 in MMS-TTS)");
+  optional_double("--noise-scale-duration", a.vits.noise_scale_duration,
+                  "VITS: scale of the duration predictor's noise (default: the config's, 0.8 in MMS-TTS)");
+  a.vits_only.push_back(cmd.add_option("--speaker-id", a.vits.speaker, "VITS: speaker of a multi-speaker model (0-based)"));
+  a.vits_only.push_back(cmd.add_option("--duration-noise", a.duration_noise,
+                                       "VITS: replay the duration predictor's raw noise, .npy [2, input ids]"));
+  a.vits_only.push_back(cmd.add_option("--prior-noise", a.prior_noise,
+                                       "VITS: replay the prior's raw noise, .npy [flow_size, frames]"));
 }
 
 }  // namespace
 
 void register_synthesize(CLI::App& app, Runner& run) {
   auto args = std::make_shared<SynthesizeArgs>();
-  auto* cmd = app.add_subcommand("synthesize", "English text to speech with SpeechT5 + HiFi-GAN, as a WAV file");
-  cmd->add_option("--model", args->model, "SpeechT5 text-to-speech model folder (speecht5_tts layout)")->required();
-  cmd->add_option("--vocoder", args->vocoder, "HiFi-GAN vocoder folder (speecht5_hifigan layout)")->required();
+  auto* cmd = app.add_subcommand(
+      "synthesize", "Text to speech as a WAV file: SpeechT5 + HiFi-GAN (English) or VITS (MMS-TTS, 1,100+ languages)");
+  cmd->add_option("--model", args->model,
+                  "text-to-speech model folder or Hub name: SpeechT5 (speecht5_tts layout) or VITS (e.g. "
+                  "facebook/mms-tts-fra), told apart by config.json's model_type")
+      ->required();
+  auto& s = args->speecht5_only;
+  s.push_back(cmd->add_option("--vocoder", args->vocoder, "SpeechT5: HiFi-GAN vocoder folder (speecht5_hifigan layout)"));
   add_precision_option(*cmd, args->precision);
   cmd->add_option("--text", args->text, "the text to speak (UTF-8; long text is spoken sentence by sentence)")
       ->required();
-  cmd->add_option("-o,--output", args->output, "WAV file to write")->required();
-  cmd->add_option("--speaker", args->speaker,
-                  "voice name (" + [] {
-                    std::string names;
-                    for (const auto& n : speecht5::voice_names()) names += (names.empty() ? "" : ", ") + n;
-                    return names;
-                  }() + ") or an .npy file of a speaker x-vector")
-      ->capture_default_str();
-  cmd->add_option("--threshold", args->generate.threshold, "stop when a stop probability reaches this")
-      ->capture_default_str();
-  cmd->add_option("--minlenratio", args->generate.minlenratio, "no stop before tokens x this / reduction_factor steps")
-      ->capture_default_str();
-  cmd->add_option("--maxlenratio", args->generate.maxlenratio, "stop at tokens x this / reduction_factor steps")
-      ->capture_default_str();
+  cmd->add_option("-o,--output", args->output, "WAV file to write, or - for raw samples on stdout (implies --stream)")
+      ->required();
+  s.push_back(cmd->add_option("--speaker", args->speaker,
+                              "SpeechT5: voice name (" + [] {
+                                std::string names;
+                                for (const auto& n : speecht5::voice_names()) names += (names.empty() ? "" : ", ") + n;
+                                return names;
+                              }() + ") or an .npy file of a speaker x-vector (default " + args->speaker + ")"));
+  s.push_back(cmd->add_option("--threshold", args->generate.threshold, "SpeechT5: stop when a stop probability reaches this")
+                  ->capture_default_str());
+  s.push_back(cmd->add_option("--minlenratio", args->generate.minlenratio,
+                              "SpeechT5: no stop before tokens x this / reduction_factor steps")
+                  ->capture_default_str());
+  s.push_back(cmd->add_option("--maxlenratio", args->generate.maxlenratio,
+                              "SpeechT5: stop at tokens x this / reduction_factor steps")
+                  ->capture_default_str());
   auto* seed = cmd->add_option_function<uint64_t>(
-      "--seed", [args](uint64_t s) { args->seed = s; },
-      "seed of the prenet dropout: same seed, same audio (default " + std::to_string(speecht5::kDefaultSeed) + ")");
-  auto* masks = cmd->add_option("--prenet-masks", args->masks_file,
-                                "replay recorded prenet dropout masks, .npy [steps, prenet_layers, prenet_units]");
-  seed->excludes(masks);
-  cmd->add_option("--mel-out", args->mel_out, "also write the mel spectrogram (after the postnet), .npy [frames, mels]");
-  cmd->add_option("--format", args->format, "WAV sample format")
+      "--seed", [args](uint64_t v) { args->seed = v; },
+      "seed of the randomness (SpeechT5's prenet dropout, VITS's noise): same seed, same audio (default 0)");
+  s.push_back(cmd->add_option("--prenet-masks", args->masks_file,
+                              "SpeechT5: replay recorded prenet dropout masks, .npy [steps, prenet_layers, prenet_units]"));
+  seed->excludes(s.back());
+  s.push_back(cmd->add_option("--mel-out", args->mel_out,
+                              "SpeechT5: also write the mel spectrogram (after the postnet), .npy [frames, mels]"));
+  add_vits_options(*cmd, *args);
+  cmd->add_flag("--stream", args->stream, "speak sentence by sentence, writing each sentence's audio as soon as it is made");
+  cmd->add_option("--format", args->format, "sample format (WAV, or the raw samples of -o -)")
       ->check(CLI::IsMember({"pcm16", "f32"}))
       ->capture_default_str();
   cmd->callback([&run, args] { run = [args] { return synthesize(*args); }; });

@@ -1,0 +1,153 @@
+#include "vits/config.h"
+
+#include <cmath>
+
+#include "core/error.h"
+#include "hf/model_dir.h"
+
+namespace parley::vits {
+
+namespace {
+
+// The published MMS-TTS configs use sizes in the hundreds (hidden 192, upsample 512 channels); these
+// bounds leave room for far larger voices while refusing a config that would allocate absurd
+// buffers (the weights are checked against these shapes as they load).
+constexpr int64_t kMaxChannels = 1 << 14;
+constexpr int64_t kMaxVocab = 1 << 20;
+constexpr int64_t kMaxLayers = 64;
+constexpr int64_t kMaxKernel = 63;
+constexpr int64_t kMaxSpeakers = 1 << 16;
+
+void require(bool ok, const std::string& source, const std::string& what) {
+  if (!ok) bad_model(source + ": " + what);
+}
+
+int64_t bounded(const nlohmann::json& j, const std::string& key, int64_t fallback, int64_t lo, int64_t hi,
+                const std::string& source) {
+  const int64_t v = fallback < 0 ? json_int(j, key, source) : json_int_or(j, key, fallback, source);
+  require(v >= lo && v <= hi, source,
+          "\"" + key + "\" must lie in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " +
+              std::to_string(v));
+  return v;
+}
+
+// A required size.
+int64_t size(const nlohmann::json& j, const std::string& key, int64_t hi, const std::string& source) {
+  return bounded(j, key, -1, 1, hi, source);
+}
+
+double finite_positive(const nlohmann::json& j, const std::string& key, double fallback, const std::string& source) {
+  const double v = json_number_or(j, key, fallback, source);
+  require(std::isfinite(v) && v > 0 && v < 1e6, source, "\"" + key + "\" must be a positive number");
+  return v;
+}
+
+std::vector<int64_t> size_list(const nlohmann::json& j, const std::string& key, int64_t hi, const std::string& source) {
+  const std::vector<int64_t> v = json_int_list_or(j, key, {}, source);
+  require(!v.empty() && v.size() <= 8, source, "\"" + key + "\" must list 1 to 8 sizes");
+  for (int64_t x : v)
+    require(x >= 1 && x <= hi, source, "\"" + key + "\" has " + std::to_string(x) + ", outside [1, " + std::to_string(hi) + "]");
+  return v;
+}
+
+void read_decoder(const nlohmann::json& j, const std::string& source, VitsConfig& c) {
+  c.upsample_initial_channel = size(j, "upsample_initial_channel", kMaxChannels, source);
+  c.upsample_rates = size_list(j, "upsample_rates", 64, source);
+  c.upsample_kernel_sizes = size_list(j, "upsample_kernel_sizes", 4 * kMaxKernel, source);
+  require(c.upsample_rates.size() == c.upsample_kernel_sizes.size(), source,
+          "upsample_rates and upsample_kernel_sizes differ in length");
+  require((c.upsample_initial_channel >> c.upsample_rates.size()) >= 1, source,
+          "upsample_initial_channel is too small to halve at every upsampling layer");
+  for (size_t i = 0; i < c.upsample_rates.size(); ++i)
+    require(c.upsample_kernel_sizes[i] >= c.upsample_rates[i] && (c.upsample_kernel_sizes[i] - c.upsample_rates[i]) % 2 == 0,
+            source, "upsample kernel " + std::to_string(i) + " must exceed its rate by an even number");
+  c.resblock_kernel_sizes = size_list(j, "resblock_kernel_sizes", kMaxKernel, source);
+  require(j.contains("resblock_dilation_sizes") && j["resblock_dilation_sizes"].is_array() &&
+              j["resblock_dilation_sizes"].size() == c.resblock_kernel_sizes.size(),
+          source, "resblock_dilation_sizes must hold one list per resblock kernel");
+  for (const auto& d : j["resblock_dilation_sizes"]) {
+    require(d.is_array() && !d.empty() && d.size() <= 8, source, "resblock_dilation_sizes: 1 to 8 dilations per block");
+    std::vector<int64_t> ds;
+    for (const auto& x : d) {
+      require(x.is_number_integer() && x.get<int64_t>() >= 1 && x.get<int64_t>() <= 64, source,
+              "resblock_dilation_sizes holds a dilation outside [1, 64]");
+      ds.push_back(x.get<int64_t>());
+    }
+    c.resblock_dilation_sizes.push_back(ds);
+  }
+  for (int64_t k : c.resblock_kernel_sizes) require(k % 2 == 1, source, "resblock kernel sizes must be odd");
+  c.leaky_relu_slope = json_number_or(j, "leaky_relu_slope", 0.1, source);
+  require(std::isfinite(c.leaky_relu_slope), source, "leaky_relu_slope must be finite");
+}
+
+void read_duration_predictor(const nlohmann::json& j, const std::string& source, VitsConfig& c) {
+  c.use_stochastic_duration_prediction = json_bool_or(j, "use_stochastic_duration_prediction", true, source);
+  c.duration_predictor_kernel_size = size(j, "duration_predictor_kernel_size", kMaxKernel, source);
+  require(c.duration_predictor_kernel_size % 2 == 1, source, "duration_predictor_kernel_size must be odd");
+  if (c.use_stochastic_duration_prediction) {
+    c.duration_predictor_flow_bins = size(j, "duration_predictor_flow_bins", 256, source);
+    c.duration_predictor_num_flows = size(j, "duration_predictor_num_flows", kMaxLayers, source);
+    c.duration_predictor_tail_bound = finite_positive(j, "duration_predictor_tail_bound", 5.0, source);
+    c.depth_separable_channels = bounded(j, "depth_separable_channels", 2, 2, 2, source);
+    c.depth_separable_num_layers = size(j, "depth_separable_num_layers", 16, source);
+    // dilation kernel^i must stay a sane size
+    require(std::pow(static_cast<double>(c.duration_predictor_kernel_size), c.depth_separable_num_layers - 1) < 1e6,
+            source, "depth_separable_num_layers too large for the kernel size");
+  } else {
+    c.duration_predictor_filter_channels = size(j, "duration_predictor_filter_channels", kMaxChannels, source);
+  }
+}
+
+}  // namespace
+
+int64_t VitsConfig::hop_length() const {
+  int64_t hop = 1;
+  for (int64_t r : upsample_rates) hop *= r;
+  return hop;
+}
+
+VitsConfig VitsConfig::from_json(const nlohmann::json& j, const std::string& source) {
+  require(j.is_object(), source, "not a JSON object");
+  const std::string type = json_string_or(j, "model_type", "vits", source);
+  require(type == "vits", source, "model_type is \"" + type + "\", not a VITS model");
+  VitsConfig c;
+  c.vocab_size = size(j, "vocab_size", kMaxVocab, source);
+  c.hidden_size = size(j, "hidden_size", kMaxChannels, source);
+  c.num_hidden_layers = size(j, "num_hidden_layers", kMaxLayers, source);
+  c.num_attention_heads = size(j, "num_attention_heads", 256, source);
+  require(c.hidden_size % c.num_attention_heads == 0, source, "hidden_size is not divisible by num_attention_heads");
+  c.window_size = bounded(j, "window_size", 4, 1, 256, source);
+  c.ffn_dim = size(j, "ffn_dim", 4 * kMaxChannels, source);
+  c.ffn_kernel_size = size(j, "ffn_kernel_size", kMaxKernel, source);
+  require(c.ffn_kernel_size % 2 == 1, source, "ffn_kernel_size must be odd");
+  const std::string act = json_string_or(j, "hidden_act", "relu", source);
+  require(act == "relu" || act == "gelu", source, "unsupported \"hidden_act\" \"" + act + "\" (supported: relu, gelu)");
+  c.hidden_act = act == "relu" ? Activation::Relu : Activation::Gelu;
+  c.layer_norm_eps = finite_positive(j, "layer_norm_eps", 1e-5, source);
+  c.flow_size = size(j, "flow_size", kMaxChannels, source);
+  require(c.flow_size % 2 == 0, source, "flow_size must be even");
+  c.spectrogram_bins = bounded(j, "spectrogram_bins", 513, 1, kMaxChannels, source);
+  read_duration_predictor(j, source, c);
+  c.prior_encoder_num_flows = size(j, "prior_encoder_num_flows", kMaxLayers, source);
+  c.prior_encoder_num_wavenet_layers = size(j, "prior_encoder_num_wavenet_layers", kMaxLayers, source);
+  c.wavenet_kernel_size = size(j, "wavenet_kernel_size", kMaxKernel, source);
+  require(c.wavenet_kernel_size % 2 == 1, source, "wavenet_kernel_size must be odd");
+  c.wavenet_dilation_rate = bounded(j, "wavenet_dilation_rate", 1, 1, 8, source);
+  require(std::pow(static_cast<double>(c.wavenet_dilation_rate), c.prior_encoder_num_wavenet_layers - 1) < 1e6, source,
+          "wavenet_dilation_rate too large for the number of layers");
+  read_decoder(j, source, c);
+  c.num_speakers = bounded(j, "num_speakers", 1, 1, kMaxSpeakers, source);
+  c.speaker_embedding_size = bounded(j, "speaker_embedding_size", 0, 0, kMaxChannels, source);
+  require(c.num_speakers == 1 || c.speaker_embedding_size > 0, source,
+          "a multi-speaker model needs a speaker_embedding_size");
+  c.sampling_rate = bounded(j, "sampling_rate", 16000, 1000, 384000, source);
+  c.speaking_rate = finite_positive(j, "speaking_rate", 1.0, source);
+  c.noise_scale = json_number_or(j, "noise_scale", 0.667, source);
+  c.noise_scale_duration = json_number_or(j, "noise_scale_duration", 0.8, source);
+  require(std::isfinite(c.noise_scale) && c.noise_scale >= 0 && std::isfinite(c.noise_scale_duration) &&
+              c.noise_scale_duration >= 0,
+          source, "noise scales must be non-negative numbers");
+  return c;
+}
+
+}  // namespace parley::vits
