@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/files.h"
+#include "text/romanize.h"
 #include "text/sentences.h"
 #include "text/utf8.h"
 
@@ -75,9 +76,10 @@ VitsTokenizer VitsTokenizer::load(const std::filesystem::path& folder, int64_t v
 }
 
 std::string VitsTokenizer::romanized(std::string_view text) const {
+  // transformers leaves romanization to the caller (it only warns); MMS-TTS was trained on uroman's
+  // output, so Parley romanizes here, before lower-casing, as the MMS recipe does.
   if (!is_uroman_) return std::string(text);
-  // The hook for text/romanize.h: return parley::text::romanize(text) here once it lands.
-  fail(ErrorKind::BadModel, "this VITS checkpoint (is_uroman) needs uroman romanization, not available in this build");
+  return text::romanize(text);
 }
 
 int64_t VitsTokenizer::vocab_id(std::string_view c) const {

@@ -41,7 +41,8 @@ class VitsTokenizer {
 
  private:
   // The ONE place romanization happens: text for an is_uroman checkpoint must be romanized (as
-  // uroman does) before anything else. Until text/romanize.h lands this is a one-line error.
+  // uroman does) before anything else; text/romanize.h does it. A script it does not cover is a
+  // one-line error (BadInput).
   std::string romanized(std::string_view text) const;
   // The id of the character `c` (one UTF-8 character), or -1 when the vocabulary lacks it.
   int64_t vocab_id(std::string_view c) const;
