@@ -81,6 +81,7 @@ struct MtTokenizer::Impl {
   std::vector<LanguageToken> languages;
   std::unordered_map<std::string, int> added;  // language tokens, <mask>, madeup words
   int eos = 2, pad = 1, unk = 3;
+  std::string pair_source, pair_target;  // Marian's tokenizer_config.json source_lang / target_lang
 
   int token_id(const std::string& piece) const;
   void set_piece(int id, const std::string& token, bool is_special) {
@@ -162,8 +163,13 @@ void MtTokenizer::Impl::load_m2m100(const ModelDir& dir) {
 }
 
 void MtTokenizer::Impl::load_marian(const ModelDir& dir) {
-  if (auto cfg = dir.optional_json("tokenizer_config.json"); cfg && cfg->value("separate_vocabs", false))
-    bad_model(dir.path().string() + ": Marian models with separate vocabularies are not supported");
+  if (auto cfg = dir.optional_json("tokenizer_config.json"); cfg && cfg->is_object()) {
+    const std::string src = (dir.path() / "tokenizer_config.json").string();
+    if (json_bool_or(*cfg, "separate_vocabs", false, src))
+      bad_model(dir.path().string() + ": Marian models with separate vocabularies are not supported");
+    pair_source = json_string_or(*cfg, "source_lang", "", src);
+    pair_target = json_string_or(*cfg, "target_lang", "", src);
+  }
   vocab = read_vocab(dir);
   source = load_spm(dir, "source.spm");
   target = load_spm(dir, "target.spm");
@@ -206,6 +212,8 @@ MtTokenizer MtTokenizer::load(const fs::path& folder) {
 }
 
 TokenizerKind MtTokenizer::kind() const { return impl_->kind; }
+const std::string& MtTokenizer::pair_source() const { return impl_->pair_source; }
+const std::string& MtTokenizer::pair_target() const { return impl_->pair_target; }
 int MtTokenizer::eos_id() const { return impl_->eos; }
 int MtTokenizer::pad_id() const { return impl_->pad; }
 int MtTokenizer::unk_id() const { return impl_->unk; }

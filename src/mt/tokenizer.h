@@ -61,6 +61,11 @@ class MtTokenizer {
   // nullptr when the model has none.
   const LanguageToken* language_token(const text::Language& language) const;
 
+  // A Marian pair model's languages as tokenizer_config.json names them ("de", "en"; a group such
+  // as "ROMANCE" for a multi-target model); empty for the others.
+  const std::string& pair_source() const;
+  const std::string& pair_target() const;
+
   int eos_id() const;
   int pad_id() const;
   int unk_id() const;
