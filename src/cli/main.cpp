@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   parley::cli::register_serve(app, run);
   parley::cli::register_models(app, run);
   parley::cli::register_synthesize(app, run);
+  parley::cli::register_translate_text(app, run);
 
   try {
     app.parse(argc, argv);

@@ -24,7 +24,8 @@ bool ends_with(const std::string& s, const std::string& tail) {
 // Configs, tokenizer and feature-extractor files: small, and whichever a model type uses is among them.
 bool is_support_file(const std::string& name) {
   if (ends_with(name, ".index.json")) return false;  // weight indexes belong to a weight format
-  return ends_with(name, ".json") || ends_with(name, ".txt") || ends_with(name, ".model");
+  // .spm: Marian's source.spm / target.spm tokenizers
+  return ends_with(name, ".json") || ends_with(name, ".txt") || ends_with(name, ".model") || ends_with(name, ".spm");
 }
 
 bool is_weight_index(const std::string& name) { return ends_with(name, ".index.json"); }

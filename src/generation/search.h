@@ -1,0 +1,66 @@
+// Greedy search and beam search over any StepDecoder, with the semantics of transformers 4.27.1
+// (generation/utils.py greedy_search and beam_search, generation/beam_search.py BeamSearchScorer).
+#pragma once
+
+#include <span>
+#include <vector>
+
+#include "generation/logits.h"
+#include "generation/step_decoder.h"
+
+namespace parley::generation {
+
+struct SearchOptions {
+  int max_length = 20;  // total sequence length (decoder prompt included) at which generation stops
+  int eos = 2;          // a hypothesis ends with it
+  int num_beams = 1;
+  float length_penalty = 1.0f;  // beam score = sum of log-probs / length ** length_penalty
+  bool early_stopping = false;  // true: stop once num_beams hypotheses are finished
+  // >= 0: this token's logit is -inf before beam search's log-softmax (the reference's
+  // adjust_logits_during_generation, MarianMTModel's "never predict pad"). Greedy ignores it.
+  int never_token = -1;
+};
+
+struct SearchResult {
+  std::vector<int> tokens;  // the whole sequence, prompt included, eos included when reached
+  float score = 0.f;        // beam search: the reference's sequences_scores
+};
+
+// The prompt and the tokens the processors force after it are fed to the decoder in one call; then
+// one token per step. The decoder is reset first.
+SearchResult greedy_search(StepDecoder& decoder, std::span<const int> prompt, const LogitsProcessors& processors,
+                           const SearchOptions& options);
+SearchResult beam_search(StepDecoder& decoder, std::span<const int> prompt, const LogitsProcessors& processors,
+                         const SearchOptions& options);
+// Greedy for num_beams == 1, beam search otherwise.
+SearchResult search(StepDecoder& decoder, std::span<const int> prompt, const LogitsProcessors& processors,
+                    const SearchOptions& options);
+
+// The reference's BeamHypotheses: the n best finished hypotheses of one input.
+class FinishedHypotheses {
+ public:
+  FinishedHypotheses(int num_beams, float length_penalty, bool early_stopping)
+      : num_beams_(num_beams), length_penalty_(length_penalty), early_stopping_(early_stopping) {}
+  // Adds a hypothesis (without its eos) with its summed log-probability.
+  void add(const std::vector<int>& tokens, float sum_logprobs);
+  // Whether no running hypothesis can still beat the worst kept one.
+  bool is_done(float best_sum_logprobs, int cur_len) const;
+  size_t size() const { return kept_.size(); }
+  // The best (the last added among equal scores, as the reference's sorted() + pop()), and its score.
+  const std::vector<int>& best_tokens() const;
+  double best_score() const;
+
+ private:
+  struct Kept {
+    double score;
+    std::vector<int> tokens;
+  };
+  size_t best_index() const;
+  int num_beams_;
+  double length_penalty_;
+  bool early_stopping_;
+  std::vector<Kept> kept_;
+  double worst_ = 1e9;
+};
+
+}  // namespace parley::generation

@@ -1,0 +1,61 @@
+#include "mt/translator.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+#include "generation/search.h"
+
+namespace parley::mt {
+
+Translator Translator::load(const std::filesystem::path& folder) {
+  Translator t;
+  t.tokenizer_ = MtTokenizer::load(folder);
+  t.model_ = MtModel::load(folder);
+  t.defaults_ = load_generation_defaults(folder);
+  const int64_t vocab = t.model_->config().vocab_size;
+  // The language tokens and specials must be rows of the model (M2M100's made-up words may lie past
+  // the vocabulary, as in the published files: they are never produced).
+  std::vector<int> ids = {t.tokenizer_.eos_id(), t.tokenizer_.pad_id(), t.tokenizer_.unk_id()};
+  for (const auto& lang : t.tokenizer_.language_tokens()) ids.push_back(lang.id);
+  for (int id : ids)
+    if (id >= vocab)
+      bad_model(folder.string() + ": token id " + std::to_string(id) + " of the tokenizer is outside the model's vocabulary of " +
+                std::to_string(vocab));
+  for (int id : {t.defaults_.decoder_start_token_id, t.defaults_.eos_token_id})
+    if (id < 0 || id >= vocab) bad_model(folder.string() + ": decoder_start_token_id or eos_token_id outside the vocabulary");
+  return t;
+}
+
+std::vector<int> Translator::generate(std::span<const int> input_ids, const GenerateOptions& o) const {
+  const GenerationDefaults& g = defaults_;
+  generation::SearchOptions search;
+  search.eos = g.eos_token_id;
+  search.num_beams = o.num_beams.value_or(g.num_beams);
+  search.length_penalty = o.length_penalty.value_or(g.length_penalty);
+  search.early_stopping = o.early_stopping.value_or(g.early_stopping);
+  // The decoder prompt is one token, so max_new_tokens n means a sequence of 1 + n.
+  search.max_length = o.max_new_tokens ? 1 + *o.max_new_tokens : o.max_length.value_or(g.max_length);
+  if (search.num_beams < 1 || search.num_beams > 64) invalid_argument("the number of beams must be between 1 and 64");
+  if (search.max_length < 2) invalid_argument("at least one new token must be allowed");
+  // The decoder has no positions past the model's (the reference fails there).
+  search.max_length = static_cast<int>(std::min<int64_t>(search.max_length, model_->max_positions()));
+  if (model_->config().architecture == Architecture::Marian) search.never_token = model_->config().pad_token_id;
+
+  generation::LogitsProcessors processors;
+  const float penalty = o.repetition_penalty.value_or(g.repetition_penalty);
+  if (penalty != 1.0f) processors.add(std::make_unique<generation::RepetitionPenalty>(penalty));
+  const int ngram = o.no_repeat_ngram_size.value_or(g.no_repeat_ngram_size);
+  if (ngram > 0) processors.add(std::make_unique<generation::NoRepeatNGram>(ngram));
+  if (!g.bad_words_ids.empty()) processors.add(std::make_unique<generation::BadWords>(g.bad_words_ids, g.eos_token_id));
+  if (o.forced_bos_token_id) processors.add(std::make_unique<generation::ForceTokenAt>(1, *o.forced_bos_token_id));
+  if (g.forced_eos_token_id >= 0)
+    processors.add(std::make_unique<generation::ForceTokenAt>(search.max_length - 1, g.forced_eos_token_id));
+
+  const Tensor states = model_->encode(input_ids);
+  DecoderSession session(model_, search.num_beams, search.max_length);
+  session.set_encoder_states(states);
+  const int start = g.decoder_start_token_id;
+  return generation::search(session, std::span<const int>(&start, 1), processors, search).tokens;
+}
+
+}  // namespace parley::mt
