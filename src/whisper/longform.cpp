@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "text/pretokenizer.h"
+#include "text/sentences.h"
 
 namespace parley::whisper {
 
@@ -232,7 +233,8 @@ bool decode_in_windows(double audio_seconds, double window_seconds, bool timed, 
 }
 
 subtitles::Transcript to_transcript(const LongformResult& r, const std::string& task) {
-  return subtitles::transcript_of(task, r.language_name.empty() ? r.language : r.language_name, r.audio_seconds, r.text,
+  return subtitles::transcript_of(task, r.language_name.empty() ? r.language : r.language_name, r.audio_seconds,
+                                  std::string(sentences::trim(r.text)),  // as the API has it
                                   r.segments);
 }
 
