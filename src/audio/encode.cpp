@@ -244,6 +244,14 @@ std::string content_type(const std::string& format) {
   return "application/octet-stream";
 }
 
+std::vector<float> resample(std::span<const float> samples, int from_rate, int to_rate) {
+  if (from_rate <= 0 || to_rate <= 0)
+    invalid_argument("sample rates must be positive, got " + std::to_string(from_rate) + " and " + std::to_string(to_rate));
+  if (from_rate == to_rate || samples.empty()) return {samples.begin(), samples.end()};
+  av::configure_ffmpeg();
+  return resample_mono(samples, from_rate, to_rate, std::to_string(to_rate) + " Hz audio");
+}
+
 std::string encode_audio(std::span<const float> samples, int sample_rate, const std::string& format) {
   if (sample_rate <= 0) invalid_argument("sample rate must be positive, got " + std::to_string(sample_rate));
   // Compressed formats cannot represent nothing (some muxers write files their demuxers refuse).

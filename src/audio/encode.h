@@ -21,6 +21,12 @@ namespace parley::audio {
 // rate or no samples; Error(UnsupportedMedia) when this FFmpeg build lacks the encoder.
 std::string encode_audio(std::span<const float> samples, int sample_rate, const std::string& format);
 
+// Mono float samples from `from_rate` to `to_rate` with libswresample's default filter (the one the
+// encoders above use for rates they cannot take), the filter's tail flushed: about
+// size * to_rate / from_rate samples. The same rate returns a copy. Throws Error(InvalidArgument)
+// for a non-positive rate.
+std::vector<float> resample(std::span<const float> samples, int from_rate, int to_rate);
+
 // The formats encode_audio accepts, in the order above.
 const std::vector<std::string>& encode_formats();
 

@@ -133,8 +133,10 @@ int run(const TranscribeArgs& a) {
   w.check(long_options);
   std::vector<float> samples = audio::decode_file(a.audio);
   const double window_seconds = static_cast<double>(w.mel().config().n_samples) / w.mel().config().sample_rate;
-  const bool is_long = static_cast<double>(samples.size()) / w.mel().config().sample_rate > window_seconds;
-  if (is_long || format != subtitles::Format::Txt || a.long_form_asked) return run_long(a, w, samples, long_options, format);
+  const double seconds = static_cast<double>(samples.size()) / w.mel().config().sample_rate;
+  // The service's rule too: a timed format is derived from one windowed decode, as the API's are.
+  if (whisper::decode_in_windows(seconds, window_seconds, format != subtitles::Format::Txt, a.long_form_asked))
+    return run_long(a, w, samples, long_options, format);
   whisper::TranscribeResult r = w.transcribe(samples, a.options);
   const std::string out = a.json ? to_json(r, a) : (a.options.timestamps ? r.text_with_timestamps : r.text);
   write_output(a, out + "\n");

@@ -140,7 +140,7 @@ void print_text(std::FILE* out, const Report& r, const TranslateArgs& a) {
 
 void write_text(const TranslateArgs& a, const TranslateResult& result) {
   const subtitles::Transcript t =
-      pipeline::to_transcript("translate", result.language_name, result.duration_s, result.text, result.segments);
+      subtitles::transcript_of("translate", result.language_name, result.duration_s, result.text, result.segments);
   const std::string text = subtitles::render(t, subtitles::parse_format(a.output_format));
   if (!a.text_on_stdout()) return write_file_atomic(a.text_output, text);
   if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0)

@@ -131,7 +131,10 @@ struct Recognition {
 using WindowText = std::function<void(const whisper::LongformLanguage&, std::span<const Segment>)>;
 
 bool needs_long_form(const whisper::Whisper& w, std::span<const float> audio16k, const AsrRequest& request) {
-  return static_cast<int64_t>(audio16k.size()) > w.mel().config().n_samples || !request.prompt.empty();
+  const audio::MelConfig& mc = w.mel().config();
+  return whisper::decode_in_windows(static_cast<double>(audio16k.size()) / mc.sample_rate,
+                                    static_cast<double>(mc.n_samples) / mc.sample_rate, request.timestamps,
+                                    !request.prompt.empty());
 }
 
 // One 30 s window with the reference's generate() semantics (the course demo's path).
@@ -142,7 +145,7 @@ Recognition recognise_window(const whisper::Whisper& w, std::span<const float> a
   o.task = request.task == AsrTask::Translate ? "translate" : "transcribe";
   o.language = request.language.empty() ? "auto" : request.language;
   o.max_new_tokens = max_new_tokens;
-  o.timestamps = request.timestamps;
+  o.timestamps = false;  // timed segments are decoded in windows (needs_long_form)
   o.temperature = static_cast<float>(request.temperature);
   o.seed = request.seed.value_or(0);
   w.check(o);
@@ -159,16 +162,15 @@ Recognition recognise_window(const whisper::Whisper& w, std::span<const float> a
   const double seconds = static_cast<double>(audio16k.size()) / mc.sample_rate;
   const double precision = 2.0 * mc.hop_length / mc.sample_rate;  // 0.02 s per timestamp step
   r.segments = window_segments(w.tokenizer(), tr.tokens, precision, seconds);
+  // The window's statistics as openai reports them per segment; the no-speech probability is not
+  // computed by generate(), so it stays unknown (left out of verbose_json).
+  const double window_ratio = whisper::compression_ratio(trimmed(tr.text));
   for (Segment& s : r.segments) {
     s.temperature = o.temperature;
     s.avg_logprob = tr.score;
+    s.compression_ratio = window_ratio;
   }
-  if (o.timestamps) {
-    for (const Segment& s : r.segments) r.text += s.text;
-    r.text = trimmed(r.text);
-  } else {
-    r.text = trimmed(tr.text);
-  }
+  r.text = trimmed(tr.text);
   if (request.on_segment)
     for (const Segment& s : r.segments) request.on_segment(s);
   return r;
@@ -198,19 +200,6 @@ whisper::LongformOptions longform_options(const whisper::Whisper& w, const AsrRe
 
 namespace {
 
-Segment to_segment(const whisper::Segment& s) {
-  Segment out;
-  out.start = s.start;
-  out.end = s.end;
-  out.text = s.text;
-  out.seek = s.seek;
-  out.tokens.assign(s.tokens.begin(), s.tokens.end());
-  out.temperature = s.temperature;
-  out.avg_logprob = s.avg_logprob;
-  out.compression_ratio = s.compression_ratio;
-  out.no_speech_prob = s.no_speech_prob;
-  return out;
-}
 
 // Audio of any length in windows (openai's transcribe()); `on_window` sees each window's text as
 // soon as it is decoded. `paused_ms` is time the callbacks spent (synthesis), not recognition's.
@@ -222,7 +211,7 @@ Recognition recognise_long(const whisper::Whisper& w, std::span<const float> aud
   Recognition r;
   size_t window_begin = 0;  // the current window's first segment
   auto on_segment = [&](const whisper::Segment& s) {
-    r.segments.push_back(to_segment(s));
+    r.segments.push_back(s);
     if (request.on_segment) request.on_segment(r.segments.back());
   };
   auto window_done = [&](const whisper::WindowTrace&, const whisper::LongformLanguage& language) {

@@ -12,8 +12,8 @@
 //
 // Settings follow the course demo: Whisper task "translate", greedy, 256 new tokens at most; SpeechT5
 // with the `slt` voice; HiFi-GAN's 16 kHz out. Same input, voice and seed: the same samples.
-// Audio of any length: what fits one 30 s window (and asks for no prompt) is decoded in one window
-// with the reference's generate() semantics; longer audio in windows with openai/whisper's
+// Audio of any length: what fits one 30 s window (and asks for no prompt and no timed segments) is
+// decoded in one window with the reference's generate() semantics; the rest in windows with openai/whisper's
 // transcribe() semantics and default thresholds (Whisper::transcribe_long), giving timed segments.
 //
 // Text with nothing to speak. When Whisper hears no words (silence gives empty text) or only

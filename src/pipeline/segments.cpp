@@ -61,16 +61,5 @@ std::vector<Segment> window_segments(const WhisperTokenizer& tokenizer, std::spa
   return out;
 }
 
-subtitles::Transcript to_transcript(const std::string& task, const std::string& language_name, double duration,
-                                    const std::string& text, const std::vector<Segment>& segments) {
-  subtitles::Transcript t;
-  t.task = task;
-  t.language = language_name;
-  t.duration = duration;
-  t.text = text;
-  for (const Segment& s : segments)
-    t.cues.push_back(subtitles::whisper_cue(s));
-  return t;
-}
 
 }  // namespace parley::pipeline

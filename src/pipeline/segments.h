@@ -28,10 +28,5 @@ namespace parley::pipeline {
 std::vector<Segment> window_segments(const WhisperTokenizer& tokenizer, std::span<const int> tokens,
                                      double time_precision, double duration);
 
-// A result's timed text for the subtitle writers (text/subtitles.h): one cue per segment, with its
-// window, tokens, temperature and scores as verbose_json's extra segment fields. `task`:
-// "transcribe" or "translate"; `language_name` as verbose_json has it ("italian").
-subtitles::Transcript to_transcript(const std::string& task, const std::string& language_name, double duration,
-                                    const std::string& text, const std::vector<Segment>& segments);
 
 }  // namespace parley::pipeline

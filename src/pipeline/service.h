@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "core/run_control.h"
+#include "text/segment.h"
 
 namespace parley {
 
@@ -36,20 +37,7 @@ namespace parley {
 // as JSON keys "<stage>_ms" and adds its own ("queue", "decode", "encode", "total").
 using Timings = std::vector<std::pair<std::string, double>>;
 
-// One stretch of recognised text with its place in the input audio (seconds from the start).
-// The extra fields are Whisper's per-segment decoding statistics, as OpenAI's verbose_json reports
-// them; implementations that do not have them leave the defaults.
-struct Segment {
-  double start = 0;
-  double end = 0;
-  std::string text;            // as decoded, usually with a leading space (" Hello there.")
-  int64_t seek = 0;            // offset of the 30-second window this came from, in mel frames
-  std::vector<int32_t> tokens; // the text tokens of the segment
-  double temperature = 0;      // the sampling temperature that produced it (fallback may raise it)
-  double avg_logprob = 0;
-  double compression_ratio = 0;
-  double no_speech_prob = 0;
-};
+// Segment (text/segment.h): one stretch of recognised text with its times and decoding statistics.
 
 // --- Speech to text ---------------------------------------------------------------------------
 
@@ -60,8 +48,12 @@ struct AsrRequest {
   std::string language;     // spoken language as an ISO 639-1 code ("es"); empty = detect it
   std::string prompt;       // optional text that conditions the decoder (Whisper's initial prompt)
   double temperature = 0;   // 0 = greedy (deterministic); > 0 = sampling at that temperature
-  bool timestamps = false;  // true: decode with timestamps so `segments` carry real start/end times
-  // Audio longer than one 30 s window, or any audio with a prompt, is decoded in windows the way
+  // true: timed segments with their decoding statistics. The audio is then decoded in windows the
+  // way openai/whisper's transcribe() does, whatever its length (whisper::decode_in_windows), so a
+  // caller that derives several formats from one result gets one text. The server sets it for
+  // every response format. false (and no prompt, audio of one window): one generate() decode.
+  bool timestamps = false;
+  // Audio longer than one 30 s window, timed, or any audio with a prompt, is decoded in windows the way
   // openai/whisper's transcribe() does (timed segments always); there a window whose text fails
   // openai's thresholds (compression ratio 2.4, log-probability -1.0) is decoded again at
   // temperatures rising by 0.2 up to 1.0. false: only at `temperature`.

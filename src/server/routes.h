@@ -35,6 +35,12 @@ void add_translate_route(httplib::Server& http, Context& ctx);   // /v1/speech-t
 void add_info_routes(httplib::Server& http, Context& ctx);       // /health, /metrics, /v1/models, /v1/voices, web page
 void add_stream_route(httplib::Server& http, Context& ctx);      // /v1/speech-translation/stream (routes_stream.cpp)
 
+// From transcript_stream.cpp: `stream: true` on /v1/audio/transcriptions and translations, the text
+// as OpenAI's transcript.text.delta / transcript.text.done server-sent events. Decodes `upload`
+// first, so bad audio is a plain JSON error; then sets `res` to stream the recognition.
+void stream_transcript(Context& ctx, const char* route, AsrRequest request, std::string_view upload,
+                       const std::string& filename, httplib::Response& res);
+
 // From routes_translate.cpp, shared with the streaming route.
 // The uploaded audio: the multipart `file` field (its filename into `filename`) or a raw audio/*
 // body; ApiError 400 (no file field) or 415 (neither).

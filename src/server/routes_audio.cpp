@@ -3,6 +3,8 @@
 // work with only their base URL changed.
 #include <algorithm>
 
+#include "audio/encode.h"
+
 #include "server/api_error.h"
 #include "server/routes.h"
 #include "server/speech_request.h"
@@ -15,6 +17,8 @@ namespace {
 using httplib::Request;
 using httplib::Response;
 
+constexpr int kOpenAIPcmRate = 24000;  // what OpenAI's clients assume for response_format "pcm"
+
 // transcriptions (task transcribe) and translations (task translate into English).
 void speech_to_text(Context& ctx, AsrTask task, const Request& req, const RequestBody& body, Response& res) {
   auto start = std::chrono::steady_clock::now();
@@ -24,9 +28,6 @@ void speech_to_text(Context& ctx, AsrTask task, const Request& req, const Reques
   }
   const FormPart* file = body.part("file");
   if (!file) throw ApiError(400, "missing_file", "the form has no 'file' field with the audio", "file");
-  if (option(req, body, "stream") == "true") {
-    throw ApiError(400, "invalid_parameter", "streaming transcription is not supported yet", "stream");
-  }
   std::string format = option(req, body, "response_format");
   if (format.empty()) format = "json";
   if (!is_transcript_format(format)) {
@@ -39,11 +40,19 @@ void speech_to_text(Context& ctx, AsrTask task, const Request& req, const Reques
   request.language = language_option(option(req, body, "language"));
   request.prompt = option(req, body, "prompt");
   request.temperature = number_option(option(req, body, "temperature"), "temperature", 0, 1).value_or(0);
-  request.timestamps = format == "srt" || format == "vtt" || format == "verbose_json";
+  // Every format is derived from one timed decode, so the text never depends on the format asked for.
+  request.timestamps = true;
   // Audio over 30 s is decoded in windows (openai's transcribe()); Parley's own field turns off the
   // retries at higher temperatures there.
   request.temperature_fallback = flag_option(option(req, body, "temperature_fallback"), "temperature_fallback", true);
 
+  if (flag_option(option(req, body, "stream"), "stream", false)) {
+    if (format != "json" && format != "text")
+      throw ApiError(400, "invalid_parameter", "'stream' gives the text only: use response_format json or text",
+                     "response_format");
+    stream_transcript(ctx, route, std::move(request), file->data, file->filename, res);
+    return;
+  }
   Timings timings;
   AsrResult result = run_on_worker(ctx, timings, [&] {
     std::vector<float> audio = decode_upload(ctx, file->data, file->filename, timings);
@@ -53,8 +62,9 @@ void speech_to_text(Context& ctx, AsrTask task, const Request& req, const Reques
   timings.insert(timings.end(), result.timings.begin(), result.timings.end());
   timings_json(ctx, timings, ms_since(start));  // records the stages in the metrics
 
-  Transcript t{task == AsrTask::Translate ? "translate" : "transcribe", result.language_name, result.duration_s,
-               result.text, result.segments};
+  const subtitles::Transcript t = subtitles::transcript_of(task == AsrTask::Translate ? "translate" : "transcribe",
+                                                           result.language_name, result.duration_s, result.text,
+                                                           result.segments);
   FormattedTranscript out = format_transcript(t, format);
   res.set_content(out.body, out.content_type.c_str());
 }
@@ -78,9 +88,10 @@ void text_to_speech(Context& ctx, const Request& req, const RequestBody& body, R
                           static_cast<double>(result.audio.size()) / std::max(1, result.sample_rate));
     ctx.metrics.observe_time_to_first_audio("/v1/audio/speech", ms_since(start) / 1000);
     auto encode_start = std::chrono::steady_clock::now();
-    std::string bytes = ctx.codec.encode(result.audio, result.sample_rate, format);
+    // OpenAI's headerless pcm is 24 kHz: resampled (libswresample) so its clients play it right.
+    sample_rate = format == "pcm" ? kOpenAIPcmRate : result.sample_rate;
+    std::string bytes = ctx.codec.encode(audio::resample(result.audio, result.sample_rate, sample_rate), sample_rate, format);
     timings.emplace_back("encode", ms_since(encode_start));
-    sample_rate = result.sample_rate;
     return bytes;
   });
   timings_json(ctx, timings, ms_since(start));

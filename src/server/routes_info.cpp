@@ -37,15 +37,32 @@ void health(Context& ctx, const Request&, Response& res) {
   res.set_content(j.dump(), "application/json");
 }
 
+// OpenAI's model ids first, so clients that ask for "whisper-1" or "tts-1" find them; then the
+// checkpoints actually loaded. Every id runs the same loaded models.
+std::vector<std::string> model_ids(const ServiceInfo& info) {
+  return {"whisper-1", "tts-1", info.asr_model, info.tts_model};
+}
+
+nlohmann::ordered_json model_object(const std::string& id) {
+  return {{"id", id}, {"object", "model"}, {"created", 0}, {"owned_by", "parley"}};
+}
+
 void models(Context& ctx, const Request&, Response& res) {
-  ServiceInfo info = ctx.service.info();
-  // OpenAI's model ids first, so clients that ask for "whisper-1" or "tts-1" find them; then the
-  // checkpoints actually loaded. Every id runs the same loaded models.
   nlohmann::ordered_json data = nlohmann::ordered_json::array();
-  for (const std::string& id : {std::string("whisper-1"), std::string("tts-1"), info.asr_model, info.tts_model}) {
-    data.push_back({{"id", id}, {"object", "model"}, {"created", 0}, {"owned_by", "parley"}});
-  }
+  for (const std::string& id : model_ids(ctx.service.info())) data.push_back(model_object(id));
   res.set_content(nlohmann::ordered_json({{"object", "list"}, {"data", data}}).dump(), "application/json");
+}
+
+// GET /v1/models/{id}: one of the listed ids (a Hub name's "/" included), or OpenAI's 404.
+void model(Context& ctx, const Request& req, Response& res) {
+  const std::string id = req.matches[1];
+  for (const std::string& known : model_ids(ctx.service.info())) {
+    if (known == id) {
+      res.set_content(model_object(id).dump(), "application/json");
+      return;
+    }
+  }
+  throw ApiError(404, "model_not_found", "The model '" + id + "' does not exist", "model");
 }
 
 void voices(Context& ctx, const Request&, Response& res) {
@@ -74,6 +91,7 @@ void add_info_routes(httplib::Server& http, Context& ctx) {
              res.set_content(ctx.metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
            }));
   http.Get("/v1/models", guarded([&ctx](const Request& req, Response& res) { models(ctx, req, res); }));
+  http.Get(R"(/v1/models/(.+))", guarded([&ctx](const Request& req, Response& res) { model(ctx, req, res); }));
   http.Get("/v1/voices", guarded([&ctx](const Request& req, Response& res) { voices(ctx, req, res); }));
   http.Get(R"(/[A-Za-z0-9_.\-/]*)", guarded(static_file));
 }

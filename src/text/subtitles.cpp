@@ -82,6 +82,25 @@ std::string timestamp(double seconds, char decimal_marker) {
   return buf;
 }
 
+Cue segment_cue(const Segment& s) {
+  Cue c{s.start, s.end, s.text, {{"seek", s.seek}, {"tokens", s.tokens}, {"temperature", s.temperature}}};
+  if (s.avg_logprob) c.extra["avg_logprob"] = *s.avg_logprob;
+  if (s.compression_ratio) c.extra["compression_ratio"] = *s.compression_ratio;
+  if (s.no_speech_prob) c.extra["no_speech_prob"] = *s.no_speech_prob;
+  return c;
+}
+
+Transcript transcript_of(const std::string& task, const std::string& language_name, double duration,
+                         const std::string& text, const std::vector<Segment>& segments) {
+  Transcript t;
+  t.task = task;
+  t.language = language_name;
+  t.duration = duration;
+  t.text = text;
+  for (const Segment& s : segments) t.cues.push_back(segment_cue(s));
+  return t;
+}
+
 std::string to_txt(const Transcript& t) {
   std::string out;
   for (const Cue& c : t.cues) {

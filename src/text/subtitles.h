@@ -19,6 +19,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "text/segment.h"
+
 namespace parley::subtitles {
 
 struct Cue {
@@ -35,19 +37,15 @@ struct Transcript {
   std::vector<Cue> cues;
 };
 
-// The cue of one Whisper segment, carrying openai's per-segment fields into the json output. A
-// template because the model's segment (whisper::Segment) and the service's (pipeline::Segment)
-// are separate types with the same fields: the layers above the pipeline do not see the model.
-template <class WhisperSegment>
-Cue whisper_cue(const WhisperSegment& s) {
-  return {s.start, s.end, s.text,
-          {{"seek", s.seek},
-           {"tokens", s.tokens},
-           {"temperature", s.temperature},
-           {"avg_logprob", s.avg_logprob},
-           {"compression_ratio", s.compression_ratio},
-           {"no_speech_prob", s.no_speech_prob}}};
-}
+// The cue of one recognised segment, carrying openai's per-segment fields (seek, tokens,
+// temperature and the decoding statistics that are known) into the json output.
+Cue segment_cue(const Segment& s);
+
+// A recording's timed text: one cue per segment. `task`: "transcribe" or "translate";
+// `language_name` as verbose_json has it ("italian"). The one way every command and route turns
+// recognised segments into the formats below.
+Transcript transcript_of(const std::string& task, const std::string& language_name, double duration,
+                         const std::string& text, const std::vector<Segment>& segments);
 
 enum class Format { Txt, Json, Srt, Vtt };
 

@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "text/pretokenizer.h"
+#include "text/sentences.h"
 
 namespace parley::whisper {
 
@@ -227,15 +228,14 @@ double compression_ratio(std::string_view text) {
   return static_cast<double>(text.size()) / static_cast<double>(size);
 }
 
+bool decode_in_windows(double audio_seconds, double window_seconds, bool timed, bool windowed_options) {
+  return audio_seconds > window_seconds || timed || windowed_options;
+}
+
 subtitles::Transcript to_transcript(const LongformResult& r, const std::string& task) {
-  subtitles::Transcript t;
-  t.task = task;
-  t.language = r.language_name.empty() ? r.language : r.language_name;
-  t.duration = r.audio_seconds;
-  t.text = r.text;
-  for (const Segment& s : r.segments)
-    t.cues.push_back(subtitles::whisper_cue(s));
-  return t;
+  return subtitles::transcript_of(task, r.language_name.empty() ? r.language : r.language_name, r.audio_seconds,
+                                  std::string(sentences::trim(r.text)),  // as the API has it
+                                  r.segments);
 }
 
 LongformResult run_longform(const Tensor& mel, int64_t content_frames, double audio_seconds, WindowDecoder& decoder,

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "tensor/tensor.h"
+#include "text/segment.h"
 #include "text/subtitles.h"
 #include "text/whisper_tokenizer.h"
 
@@ -58,14 +59,7 @@ struct LongformOptions {
   bool clamp_to_duration = true;  // times within the audio; segments starting after its end dropped
 };
 
-struct Segment {
-  int id = 0;
-  int64_t seek = 0;  // start of its window, in mel frames (10 ms)
-  double start = 0, end = 0;  // seconds
-  std::string text;
-  std::vector<int> tokens;  // with its timestamp tokens, as openai's segments
-  double temperature = 0, avg_logprob = 0, compression_ratio = 0, no_speech_prob = 0;
-};
+using Segment = parley::Segment;  // text/segment.h
 
 // What one window decode gave (openai's DecodingResult, without the text the loop derives).
 struct WindowDecoding {
@@ -140,6 +134,13 @@ LongformResult run_longform(const Tensor& mel, int64_t content_frames, double au
 // The result as timed text for the subtitle writers (text/subtitles.h): each segment a cue, with its
 // window, tokens, temperature and scores as verbose_json's extra segment fields.
 subtitles::Transcript to_transcript(const LongformResult& result, const std::string& task);
+
+// The one rule for how a recording is decoded, shared by `parley transcribe` and the speech service:
+// in windows with openai's transcribe() when it is longer than one window, when timed segments are
+// wanted (every output format is then derived from that one decode, so a recording's text never
+// depends on the format asked for), or when an option only windowed decoding has is given (a prompt,
+// thresholds); otherwise in one window with the reference's generate() semantics.
+bool decode_in_windows(double audio_seconds, double window_seconds, bool timed, bool windowed_options);
 
 // openai's compression_ratio: UTF-8 bytes / zlib-compressed bytes (zlib's default level).
 double compression_ratio(std::string_view text);

@@ -2,8 +2,10 @@
 // format, multipart and raw bodies, chunked request bodies, Accept: audio/wav.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <regex>
 
+#include "audio/encode.h"
 #include "http_test_util.h"
 
 namespace parley::test {
@@ -109,6 +111,26 @@ TEST_F(ApiTest, ListsModelsAndVoices) {
   EXPECT_EQ(voices["voices"], nlohmann::json({"awb", "bdl", "clb", "ksp", "rms", "slt"}));
 }
 
+// GET /v1/models/{id}: every listed id (a Hub name with its "/" too); anything else is OpenAI's 404.
+TEST_F(ApiTest, RetrievesOneModel) {
+  auto c = srv.client();
+  const auto listed = json_of(c.Get("/v1/models"))["data"];
+  ASSERT_GE(listed.size(), 2u);
+  for (const auto& m : listed) {
+    auto r = c.Get("/v1/models/" + m["id"].get<std::string>());
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200) << m["id"];
+    EXPECT_EQ(json_of(r), m);
+  }
+  auto missing = c.Get("/v1/models/gpt-4o");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  const auto error = json_of(missing)["error"];
+  EXPECT_EQ(error["type"], "invalid_request_error");
+  EXPECT_EQ(error["code"], "model_not_found");
+  EXPECT_EQ(error["message"], "The model 'gpt-4o' does not exist");
+}
+
 TEST_F(ApiTest, TranscriptionJsonPassesOptionsThrough) {
   auto r = srv.client().Post("/v1/audio/transcriptions",
                              form(jfk, "jfk.wav", {{"model", "whisper-1"}, {"language", "EN"}, {"prompt", "Kennedy"},
@@ -124,7 +146,7 @@ TEST_F(ApiTest, TranscriptionJsonPassesOptionsThrough) {
   EXPECT_EQ(seen[0].language, "en");
   EXPECT_EQ(seen[0].prompt, "Kennedy");
   EXPECT_DOUBLE_EQ(seen[0].temperature, 0.4);
-  EXPECT_FALSE(seen[0].timestamps);
+  EXPECT_TRUE(seen[0].timestamps);  // json too: every format comes from one timed decode
 }
 
 // 'language' in any form of the language table reaches the model as Whisper's code; an unknown one is
@@ -147,6 +169,42 @@ TEST_F(ApiTest, LanguageInAnyFormAndDidYouMean) {
   ASSERT_TRUE(lacking);
   EXPECT_EQ(lacking->status, 400) << lacking->body;  // a language Whisper does not know
   EXPECT_EQ(srv.fake->calls(), 3);
+}
+
+// `stream: true`: OpenAI's server-sent events, one delta per segment as it is decoded, then done;
+// the deltas joined are the text. Only the text formats stream.
+TEST_F(ApiTest, TranscriptionStreamsOpenAIEvents) {
+  auto c = srv.client();
+  for (AsrTask task : {AsrTask::Transcribe, AsrTask::Translate}) {
+    const char* route = task == AsrTask::Translate ? "/v1/audio/translations" : "/v1/audio/transcriptions";
+    AsrResult want = expected_asr(jfk, task);
+    ASSERT_EQ(want.segments.size(), 3u);
+    auto r = c.Post(route, form(jfk, "jfk.wav", {{"model", "whisper-1"}, {"stream", "true"}}));
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << r->body;
+    EXPECT_EQ(r->get_header_value("Content-Type"), "text/event-stream");
+    std::vector<nlohmann::json> events;
+    size_t at = 0;
+    for (size_t end; (end = r->body.find("\n\n", at)) != std::string::npos; at = end + 2) {
+      const std::string event = r->body.substr(at, end - at);
+      ASSERT_EQ(event.rfind("data: ", 0), 0u) << event;
+      events.push_back(nlohmann::json::parse(event.substr(6)));
+    }
+    EXPECT_EQ(at, r->body.size());
+    ASSERT_EQ(events.size(), 4u) << r->body;
+    std::string joined;
+    for (size_t i = 0; i < 3; ++i) {
+      EXPECT_EQ(events[i]["type"], "transcript.text.delta");
+      joined += events[i]["delta"].get<std::string>();
+    }
+    EXPECT_EQ(events[3], nlohmann::json({{"type", "transcript.text.done"}, {"text", want.text}}));
+    EXPECT_EQ(joined, want.text);
+    EXPECT_EQ(events[1]["delta"], want.segments[1].text);
+  }
+  auto srt = c.Post("/v1/audio/transcriptions", form(jfk, "jfk.wav", {{"stream", "true"}, {"response_format", "srt"}}));
+  ASSERT_TRUE(srt);
+  EXPECT_EQ(srt->status, 400);
+  EXPECT_EQ(json_of(srt)["error"]["param"], "response_format");
 }
 
 TEST_F(ApiTest, TranscriptionTextSrtVtt) {
@@ -241,9 +299,19 @@ TEST_F(ApiTest, SpeechWavAndPcm) {
                     "application/json");
   ASSERT_TRUE(pcm);
   ASSERT_EQ(pcm->status, 200);
-  EXPECT_EQ(pcm->body.size(), input.size() * 320 * 2);
-  EXPECT_EQ(pcm->body, wav->body.substr(44));  // the same samples, without the header
-  EXPECT_EQ(pcm->get_header_value("X-Sample-Rate"), "16000");
+  // OpenAI's pcm is 24 kHz: the same speech, resampled from the model's 16 kHz (libswresample).
+  EXPECT_EQ(pcm->get_header_value("X-Sample-Rate"), "24000");
+  const std::vector<float> at16k = decode_wav(wav->body);
+  const std::vector<float> want = audio::resample(at16k, 16000, 24000);
+  ASSERT_EQ(pcm->body.size(), want.size() * 2);
+  EXPECT_NEAR(static_cast<double>(want.size()), at16k.size() * 1.5, 2.0);
+  double worst = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    const auto lo = static_cast<unsigned char>(pcm->body[2 * i]), hi = static_cast<unsigned char>(pcm->body[2 * i + 1]);
+    const double got = static_cast<int16_t>(static_cast<uint16_t>(lo | hi << 8)) / 32768.0;
+    worst = std::max(worst, std::abs(got - want[i]));
+  }
+  EXPECT_LT(worst, 1e-3);  // 16-bit steps on both sides, through the filter
 }
 
 TEST_F(ApiTest, SpeechMapsOpenAIVoicesToTheDefault) {

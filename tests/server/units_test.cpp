@@ -50,15 +50,9 @@ TEST(WorkQueue, RefusesWhenTheLineIsFull) {
   EXPECT_THROW(q.run([] { return 4; }), Error);
 }
 
-TEST(TranscriptFormat, SubtitleTimes) {
-  EXPECT_EQ(subtitle_time(0, ','), "00:00:00,000");
-  EXPECT_EQ(subtitle_time(3661.5, ','), "01:01:01,500");
-  EXPECT_EQ(subtitle_time(59.9996, '.'), "00:01:00.000");
-  EXPECT_EQ(subtitle_time(-2, '.'), "00:00:00.000");
-}
-
+// The server's formats are text/subtitles.h's renderings (tested there); here: OpenAI's names, the
+// one-line `text`, content types, and cues that stay well formed.
 TEST(TranscriptFormat, CuesStayWellFormed) {
-  Transcript t{"transcribe", "english", 3, "a b", {}};
   Segment s1;
   s1.start = 0;
   s1.end = 1;
@@ -71,14 +65,38 @@ TEST(TranscriptFormat, CuesStayWellFormed) {
   s2.start = 2;
   s2.end = 1.5;  // end before start: clamped
   s2.text = " second";
-  t.segments = {s1, blank, s2};
+  const auto t = subtitles::transcript_of("transcribe", "english", 3, "a b", {s1, blank, s2});
   EXPECT_EQ(format_transcript(t, "srt").body,
-            "1\n00:00:00,000 --> 00:00:01,000\nfirst  line -> x\n\n2\n00:00:02,000 --> 00:00:02,000\nsecond\n\n");
+            "1\n00:00:00,000 --> 00:00:01,000\nfirst\nline -> x\n\n2\n00:00:02,000 --> 00:00:02,000\nsecond\n\n");
   EXPECT_EQ(format_transcript(t, "vtt").body,
-            "WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nfirst  line -> x\n\n00:00:02.000 --> 00:00:02.000\nsecond\n\n");
+            "WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nfirst\nline -> x\n\n00:00:02.000 --> 00:00:02.000\nsecond\n\n");
+  EXPECT_EQ(format_transcript(t, "vtt").content_type, "text/vtt; charset=utf-8");
   EXPECT_EQ(format_transcript(t, "text").body, "a b\n");
   EXPECT_EQ(format_transcript(t, "json").body, R"({"text":"a b"})");
   EXPECT_FALSE(is_transcript_format("xml"));
+  EXPECT_FALSE(is_transcript_format("txt"));  // the CLI's name; OpenAI's is "text"
+}
+
+// verbose_json reports the decoding statistics a segment has and leaves out the ones it does not
+// (no 0.0 stand-ins).
+TEST(TranscriptFormat, VerboseJsonLeavesOutUnknownStatistics) {
+  Segment known;
+  known.text = " a";
+  known.avg_logprob = -0.5;
+  known.compression_ratio = 1.25;
+  known.no_speech_prob = 0.125;
+  Segment partial;
+  partial.text = " b";
+  partial.avg_logprob = -0.75;
+  const auto t = subtitles::transcript_of("transcribe", "english", 3, "a b", {known, partial});
+  const auto j = nlohmann::json::parse(format_transcript(t, "verbose_json").body);
+  EXPECT_EQ(j["segments"][0]["avg_logprob"], -0.5);
+  EXPECT_EQ(j["segments"][0]["compression_ratio"], 1.25);
+  EXPECT_EQ(j["segments"][0]["no_speech_prob"], 0.125);
+  EXPECT_EQ(j["segments"][1]["avg_logprob"], -0.75);
+  EXPECT_FALSE(j["segments"][1].contains("compression_ratio"));
+  EXPECT_FALSE(j["segments"][1].contains("no_speech_prob"));
+  EXPECT_EQ(j["segments"][1]["id"], 1);
 }
 
 TEST(Base64, Rfc4648Vectors) {

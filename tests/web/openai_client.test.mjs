@@ -2,9 +2,11 @@
 // multipart bodies with chunked transfer encoding and OpenAI's own voice names and formats.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
+import path from "node:path";
 import OpenAI, { toFile } from "openai";
-import { startServer, fixture } from "./server.mjs";
+import { startServer, fixture, repo } from "./server.mjs";
 
 let server;
 let client;
@@ -73,6 +75,56 @@ for (const route of ["translations", "transcriptions"]) {
   });
 }
 
+// `parley transcribe -f json` on the same file, with the server's token limit (server.mjs).
+function cliJson(file, extra = []) {
+  const parley = process.env.PARLEY_BINARY || path.join(repo, "build/parley");
+  const out = execFileSync(parley, ["transcribe", "--model", path.join(repo, "tests/data/models/whisper-tiny-random"),
+    "-f", "json", "--max-new-tokens", "12", ...extra, fixture(file)], { encoding: "utf8" });
+  return JSON.parse(out);
+}
+
+test("transcriptions: one decode, every format: the same text, and the CLI's -f json agrees", async () => {
+  const ask = (format) => client.audio.transcriptions.create({ model: "whisper-1", file: fs.createReadStream(fixture("es.wav")), response_format: format });
+  const verbose = await ask("verbose_json");
+  assert.ok(verbose.text.length > 0);
+  assert.equal((await ask("json")).text, verbose.text);
+  assert.equal(await ask("text"), verbose.text + "\n");
+  // Subtitle cues: each segment's text, stripped, in order.
+  const cues = verbose.segments.map((s) => s.text.trim()).filter((t) => t.length > 0);
+  const srt = (await ask("srt")).split("\n\n").filter((c) => c).map((c) => c.split("\n").slice(2).join("\n"));
+  assert.deepEqual(srt, cues);
+  const vtt = (await ask("vtt")).split("\n\n").slice(1).filter((c) => c).map((c) => c.split("\n").slice(1).join("\n"));
+  assert.deepEqual(vtt, cues);
+  // The CLI decodes the same way and renders with the same writer: the same text and segments,
+  // with the decoder's own statistics (not placeholders).
+  const cli = cliJson("es.wav");
+  assert.equal(cli.text, verbose.text);
+  assert.deepEqual(cli.segments, verbose.segments);
+  for (const s of verbose.segments) {
+    assert.ok(s.avg_logprob < 0, `avg_logprob ${s.avg_logprob}`);
+    assert.ok(s.compression_ratio > 0, `compression_ratio ${s.compression_ratio}`);
+    assert.ok(s.no_speech_prob > 0 && s.no_speech_prob < 1, `no_speech_prob ${s.no_speech_prob}`);
+  }
+});
+
+// (OpenAI's client reads events from transcriptions only; the server streams translations the same
+// way, tested in tests/server.)
+test("transcriptions: stream true gives OpenAI's text events", async () => {
+  for (const route of ["transcriptions"]) {
+    const whole = await client.audio[route].create({ model: "whisper-1", file: await toFile(es, "es.wav") });
+    const stream = await client.audio[route].create({ model: "whisper-1", file: await toFile(es, "es.wav"), stream: true });
+    const events = [];
+    for await (const event of stream) events.push(event);
+    assert.ok(events.length >= 2, JSON.stringify(events));
+    const done = events.at(-1);
+    assert.equal(done.type, "transcript.text.done");
+    assert.equal(done.text, whole.text);
+    const deltas = events.slice(0, -1);
+    assert.ok(deltas.every((e) => e.type === "transcript.text.delta"), JSON.stringify(deltas));
+    assert.equal(deltas.map((e) => e.delta).join(""), whole.text);
+  }
+});
+
 test("transcriptions: a language and a prompt (Whisper's initial prompt) are accepted", async () => {
   const result = await client.audio.transcriptions.create({ model: "whisper-1", file: await toFile(es, "es.wav"), language: "es" });
   assert.ok(result.text.length > 0);
@@ -90,8 +142,12 @@ test("speech: OpenAI voice names map to the default voice; wav and pcm", async (
   assert.equal(info.channels, 1);
   assert.ok(info.dataBytes > 0);
   assert.equal(info.dataBytes, wav.length - 44);
-  const pcm = new Uint8Array(await (await client.audio.speech.create({ model: "tts-1", voice: "alloy", input, response_format: "pcm" })).arrayBuffer());
-  assert.deepEqual(pcm, wav.subarray(44));
+  // OpenAI's pcm: 16-bit mono at 24 kHz, so the model's 16 kHz speech comes resampled (1.5 times the samples).
+  const pcmResponse = await client.audio.speech.create({ model: "tts-1", voice: "alloy", input, response_format: "pcm" });
+  assert.equal(pcmResponse.headers.get("x-sample-rate"), "24000");
+  const pcm = new Uint8Array(await pcmResponse.arrayBuffer());
+  assert.equal(pcm.length % 2, 0);
+  assert.ok(Math.abs(pcm.length / 2 - (info.dataBytes / 2) * 1.5) <= 2, `${pcm.length} bytes of pcm for ${info.dataBytes} of wav`);
   // Another OpenAI voice is the same default voice: the same audio.
   const nova = new Uint8Array(await (await client.audio.speech.create({ model: "tts-1", voice: "nova", input, response_format: "wav" })).arrayBuffer());
   assert.deepEqual(nova, wav);
@@ -117,8 +173,15 @@ test("speech: errors reach the client as API errors with the server's message", 
     (err) => err instanceof OpenAI.APIError && [415, 422].includes(err.status));
 });
 
-test("models: the client lists them", async () => {
+test("models: the client lists them and retrieves each one; an unknown id is a 404", async () => {
   const ids = [];
   for await (const model of client.models.list()) ids.push(model.id);
   assert.ok(ids.includes("whisper-1") && ids.includes("tts-1"), ids.join(","));
+  for (const id of ids) {
+    const model = await client.models.retrieve(id);
+    assert.equal(model.id, id);
+    assert.equal(model.object, "model");
+  }
+  await assert.rejects(client.models.retrieve("gpt-4o-transcribe"),
+    (err) => err instanceof OpenAI.NotFoundError && err.status === 404 && /does not exist/.test(err.message));
 });

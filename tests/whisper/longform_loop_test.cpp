@@ -197,7 +197,7 @@ TEST(LongformLoop, FallsBackOnRepetitionOrLowLogprobAndResetsThePromptAboveHalf)
   EXPECT_EQ(r.segments[0].text, tokenizer().decode(std::vector<int>{w[2]}));
   EXPECT_FLOAT_EQ(r.segments[1].temperature, 0.6f);
   EXPECT_FLOAT_EQ(r.segments[2].temperature, 1.0f);
-  EXPECT_DOUBLE_EQ(r.segments[2].avg_logprob, -3.0);
+  EXPECT_DOUBLE_EQ(r.segments[2].avg_logprob.value(), -3.0);
   // Every attempt of a window sees the same prompt; after the 0.6 window the prompt starts over.
   const std::vector<int> seg0 = {fx.t(0), w[2], fx.t(30)};
   for (const auto& req : d.requests) {
