@@ -1,4 +1,6 @@
 // parley synthesize: English text to speech with SpeechT5 + HiFi-GAN, written as a WAV file.
+//
+// `--text -` reads the text from stdin; `-o -` writes the WAV to stdout and the report to stderr.
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -7,10 +9,13 @@
 
 #include "audio/wav.h"
 #include "cli/commands.h"
+#include "cli/inputs.h"
 #include "cli/model_options.h"
+#include "cli/output_file.h"
 #include "core/error.h"
 #include "speecht5/synthesizer.h"
 #include "speecht5/voices.h"
+#include "tensor/ops.h"
 #include "tensor/precision.h"
 #include "weights/npy.h"
 
@@ -24,15 +29,19 @@ struct SynthesizeArgs {
   std::optional<uint64_t> seed;
   speecht5::GenerateOptions generate;
   std::string precision = "f32";
+  int threads = 0;
 };
 
 int synthesize(const SynthesizeArgs& a) {
   using namespace speecht5;
+  ops::set_threads(a.threads);
   set_default_precision(parse_precision(a.precision));
+  OutputFile out(a.output);  // writable, before any work
+  const std::string text = text_input(a.text);
+  const Tensor speaker = load_voice_option(a.speaker);
   auto tts = SpeechT5Tts::load(a.model);
   auto vocoder = HifiGan::load(a.vocoder);
   Synthesizer synth(tts, vocoder);
-  const Tensor speaker = load_voice(a.speaker);
 
   // The prenet's dropout is random by design; a seed (the fixed default unless given) or recorded
   // masks make the run reproducible.
@@ -49,11 +58,12 @@ int synthesize(const SynthesizeArgs& a) {
 
   SynthesisOptions options;
   options.generate = a.generate;
-  const Speech speech = synth.synthesize(a.text, speaker, options, *masks);
+  const Speech speech = synth.synthesize(text, speaker, options, *masks);
 
   if (!a.mel_out.empty()) write_npy(a.mel_out, speech.mel);
-  audio::write_wav(a.output, speech.audio, speech.sample_rate,
-                   a.format == "f32" ? audio::SampleFormat::F32 : audio::SampleFormat::Pcm16);
+  out.write(audio::encode_wav(speech.audio, speech.sample_rate,
+                              a.format == "f32" ? audio::SampleFormat::F32 : audio::SampleFormat::Pcm16));
+  out.commit();
 
   int64_t steps = 0;
   std::string stops;
@@ -61,7 +71,7 @@ int synthesize(const SynthesizeArgs& a) {
     steps += p.steps;
     stops += std::string(stops.empty() ? "" : ",") + stop_reason_name(p.stop);
   }
-  std::printf("wrote %s: %.2f s at %d Hz, %zu piece(s), %lld decoder steps (stop: %s), %s\n", a.output.c_str(),
+  std::fprintf(out.is_stdout() ? stderr : stdout, "wrote %s: %.2f s at %d Hz, %zu piece(s), %lld decoder steps (stop: %s), %s\n", a.output.c_str(),
               static_cast<double>(speech.audio.size()) / speech.sample_rate, speech.sample_rate, speech.pieces.size(),
               static_cast<long long>(steps), stops.c_str(), source.c_str());
   return 0;
@@ -72,12 +82,13 @@ int synthesize(const SynthesizeArgs& a) {
 void register_synthesize(CLI::App& app, Runner& run) {
   auto args = std::make_shared<SynthesizeArgs>();
   auto* cmd = app.add_subcommand("synthesize", "English text to speech with SpeechT5 + HiFi-GAN, as a WAV file");
-  cmd->add_option("--model", args->model, "SpeechT5 text-to-speech model folder (speecht5_tts layout)")->required();
+  cmd->add_option("-m,--model", args->model, "SpeechT5 text-to-speech model folder (speecht5_tts layout)")->required();
   cmd->add_option("--vocoder", args->vocoder, "HiFi-GAN vocoder folder (speecht5_hifigan layout)")->required();
   add_precision_option(*cmd, args->precision);
-  cmd->add_option("--text", args->text, "the text to speak (UTF-8; long text is spoken sentence by sentence)")
+  add_threads_option(*cmd, args->threads, "CPU threads (0: every core)");
+  cmd->add_option("--text", args->text, "the text to speak (UTF-8; long text is spoken sentence by sentence), or - to read it from stdin")
       ->required();
-  cmd->add_option("-o,--output", args->output, "WAV file to write")->required();
+  cmd->add_option("-o,--output", args->output, "WAV file to write, or - for stdout")->required();
   cmd->add_option("--speaker", args->speaker,
                   "voice name (" + [] {
                     std::string names;
