@@ -34,6 +34,7 @@
 #include "audio/wav.h"
 #include "audio/wav_stream.h"
 #include "cli/commands.h"
+#include "cli/first_run.h"
 #include "cli/inputs.h"
 #include "cli/model_options.h"
 #include "cli/output_file.h"
@@ -211,6 +212,7 @@ int run(const TranslateArgs& a) {
   r.timings.emplace_back("decode", ms_since(t));
 
   t = Clock::now();
+  check_models_reachable(a.models);
   auto p = pipeline::Pipeline::load(a.models);
   r.timings.emplace_back("load", ms_since(t));
   p->check_speaker(speaker);

@@ -1,5 +1,10 @@
 // The command line's one rule (cli/usage.h): 2 for usage errors, 1 for failures at run time, 0 for
 // success; every error one line starting with "parley: error:", with "did you mean" for typos.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include "cli/cli_fixtures.h"
@@ -59,6 +64,24 @@ TEST(ExitCodes, FailuresAtRunTimeExitOne) {
   const auto bad_model = run_parley({"transcribe", "-m", data_path("audio").string(), data_path("audio/jfk.wav").string()});
   EXPECT_EQ(bad_model.exit_code, 1);
   expect_one_line_error(bad_model, "");
+}
+
+TEST(ExitCodes, APortInUseIsAFailureAtRunTime) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(fd, 1), 0);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  const auto r = run_parley({"serve", "--port", std::to_string(ntohs(addr.sin_port)), "--asr-model",
+                             model("whisper-tiny-random"), "--tts-model", model("speecht5-tiny-random"), "--vocoder",
+                             model("hifigan-tiny-random")},
+                            60);
+  close(fd);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("parley: error: cannot listen"), std::string::npos) << r.err;
 }
 
 TEST(ExitCodes, AnAttachedShortValueIsRefusedNotGuessed) {
