@@ -18,5 +18,6 @@ void register_transcribe(CLI::App& app, Runner& run);
 void register_serve(CLI::App& app, Runner& run);
 void register_models(CLI::App& app, Runner& run);
 void register_synthesize(CLI::App& app, Runner& run);
+void register_doctor(CLI::App& app, Runner& run);
 
 }  // namespace parley::cli

@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   register_serve(app, run);
   register_models(app, run);
   register_synthesize(app, run);
+  register_doctor(app, run);
   app.footer(exit_code_help());
   for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) sub->footer(exit_code_help());
 
