@@ -8,10 +8,6 @@
 
 namespace parley::audio {
 
-namespace {
-
-// The header for a stream of unknown length: encode_wav's layout with the RIFF and data sizes (and
-// the float format's sample count) at 0xFFFFFFFF.
 std::string open_ended_header(int sample_rate, SampleFormat fmt) {
   std::string h = wav_header(0, sample_rate, fmt);
   const char all_ones[4] = {'\xff', '\xff', '\xff', '\xff'};
@@ -20,8 +16,6 @@ std::string open_ended_header(int sample_rate, SampleFormat fmt) {
   if (fmt == SampleFormat::F32) std::memcpy(h.data() + h.size() - 12, all_ones, 4);  // fact: frames
   return h;
 }
-
-}  // namespace
 
 WavStreamWriter::WavStreamWriter(const std::filesystem::path& path, int sample_rate, SampleFormat fmt)
     : path_(path), sample_rate_(sample_rate), fmt_(fmt) {

@@ -15,6 +15,10 @@
 
 namespace parley::audio {
 
+// The header for a stream of unknown length: encode_wav's layout with the RIFF and data sizes (and
+// the float format's sample count) at 0xFFFFFFFF (also what `translate --stream` writes first).
+std::string open_ended_header(int sample_rate, SampleFormat fmt);
+
 class WavStreamWriter {
  public:
   // Creates (or truncates) `path`. Throws Error(NotFound / InvalidArgument) when it cannot be opened.

@@ -19,5 +19,6 @@ void register_serve(CLI::App& app, Runner& run);
 void register_models(CLI::App& app, Runner& run);
 void register_synthesize(CLI::App& app, Runner& run);
 void register_translate_text(CLI::App& app, Runner& run);
+void register_doctor(CLI::App& app, Runner& run);
 
 }  // namespace parley::cli

@@ -17,7 +17,7 @@ void add_model_options(CLI::App& cmd, pipeline::PipelineOptions& o) {
 }
 
 void add_threads_option(CLI::App& cmd, int& threads, const std::string& help) {
-  cmd.add_option("--threads", threads, help)
+  cmd.add_option("-t,--threads", threads, help)
       ->check(CLI::Range(0, 4096))
       ->capture_default_str();
 }

@@ -1,7 +1,10 @@
 // parley serve: the HTTP API and the web page, with the models loaded once and shared.
+#include <string>
+
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
+#include "cli/first_run.h"
 #include "cli/model_options.h"
 #include "tensor/precision.h"
 #include "core/error.h"
@@ -59,7 +62,15 @@ void register_serve(CLI::App& app, Runner& run) {
       // Each worker runs one request at a time on its share of the cores.
       ops::set_threads(pipeline::threads_per_worker(args->threads, args->server.workers));
       set_default_precision(parse_precision(args->precision));
-      return server::serve_until_signal(service_factory(*args), args->server);
+      check_models_reachable(args->models);
+      try {
+        return server::serve_until_signal(service_factory(*args), args->server);
+      } catch (const Error& e) {
+        // A port in use is a failure at run time (exit 1), not a usage error (cli/usage.h).
+        if (e.kind() == ErrorKind::InvalidArgument && std::string(e.what()).rfind("cannot listen", 0) == 0)
+          fail(ErrorKind::Internal, e.what());
+        throw;
+      }
     };
   });
 }

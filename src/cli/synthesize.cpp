@@ -5,7 +5,7 @@
 // languages, its own decoder). Options of one engine given for the other are a usage error.
 // --stream (implied by `-o -`) speaks sentence by sentence and writes each sentence's audio as soon
 // as it is made; the samples are those of a run without it for SpeechT5, and for VITS those of
-// synthesizing each sentence on its own.
+// synthesizing each sentence on its own. `--text -` reads the text from stdin.
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -15,15 +15,18 @@
 #include <CLI/CLI.hpp>
 
 #include "audio/wav.h"
-#include "audio/wav_stream.h"
+#include "cli/audio_output.h"
 #include "cli/commands.h"
+#include "cli/inputs.h"
 #include "cli/model_options.h"
+#include "cli/output_file.h"
 #include "core/error.h"
 #include "hf/hub.h"
 #include "pipeline/tts_engine.h"
 #include "pipeline/vits_engine.h"
 #include "speecht5/synthesizer.h"
 #include "speecht5/voices.h"
+#include "tensor/ops.h"
 #include "tensor/precision.h"
 #include "weights/npy.h"
 
@@ -37,6 +40,7 @@ struct SynthesizeArgs {
   std::optional<uint64_t> seed;
   speecht5::GenerateOptions generate;
   std::string precision = "f32";
+  int threads = 0;
   bool stream = false;
   // VITS.
   vits::VitsOptions vits;
@@ -44,36 +48,9 @@ struct SynthesizeArgs {
   // Options given on the command line that only one engine takes.
   std::vector<CLI::Option*> speecht5_only, vits_only;
 
-  bool to_stdout() const { return output == "-"; }
-  bool streaming() const { return stream || to_stdout(); }
   audio::SampleFormat sample_format() const {
     return format == "f32" ? audio::SampleFormat::F32 : audio::SampleFormat::Pcm16;
   }
-};
-
-// Where the samples go: a WAV file written at the end or as they come, or raw samples on stdout.
-class AudioSink {
- public:
-  AudioSink(const SynthesizeArgs& a, int sample_rate) : a_(a), rate_(sample_rate) {
-    if (a.streaming() && !a.to_stdout()) writer_ = std::make_unique<audio::WavStreamWriter>(a.output, rate_, a.sample_format());
-  }
-  // A piece as soon as it is made (streaming only).
-  void piece(std::span<const float> samples) {
-    if (writer_) return writer_->write(samples);
-    const std::string bytes = audio::encode_samples(samples, a_.sample_format());
-    if (std::fwrite(bytes.data(), 1, bytes.size(), stdout) != bytes.size() || std::fflush(stdout) != 0)
-      fail(ErrorKind::Internal, "cannot write the audio to stdout");
-  }
-  // The whole audio, once made.
-  void finish(const std::vector<float>& all) {
-    if (writer_) writer_->finish();
-    if (!a_.streaming()) audio::write_wav(a_.output, all, rate_, a_.sample_format());
-  }
-
- private:
-  const SynthesizeArgs& a_;
-  int rate_;
-  std::unique_ptr<audio::WavStreamWriter> writer_;
 };
 
 void refuse(const std::vector<CLI::Option*>& given, const std::string& engine) {
@@ -81,14 +58,15 @@ void refuse(const std::vector<CLI::Option*>& given, const std::string& engine) {
     if (o->count() > 0) invalid_argument(o->get_name() + " does not apply to this " + engine + " model");
 }
 
-int synthesize_speecht5(const SynthesizeArgs& a, const std::filesystem::path& folder) {
+int synthesize_speecht5(const SynthesizeArgs& a, const std::string& text, const std::filesystem::path& folder,
+                        OutputFile& out) {
   using namespace speecht5;
   refuse(a.vits_only, "SpeechT5");
   if (a.vocoder.empty()) invalid_argument("--vocoder is required for a SpeechT5 model");
+  const Tensor speaker = load_voice_option(a.speaker);  // a mistyped voice costs no model loading
   auto tts = SpeechT5Tts::load(folder);
   auto vocoder = HifiGan::load(a.vocoder);
   Synthesizer synth(tts, vocoder);
-  const Tensor speaker = load_voice(a.speaker);
 
   // The prenet's dropout is random by design; a seed (the fixed default unless given) or recorded
   // masks make the run reproducible.
@@ -105,18 +83,18 @@ int synthesize_speecht5(const SynthesizeArgs& a, const std::filesystem::path& fo
 
   SynthesisOptions options;
   options.generate = a.generate;
-  AudioSink sink(a, synth.sample_rate());
+  AudioOutput sink(out, a.stream, synth.sample_rate(), a.sample_format());
   std::function<void(const SpeechPiece&)> on_piece;
   size_t streamed = 0;
   const std::vector<float> pause(static_cast<size_t>(synth.pause_samples()), 0.f);
-  if (a.streaming()) {
+  if (sink.streaming()) {
     options.split = SplitMode::Sentences;
     on_piece = [&](const SpeechPiece& p) {
       if (streamed++ > 0) sink.piece(pause);  // the pause the joined audio has between pieces
       sink.piece(p.audio);
     };
   }
-  const Speech speech = synth.synthesize(a.text, speaker, options, *masks, on_piece);
+  const Speech speech = synth.synthesize(text, speaker, options, *masks, on_piece);
 
   if (!a.mel_out.empty()) write_npy(a.mel_out, speech.mel);
   sink.finish(speech.audio);
@@ -127,13 +105,14 @@ int synthesize_speecht5(const SynthesizeArgs& a, const std::filesystem::path& fo
     steps += p.steps;
     stops += std::string(stops.empty() ? "" : ",") + stop_reason_name(p.stop);
   }
-  std::fprintf(a.to_stdout() ? stderr : stdout, "wrote %s: %.2f s at %d Hz, %zu piece(s), %lld decoder steps (stop: %s), %s\n",
+  std::fprintf(out.is_stdout() ? stderr : stdout, "wrote %s: %.2f s at %d Hz, %zu piece(s), %lld decoder steps (stop: %s), %s\n",
                a.output.c_str(), static_cast<double>(speech.audio.size()) / speech.sample_rate, speech.sample_rate,
                speech.pieces.size(), static_cast<long long>(steps), stops.c_str(), source.c_str());
   return 0;
 }
 
-int synthesize_vits(const SynthesizeArgs& a, const std::filesystem::path& folder) {
+int synthesize_vits(const SynthesizeArgs& a, const std::string& text, const std::filesystem::path& folder,
+                    OutputFile& out) {
   refuse(a.speecht5_only, "VITS");
   auto model = vits::VitsModel::load(folder);
   model->check(a.vits);
@@ -147,24 +126,28 @@ int synthesize_vits(const SynthesizeArgs& a, const std::filesystem::path& folder
     noise = std::make_unique<vits::SeededNoise>(seed);
   }
   pipeline::VitsEngine engine(model, a.vits, std::move(noise));
-  AudioSink sink(a, engine.sample_rate());
+  AudioOutput sink(out, a.stream, engine.sample_rate(), a.sample_format());
   size_t pieces = 0;
-  const std::vector<float> audio = engine.speak(a.text, a.streaming(), [&](const pipeline::TtsPiece& p) {
+  const std::vector<float> audio = engine.speak(text, sink.streaming(), [&](const pipeline::TtsPiece& p) {
     ++pieces;
-    if (a.streaming()) sink.piece(p.audio);
+    if (sink.streaming()) sink.piece(p.audio);
   });
   sink.finish(audio);
-  std::fprintf(a.to_stdout() ? stderr : stdout, "wrote %s: %.2f s at %d Hz, %zu piece(s), VITS, %s\n", a.output.c_str(),
+  std::fprintf(out.is_stdout() ? stderr : stdout, "wrote %s: %.2f s at %d Hz, %zu piece(s), VITS, %s\n", a.output.c_str(),
                static_cast<double>(audio.size()) / engine.sample_rate(), engine.sample_rate(), pieces, source.c_str());
   return 0;
 }
 
 int synthesize(const SynthesizeArgs& a) {
+  ops::set_threads(a.threads);
   set_default_precision(parse_precision(a.precision));
+  OutputFile out(a.output);  // writable, before any work
+  const std::string text = text_input(a.text);
   const std::filesystem::path folder =
       std::filesystem::is_directory(a.model) ? std::filesystem::path(a.model)
                                              : hub::resolve_model(a.model, hub::hub_options_from_env());
-  return pipeline::tts_model_type(folder) == "vits" ? synthesize_vits(a, folder) : synthesize_speecht5(a, folder);
+  return pipeline::tts_model_type(folder) == "vits" ? synthesize_vits(a, text, folder, out)
+                                                    : synthesize_speecht5(a, text, folder, out);
 }
 
 void add_vits_options(CLI::App& cmd, SynthesizeArgs& a) {
@@ -188,14 +171,16 @@ void register_synthesize(CLI::App& app, Runner& run) {
   auto args = std::make_shared<SynthesizeArgs>();
   auto* cmd = app.add_subcommand(
       "synthesize", "Text to speech as a WAV file: SpeechT5 + HiFi-GAN (English) or VITS (MMS-TTS, 1,100+ languages)");
-  cmd->add_option("--model", args->model,
+  cmd->add_option("-m,--model", args->model,
                   "text-to-speech model folder or Hub name: SpeechT5 (speecht5_tts layout) or VITS (e.g. "
                   "facebook/mms-tts-fra), told apart by config.json's model_type")
       ->required();
   auto& s = args->speecht5_only;
   s.push_back(cmd->add_option("--vocoder", args->vocoder, "SpeechT5: HiFi-GAN vocoder folder (speecht5_hifigan layout)"));
   add_precision_option(*cmd, args->precision);
-  cmd->add_option("--text", args->text, "the text to speak (UTF-8; long text is spoken sentence by sentence)")
+  add_threads_option(*cmd, args->threads, "CPU threads (0: every core)");
+  cmd->add_option("--text", args->text,
+                  "the text to speak (UTF-8; long text is spoken sentence by sentence), or - to read it from stdin")
       ->required();
   cmd->add_option("-o,--output", args->output, "WAV file to write, or - for raw samples on stdout (implies --stream)")
       ->required();

@@ -4,23 +4,31 @@
 //                     [--max-new-tokens N] [--beams N] [--timestamps] [--precision f32|bf16|int8] [--json]
 //                     [--output-format txt|json|srt|vtt] [-o FILE] [long-form options] AUDIO
 //
+// whisper.cpp's spellings work too: -m MODEL, -l LANG, -t THREADS, -tr (translate), and -otxt -osrt
+// -ovtt -ojson (any number of them) write AUDIO.txt, AUDIO.srt, ... beside the input, or NAME.txt, ...
+// with -of NAME (cli/usage.cpp turns them into --output-txt, ..., --output-file). AUDIO "-": stdin.
+//
 // Audio of up to 30 s printed as text (or --json, --timestamps) is decoded in one window with the
 // reference's generate() semantics. Longer audio, every --output-format other than txt, and any
 // long-form option (--prompt, --temperature, a threshold, ...) go through long-form decoding (openai's transcribe(): windows, prompts, temperature fallback, timed
 // segments) and is written as text, verbose_json, SRT or WebVTT (text/subtitles.h).
 #include <cstdio>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include "audio/decode.h"
 #include "cli/commands.h"
+#include "cli/inputs.h"
 #include "cli/model_options.h"
+#include "cli/output_file.h"
 #include "core/error.h"
-#include "core/files.h"
+#include "tensor/ops.h"
 #include "text/subtitles.h"
 #include "tensor/precision.h"
 #include "whisper/whisper.h"
@@ -47,6 +55,10 @@ struct TranscribeArgs {
   int best_of = 5;
   float patience = 1.0f;
   std::string precision = "f32";
+  int threads = 0;
+  bool translate = false;                 // -tr
+  std::vector<std::string> file_formats;  // -otxt -osrt -ovtt -ojson
+  std::string file_base;                  // -of NAME
 };
 
 double parse_number(const std::string& text, const std::string& option) {
@@ -90,23 +102,38 @@ whisper::LongformOptions longform_options(const TranscribeArgs& a, const whisper
   return o;
 }
 
-void write_output(const TranscribeArgs& a, const std::string& text) {
-  if (a.output_file.empty() || a.output_file == "-") {
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    return;
+// The files of -otxt -osrt -ovtt -ojson, at NAME.ext (-of NAME) or AUDIO.ext as whisper.cpp names them;
+// opened (checked writable) before any work.
+std::vector<std::pair<subtitles::Format, std::unique_ptr<OutputFile>>> open_format_files(const TranscribeArgs& a) {
+  std::vector<std::pair<subtitles::Format, std::unique_ptr<OutputFile>>> files;
+  if (a.file_formats.empty()) {
+    if (!a.file_base.empty()) invalid_argument("--output-file (-of) names the files of -otxt, -osrt, -ovtt or -ojson; give one");
+    return files;
   }
-  write_file_atomic(a.output_file, text);
+  if (a.file_base.empty() && a.audio == "-")
+    invalid_argument("audio from stdin has no file name to write beside: give the files a name with -of NAME");
+  const std::string base = a.file_base.empty() ? a.audio : a.file_base;
+  for (const auto& ext : a.file_formats)
+    files.emplace_back(subtitles::parse_format(ext), std::make_unique<OutputFile>(base + "." + ext));
+  return files;
 }
 
-// Long-form: the whole recording in windows, segments written in the chosen format.
+// Long-form: the whole recording in windows, segments written in the chosen format(s).
 int run_long(const TranscribeArgs& a, const whisper::Whisper& w, const std::vector<float>& samples,
-             const whisper::LongformOptions& o, subtitles::Format format) {
+             const whisper::LongformOptions& o, subtitles::Format format, OutputFile& out,
+             std::vector<std::pair<subtitles::Format, std::unique_ptr<OutputFile>>>& files) {
   whisper::LongformResult r = w.transcribe_long(samples, o);
   subtitles::Transcript t = whisper::to_transcript(r, o.task);
+  for (auto& [file_format, file] : files) {
+    file->write(subtitles::render(t, file_format));
+    file->commit();
+    std::fprintf(stderr, "wrote %s\n", file->name().c_str());
+  }
+  if (!files.empty() && a.output_file.empty()) return 0;  // whisper.cpp's files only
   // --json without --output-format: verbose_json, with the detection's probability as in the short form
-  std::string out = subtitles::render(t, a.json ? subtitles::Format::Json : format);
-  write_output(a, out);
-  return std::fflush(stdout) == 0 ? 0 : 1;
+  out.write(subtitles::render(t, a.json ? subtitles::Format::Json : format));
+  out.commit();
+  return 0;
 }
 
 std::string to_json(const whisper::TranscribeResult& r, const TranscribeArgs& a) {
@@ -123,24 +150,31 @@ std::string to_json(const whisper::TranscribeResult& r, const TranscribeArgs& a)
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-int run(const TranscribeArgs& a) {
+int run(TranscribeArgs a) {
   const subtitles::Format format = subtitles::parse_format(a.output_format);
+  if (a.translate) a.options.task = "translate";
+  ops::set_threads(a.threads);
+  // The outputs first: an unwritable path fails before any work.
+  OutputFile out(a.output_file.empty() ? "-" : a.output_file);
+  auto files = open_format_files(a);
   // The model first: a bad option (unknown language) is reported before any audio is decoded.
   set_default_precision(parse_precision(a.precision));
   whisper::Whisper w = whisper::Whisper::load(a.model);
   w.check(a.options);
   const whisper::LongformOptions long_options = longform_options(a, w.config());
   w.check(long_options);
-  std::vector<float> samples = audio::decode_file(a.audio);
+  std::vector<float> samples = decode_audio_input(a.audio);
   const double window_seconds = static_cast<double>(w.mel().config().n_samples) / w.mel().config().sample_rate;
   const double seconds = static_cast<double>(samples.size()) / w.mel().config().sample_rate;
   // The service's rule too: a timed format is derived from one windowed decode, as the API's are.
-  if (whisper::decode_in_windows(seconds, window_seconds, format != subtitles::Format::Txt, a.long_form_asked))
-    return run_long(a, w, samples, long_options, format);
+  // Format files (-osrt, -ojson...) are timed formats.
+  const bool timed = format != subtitles::Format::Txt || !files.empty();
+  if (whisper::decode_in_windows(seconds, window_seconds, timed, a.long_form_asked))
+    return run_long(a, w, samples, long_options, format, out, files);
   whisper::TranscribeResult r = w.transcribe(samples, a.options);
-  const std::string out = a.json ? to_json(r, a) : (a.options.timestamps ? r.text_with_timestamps : r.text);
-  write_output(a, out + "\n");
-  return std::fflush(stdout) == 0 ? 0 : 1;
+  out.write((a.json ? to_json(r, a) : (a.options.timestamps ? r.text_with_timestamps : r.text)) + "\n");
+  out.commit();
+  return 0;
 }
 
 }  // namespace
@@ -148,12 +182,14 @@ int run(const TranscribeArgs& a) {
 void register_transcribe(CLI::App& app, Runner& run_fn) {
   auto args = std::make_shared<TranscribeArgs>();
   auto* cmd = app.add_subcommand("transcribe", "Speech to text with a Whisper model (transcribe, or translate to English)");
-  cmd->add_option("--model", args->model, "Whisper model folder (Hugging Face layout)")->required();
+  cmd->add_option("-m,--model", args->model, "Whisper model folder (Hugging Face layout)")->required();
+  add_threads_option(*cmd, args->threads, "CPU threads (0: every core)");
   add_precision_option(*cmd, args->precision);
   cmd->add_option("--task", args->options.task, "transcribe (same language) or translate (to English)")
       ->check(CLI::IsMember({"transcribe", "translate"}))
       ->capture_default_str();
-  cmd->add_option("--language", args->options.language, "Spoken language: any code (it, ita, ita_Latn, ...), a name (Italian) or auto to detect it")
+  cmd->add_flag("--translate", args->translate, "Same as --task translate (whisper.cpp's -tr)");
+  cmd->add_option("-l,--language", args->options.language, "Spoken language: any code (it, ita, ita_Latn, ...), a name (Italian) or auto to detect it")
       ->capture_default_str();
   cmd->add_option("--max-new-tokens", args->options.max_new_tokens,
                   "Most tokens to generate (the language, task and notimestamps tokens count)")
@@ -169,7 +205,11 @@ void register_transcribe(CLI::App& app, Runner& run_fn) {
                   "txt, json (OpenAI verbose_json: language, text, timed segments), srt or vtt subtitles")
       ->check(CLI::IsMember({"txt", "json", "srt", "vtt"}))
       ->capture_default_str();
-  cmd->add_option("--output,-o", args->output_file, "Write the result to this file instead of stdout");
+  cmd->add_option("--output,-o", args->output_file, "Write the result to this file instead of stdout (- : stdout)");
+  for (const char* ext : {"txt", "srt", "vtt", "json"})
+    cmd->add_flag_callback(std::string("--output-") + ext, [args, ext] { args->file_formats.push_back(ext); },
+                           std::string("Write AUDIO.") + ext + " (or NAME." + ext + " with -of NAME); whisper.cpp's -o" + ext);
+  cmd->add_option("--output-file", args->file_base, "Name of the -otxt/-osrt/-ovtt/-ojson files, without extension (whisper.cpp's -of)");
   // Long-form decoding (audio over 30 s, or --output-format json/srt/vtt)
   cmd->add_option("--temperature", args->temperatures,
                   "Long-form: temperatures tried in order while a window fails the thresholds (comma-separated)")
@@ -198,7 +238,7 @@ void register_transcribe(CLI::App& app, Runner& run_fn) {
       ->capture_default_str();
   cmd->add_option("--seed", args->options.seed, "Seed of the sampling at temperatures above 0 (repeatable results)")
       ->capture_default_str();
-  cmd->add_option("audio", args->audio, "Audio file (WAV, FLAC, MP3, OGG, Opus, WebM, M4A, ...)")->required();
+  cmd->add_option("audio", args->audio, "Audio file (WAV, FLAC, MP3, OGG, Opus, WebM, M4A, ...), or - for stdin")->required();
   cmd->callback([&run_fn, args, cmd] {
     args->max_new_tokens_given = cmd->count("--max-new-tokens") > 0;
     for (const char* o : {"--temperature", "--compression-ratio-threshold", "--logprob-threshold", "--no-speech-threshold",

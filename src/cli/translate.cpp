@@ -23,7 +23,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,9 +32,12 @@
 
 #include "audio/decode.h"
 #include "audio/wav.h"
-#include "audio/wav_stream.h"
+#include "cli/audio_output.h"
 #include "cli/commands.h"
+#include "cli/first_run.h"
+#include "cli/inputs.h"
 #include "cli/model_options.h"
+#include "cli/output_file.h"
 #include "tensor/precision.h"
 #include "core/error.h"
 #include "pipeline/pipeline.h"
@@ -43,14 +45,12 @@
 #include "speecht5/prenet_masks.h"
 #include "speecht5/voices.h"
 #include "tensor/ops.h"
-#include "core/files.h"
 #include "text/subtitles.h"
 
 namespace parley::cli {
 
 namespace {
 
-namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 struct TranslateArgs {
@@ -138,89 +138,11 @@ void print_text(std::FILE* out, const Report& r, const TranslateArgs& a) {
   std::fprintf(out, "time: %s%s\n", line.c_str(), total);
 }
 
-void write_text(const TranslateArgs& a, const TranslateResult& result) {
-  const subtitles::Transcript t =
-      subtitles::transcript_of("translate", result.language_name, result.duration_s, result.text, result.segments);
-  const std::string text = subtitles::render(t, subtitles::parse_format(a.output_format));
-  if (!a.text_on_stdout()) return write_file_atomic(a.text_output, text);
-  if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0)
-    fail(ErrorKind::Internal, "cannot write the text to stdout");
-}
+void write_text(const TranslateArgs& a, const TranslateResult& result, OutputFile* text_file);
 
-// Fails before any work when the WAV could not be written at the end.
-void check_output(const std::string& output) {
-  const fs::path dir = fs::path(output).parent_path();
-  std::error_code ec;
-  if (!dir.empty() && !fs::is_directory(dir, ec)) fail(ErrorKind::NotFound, "cannot write " + output + ": no folder " + dir.string());
-  if (fs::is_directory(output, ec)) invalid_argument("cannot write " + output + ": it is a folder");
-}
-
-int run(const TranslateArgs& a) {
-  const auto start = Clock::now();
-  ops::set_threads(a.threads);
-  set_default_precision(parse_precision(a.precision));
-  if (!a.to_stdout()) check_output(a.output);
-  if (!a.text_output.empty() && a.output_format.empty())
-    invalid_argument("--text-output needs --output-format txt|json|srt|vtt");
-  if (a.text_on_stdout() && (a.to_stdout() || a.json))
-    invalid_argument(std::string("stdout carries the ") + (a.json ? "--json report" : "audio") +
-                     "; write the --output-format text to a file with --text-output FILE");
-  if (!a.text_on_stdout() && !a.text_output.empty()) check_output(a.text_output);
-  // Cheap checks first, so a typo costs no model loading (or downloading).
-  const Tensor speaker = speecht5::load_voice(a.voice);
-  Report r;
-  auto t = Clock::now();
-  const std::vector<float> samples = audio::decode_file(a.input);
-  r.timings.emplace_back("decode", ms_since(t));
-
-  t = Clock::now();
-  auto p = pipeline::Pipeline::load(a.models);
-  r.timings.emplace_back("load", ms_since(t));
-  p->check_speaker(speaker);
-  p->check_language(a.language == "auto" ? "" : a.language);
-
-  TranslateRequest request;
-  request.language = a.language == "auto" ? "" : a.language;
-  request.seed = a.seed;
-  request.prompt = a.prompt;
-  request.temperature_fallback = !a.no_fallback;
-  const auto translate_start = Clock::now();
-  std::unique_ptr<audio::WavStreamWriter> writer;
-  double written_ms = 0;  // writing the streamed chunks
-  if (a.streaming()) {
-    if (!a.to_stdout()) writer = std::make_unique<audio::WavStreamWriter>(a.output, p->sample_rate(), a.sample_format());
-    request.sentence_by_sentence = true;
-    request.on_chunk = [&](const AudioChunk& c) {
-      const auto w = Clock::now();
-      if (writer) {
-        writer->write(c.audio);
-      } else {
-        const std::string bytes = audio::encode_samples(c.audio, a.sample_format());
-        if (std::fwrite(bytes.data(), 1, bytes.size(), stdout) != bytes.size() || std::fflush(stdout) != 0)
-          fail(ErrorKind::Internal, "cannot write the audio to stdout");
-      }
-      written_ms += ms_since(w);
-      if (c.index == 0) r.first_audio_ms = ms_since(translate_start);
-    };
-  }
-  r.result = p->translate(samples, request, speaker, r.stats);
-  r.timings.insert(r.timings.end(), r.result.timings.begin(), r.result.timings.end());
-  if (!r.stats.spoken)
-    std::fprintf(stderr, "parley: note: the English text has nothing to speak; %s holds no samples\n",
-                 a.output.c_str());
-
-  t = Clock::now();
-  if (writer) {
-    writer->finish();
-  } else if (!a.streaming()) {
-    audio::write_wav(a.output, r.result.audio, r.result.sample_rate, a.sample_format());
-    r.first_audio_ms = ms_since(translate_start);
-  }
-  r.timings.emplace_back("write", ms_since(t) + written_ms);
-  r.total_ms = ms_since(start);
-
-  // The timed English text, then the report: to stderr when stdout carries the audio or the text.
-  if (!a.output_format.empty()) write_text(a, r.result);
+// The timed English text, then the report: to stderr when stdout carries the audio or the text.
+int report(const TranslateArgs& a, const Report& r, OutputFile* text_file) {
+  if (!a.output_format.empty()) write_text(a, r.result, text_file);
   std::FILE* out = a.to_stdout() || a.text_on_stdout() ? stderr : stdout;
   if (a.json) {
     const std::string text = to_json(r, a);
@@ -232,16 +154,93 @@ int run(const TranslateArgs& a) {
   return std::fflush(out) == 0 ? 0 : 1;
 }
 
+void write_text(const TranslateArgs& a, const TranslateResult& result, OutputFile* text_file) {
+  const subtitles::Transcript t =
+      subtitles::transcript_of("translate", result.language_name, result.duration_s, result.text, result.segments);
+  const std::string text = subtitles::render(t, subtitles::parse_format(a.output_format));
+  if (text_file) {
+    text_file->write(text);
+    return text_file->commit();
+  }
+  if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0)
+    fail(ErrorKind::Internal, "cannot write the text to stdout");
+}
+
+void check_text_options(const TranslateArgs& a) {
+  if (!a.text_output.empty() && a.output_format.empty())
+    invalid_argument("--text-output needs --output-format txt|json|srt|vtt");
+  if (a.text_on_stdout() && (a.to_stdout() || a.json))
+    invalid_argument(std::string("stdout carries the ") + (a.json ? "--json report" : "audio") +
+                     "; write the --output-format text to a file with --text-output FILE");
+}
+
+// Streams each sentence's audio as it is made (cli/audio_output.h says how it is written).
+void stream_to(AudioOutput& sink, TranslateRequest& request, Report& r, double& written_ms,
+               Clock::time_point translate_start) {
+  request.sentence_by_sentence = true;
+  request.on_chunk = [&sink, &r, &written_ms, translate_start](const AudioChunk& c) {
+    const auto w = Clock::now();
+    sink.piece(c.audio);
+    written_ms += ms_since(w);
+    if (c.index == 0) r.first_audio_ms = ms_since(translate_start);
+  };
+}
+
+int run(const TranslateArgs& a) {
+  const auto start = Clock::now();
+  ops::set_threads(a.threads);
+  set_default_precision(parse_precision(a.precision));
+  check_text_options(a);
+  // Cheap checks first (outputs writable, voice known), so a typo costs no model loading.
+  OutputFile out(a.output);
+  std::unique_ptr<OutputFile> text_file;
+  if (!a.text_on_stdout() && !a.text_output.empty()) text_file = std::make_unique<OutputFile>(a.text_output);
+  const Tensor speaker = load_voice_option(a.voice);
+  Report r;
+  auto t = Clock::now();
+  const std::vector<float> samples = decode_audio_input(a.input);
+  r.timings.emplace_back("decode", ms_since(t));
+
+  t = Clock::now();
+  check_models_reachable(a.models);
+  auto p = pipeline::Pipeline::load(a.models);
+  r.timings.emplace_back("load", ms_since(t));
+  p->check_speaker(speaker);
+  p->check_language(a.language == "auto" ? "" : a.language);
+
+  TranslateRequest request;
+  request.language = a.language == "auto" ? "" : a.language;
+  request.seed = a.seed;
+  request.prompt = a.prompt;
+  request.temperature_fallback = !a.no_fallback;
+  const auto translate_start = Clock::now();
+  double written_ms = 0;  // writing the streamed chunks
+  AudioOutput sink(out, a.stream, p->sample_rate(), a.sample_format());
+  if (sink.streaming()) stream_to(sink, request, r, written_ms, translate_start);
+  r.result = p->translate(samples, request, speaker, r.stats);
+  r.timings.insert(r.timings.end(), r.result.timings.begin(), r.result.timings.end());
+  if (!r.stats.spoken)
+    std::fprintf(stderr, "parley: note: the English text has nothing to speak; %s holds no samples\n",
+                 a.output.c_str());
+
+  t = Clock::now();
+  if (!sink.streaming()) r.first_audio_ms = ms_since(translate_start);
+  sink.finish(r.result.audio);
+  r.timings.emplace_back("write", ms_since(t) + written_ms);
+  r.total_ms = ms_since(start);
+  return report(a, r, text_file.get());
+}
+
 }  // namespace
 
 void register_translate(CLI::App& app, Runner& run_fn) {
   auto args = std::make_shared<TranslateArgs>();
   auto* cmd = app.add_subcommand("translate", "Speech in any language to English speech (Whisper, then SpeechT5 + HiFi-GAN)");
-  cmd->add_option("input", args->input, "Audio file (WAV, FLAC, MP3, OGG, Opus, WebM, M4A, ...)")->required();
+  cmd->add_option("input", args->input, "Audio file (WAV, FLAC, MP3, OGG, Opus, WebM, M4A, ...), or - for stdin")->required();
   cmd->add_option("-o,--output", args->output,
                   "WAV file to write the English speech to, or - for raw samples (--format) on stdout as they are made")
       ->required();
-  cmd->add_option("--language", args->language,
+  cmd->add_option("-l,--language", args->language,
                   "Spoken language: any code (it, ita, ita_Latn, ...), a name (Italian) or auto to detect it")
       ->capture_default_str();
   cmd->add_option("--voice", args->voice,

@@ -93,6 +93,8 @@ const Language* find_with_subtags(const std::string& s) {
   return script_variant(*base, script);
 }
 
+}  // namespace
+
 size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<size_t> row(b.size() + 1);
   for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
@@ -107,6 +109,8 @@ size_t edit_distance(std::string_view a, std::string_view b) {
   }
   return row[b.size()];
 }
+
+namespace {
 
 // Country codes typed for a language ("jp" for Japanese): suggested first, never accepted (they are no
 // language's code, and "kr" or "br" are other languages' codes).

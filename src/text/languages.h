@@ -46,6 +46,9 @@ const Language& resolve_language(std::string_view code);
 // Up to `n` rows whose codes or names are closest to `code` (what resolve_language suggests).
 std::vector<const Language*> closest_languages(std::string_view code, size_t n = 3);
 
+// Levenshtein distance over bytes (the language suggestions here, the CLI's "did you mean").
+size_t edit_distance(std::string_view a, std::string_view b);
+
 // The shortest code that finds this row: ISO 639-1, else ISO 639-3, FLORES ("zho_Hant"), MMS-TTS.
 std::string_view short_code(const Language& language);
 

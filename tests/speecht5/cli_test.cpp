@@ -185,7 +185,7 @@ INSTANTIATE_TEST_SUITE_P(
         bad("no_known_character", {}, "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", "no character"),
         bad("invalid_utf8", {}, "caf\xe9", "UTF-8"),
         bad("missing_speaker_file", {"--speaker", "DIR/nobody.npy"}, "Hello.", "nobody.npy"),
-        bad("unknown_voice", {"--speaker", "nobody"}, "Hello.", "unknown voice"),
+        bad("unknown_voice", {"--speaker", "nobody"}, "Hello.", "unknown voice", 2),  // a usage error
         bad("malformed_speaker_file", {"--speaker", "DIR/malformed.npy"}, "Hello.", "malformed.npy"),
         bad("xvector_of_wrong_length", {"--speaker", "DIR/short.npy"}, "Hello.", "256"),
         bad("masks_of_wrong_shape", {"--prenet-masks", "DIR/masks_shape.npy"}, "Hello.", "[50, 3, 32]"),
