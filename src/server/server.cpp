@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 #include <thread>
 
+#include "core/printable.h"
 #include "server/api_error.h"
 #include "server/connections.h"
 #include "server/routes.h"
@@ -27,6 +29,19 @@ bool contains(const std::vector<std::string>& v, const std::string& s) { return 
 std::string route_label(const std::string& path) {
   if (contains(kPostRoutes, path) || contains(kGetRoutes, path)) return path;
   return path.rfind("/v1/", 0) == 0 ? "other" : "web";
+}
+
+// One access-log line: UTC time, client address, method, path (control bytes escaped, so a decoded
+// %0a cannot forge a line), status, body bytes, duration.
+void log_request(const httplib::Request& req, const httplib::Response& res, double seconds) {
+  char when[32] = "";
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  const size_t bytes = res.body.empty() ? res.content_length_ : res.body.size();
+  std::fprintf(stderr, "parley: %s %s %s %s %d %zu %.1f ms\n", when, printable(req.remote_addr, 64).c_str(),
+               printable(req.method, 16).c_str(), printable(req.path, 200).c_str(), res.status, bytes, seconds * 1000);
 }
 
 // Set by the pre-routing handler, read by the logger: both run on the connection's thread.
@@ -154,9 +169,7 @@ void Server::Impl::configure() {
     double seconds = started ? std::chrono::duration<double>(std::chrono::steady_clock::now() - request_start).count() : 0;
     request_start = {};
     metrics.observe_request(route_label(req.path), req.method, res.status, seconds);
-    if (options.log_requests) {
-      std::fprintf(stderr, "parley: %s %s %d %.1f ms\n", req.method.c_str(), req.path.c_str(), res.status, seconds * 1000);
-    }
+    if (options.log_requests) log_request(req, res, seconds);
   });
 
   add_audio_routes(http, ctx);

@@ -10,6 +10,7 @@
 #include <future>
 #include <thread>
 
+#include "core/files.h"
 #include "http_test_util.h"
 
 namespace parley::test {
@@ -155,6 +156,36 @@ TEST(OperatorTest, HealthAndMetricsHaveAWayInWhenEveryConnectionIsBusy) {
   EXPECT_EQ(other->get_header_value("Retry-After"), "1");
   srv.fake->release();
   for (auto& b : busy) EXPECT_EQ(b.get(), 200);
+}
+
+}  // namespace
+}  // namespace parley::test
+
+namespace parley::test {
+namespace {
+
+// The access log escapes the decoded path: "%0a" in a URL cannot start a forged log line.
+TEST(OperatorTest, AccessLogLinesCannotBeForged) {
+  auto o = test_options();
+  o.log_requests = true;
+  char path[] = "/tmp/parley_access_log_XXXXXX";
+  int log_fd = ::mkstemp(path);
+  ASSERT_GE(log_fd, 0);
+  std::fflush(stderr);
+  int saved = ::dup(2);
+  ::dup2(log_fd, 2);
+  {
+    TestServer srv(o);
+    srv.client().Get("/x%0aparley:%20forged%20200");
+    std::fflush(stderr);
+  }
+  ::dup2(saved, 2);
+  ::close(saved);
+  ::close(log_fd);
+  std::string log = read_file(path);
+  ::unlink(path);
+  EXPECT_EQ(log.find("\nparley: forged"), std::string::npos) << log;
+  EXPECT_NE(log.find("127.0.0.1 GET /x\\x0aparley: forged 200 404"), std::string::npos) << log;
 }
 
 }  // namespace
