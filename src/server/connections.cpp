@@ -27,6 +27,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// Per connection thread: what the HTTP layer above asks about the connection it is serving.
+thread_local bool tl_reserved = false;
+thread_local bool tl_body_too_slow = false;
+
 // Rounded up: a poll() that returns early would end a wait before the deadline it stands for.
 int to_ms(Clock::duration d) {
   auto ms = std::chrono::ceil<std::chrono::milliseconds>(d).count();
@@ -70,11 +74,24 @@ class ConnectionStream final : public httplib::Stream {
   void begin_head() {
     in_head_ = true;
     head_failed_ = false;
+    tl_body_too_slow = false;
     head_bytes_ = 0;
     head_deadline_ = Clock::now() + limits_.head_timeout;
   }
-  void end_head() { in_head_ = false; }
+  void end_head() {
+    in_head_ = false;
+    body_bytes_ = 0;
+    body_start_ = Clock::now().time_since_epoch().count();
+  }
   bool head_failed() const { return head_failed_; }
+
+  // For choosing which connection to evict (read by the accept thread): waiting for more of a request
+  // body, and the body's average rate so far, in bytes/s.
+  bool awaiting_body() const { return awaiting_body_; }
+  double body_rate() const {
+    double seconds = std::chrono::duration<double>(Clock::now() - body_start()).count();
+    return seconds > 0 ? static_cast<double>(body_bytes_) / seconds : 0.0;
+  }
 
   bool is_readable() const override { return pos_ < len_ || wait_for(fd_, POLLIN, timeout()) > 0; }
   bool is_writable() const override { return wait_for(fd_, POLLOUT, limits_.write_timeout) > 0; }
@@ -86,6 +103,8 @@ class ConnectionStream final : public httplib::Stream {
     if (in_head_) {
       head_bytes_ += n;
       if (head_bytes_ > limits_.max_head_bytes) return fail_head();
+    } else {
+      body_bytes_ += n;
     }
     std::memcpy(ptr, buffer_ + pos_, n);
     pos_ += n;
@@ -114,9 +133,19 @@ class ConnectionStream final : public httplib::Stream {
   socket_t socket() const override { return fd_; }
 
  private:
+  Clock::time_point body_start() const { return Clock::time_point(Clock::duration(body_start_.load())); }
+
+  // The read's wait: the silence limit, or less when the head's deadline or the body's minimum rate
+  // comes first (a body may take body_grace plus its size at min_body_rate).
   Clock::duration timeout() const {
-    if (!in_head_) return limits_.read_timeout;
-    return std::min<Clock::duration>(limits_.read_timeout, std::max<Clock::duration>(head_deadline_ - Clock::now(), {}));
+    Clock::time_point deadline;
+    if (in_head_) {
+      deadline = head_deadline_;
+    } else {
+      auto allowed = std::chrono::duration<double>(static_cast<double>(body_bytes_) / limits_.min_body_rate);
+      deadline = body_start() + limits_.body_grace + std::chrono::duration_cast<Clock::duration>(allowed);
+    }
+    return std::min<Clock::duration>(limits_.read_timeout, std::max<Clock::duration>(deadline - Clock::now(), {}));
   }
 
   ssize_t fail_head() {
@@ -127,8 +156,13 @@ class ConnectionStream final : public httplib::Stream {
   // Refills the empty buffer; false on a timeout, a head past its deadline, or a socket error.
   bool fill() {
     const Clock::duration wait = timeout();
-    if (wait_for(fd_, POLLIN, wait) <= 0) {
-      if (in_head_ && wait < limits_.read_timeout) fail_head();  // the head's deadline, not silence
+    awaiting_body_ = !in_head_;
+    const int ready = wait_for(fd_, POLLIN, wait);
+    awaiting_body_ = false;
+    if (ready <= 0) {
+      // A deadline, not silence: the head's, or the body's minimum rate.
+      if (in_head_ && wait < limits_.read_timeout) fail_head();
+      if (!in_head_ && wait < limits_.read_timeout) tl_body_too_slow = true;
       return false;
     }
     ssize_t n;
@@ -149,6 +183,9 @@ class ConnectionStream final : public httplib::Stream {
   bool head_failed_ = false;
   size_t head_bytes_ = 0;
   Clock::time_point head_deadline_;
+  std::atomic<size_t> body_bytes_{0};
+  std::atomic<Clock::rep> body_start_{0};
+  std::atomic<bool> awaiting_body_{false};
 };
 
 // What a connection is doing, for choosing which one to close when all are taken.
@@ -159,6 +196,13 @@ struct Slot {
   Phase phase = Phase::Free;
   Clock::time_point since;
   bool evicted = false;
+  bool reserved = false;                    // admitted to a reserved slot (one always-open request)
+  const ConnectionStream* stream = nullptr;  // while serve() runs
+};
+
+struct Pending {
+  int fd;
+  bool reserved;
 };
 
 // Binds and listens like httplib's bind_to_port: the first address `host` resolves to that binds.
@@ -204,8 +248,8 @@ struct ConnectionServer::Impl {
 
   mutable std::mutex mutex;  // guards everything below, and every close() of a client socket
   std::condition_variable ready;
-  std::deque<int> pending;  // accepted, waiting for a worker
-  std::vector<Slot> slots;  // one per worker
+  std::deque<Pending> pending;  // accepted, waiting for a worker
+  std::vector<Slot> slots;     // one per worker
   bool stopping = false;
   ConnectionStats stats;
 
@@ -213,8 +257,12 @@ struct ConnectionServer::Impl {
 
   void accept_loop();
   void admit(int fd);
+  bool has_room(bool reserved) const;
+  Slot* slowest(bool reserved);
+  void evict(Slot& victim);
   void worker_loop(size_t index);
-  void serve(size_t index, int fd);
+  bool serve(size_t index, int fd);
+  void linger(size_t index, int fd);
   void set_phase(size_t index, Phase phase);
   bool is_stopping() {
     std::lock_guard lock(mutex);
@@ -241,29 +289,67 @@ void ConnectionServer::Impl::accept_loop() {
   }
 }
 
-// Queues a new connection for a worker, making room by evicting the connection that has waited longest
-// for a request head, or answers 503 when every connection is busy with a request.
+bool ConnectionServer::Impl::has_room(bool reserved) const {
+  size_t taken = 0;
+  for (const Pending& p : pending) taken += p.reserved == reserved;
+  for (const Slot& s : slots) taken += s.fd >= 0 && !s.evicted && s.reserved == reserved;
+  const int capacity = reserved ? limits.reserved_connections : limits.max_connections;
+  return taken < static_cast<size_t>(std::max(0, capacity));
+}
+
+// The slowest client of its class: the one waiting longest for a request head, else the one sending
+// its body slowest while below the minimum rate; null when every connection is busy with a request.
+Slot* ConnectionServer::Impl::slowest(bool reserved) {
+  Slot* victim = nullptr;
+  double victim_rate = 0;
+  for (Slot& s : slots) {
+    if (s.fd < 0 || s.evicted || s.reserved != reserved) continue;
+    double rate;
+    if (s.phase == Phase::Waiting || s.phase == Phase::Head) {
+      rate = -1;  // no request yet: before any slow body
+    } else if (s.phase == Phase::Request && s.stream && s.stream->awaiting_body() &&
+               s.stream->body_rate() < limits.min_body_rate) {
+      rate = s.stream->body_rate();
+    } else {
+      continue;
+    }
+    if (!victim || rate < victim_rate || (rate == victim_rate && s.since < victim->since)) {
+      victim = &s;
+      victim_rate = rate;
+    }
+  }
+  return victim;
+}
+
+void ConnectionServer::Impl::evict(Slot& victim) {
+  victim.evicted = true;
+  ::shutdown(victim.fd, SHUT_RDWR);  // its worker's next read or poll returns at once
+  ++stats.evicted;
+  if (victim.phase == Phase::Request) ++stats.slow_bodies;
+}
+
+// Queues a new connection for a worker, making room by evicting the slowest client, else in a reserved
+// slot (one always-open request), or answers 503 when every connection is busy with a request.
 void ConnectionServer::Impl::admit(int fd) {
   {
     std::lock_guard lock(mutex);
     ++stats.accepted;
-    size_t taken = pending.size();
-    for (const Slot& s : slots) taken += s.fd >= 0 && !s.evicted;
-    Slot* victim = nullptr;
-    if (taken >= slots.size()) {
-      for (Slot& s : slots) {
-        if (s.fd >= 0 && !s.evicted && (s.phase == Phase::Waiting || s.phase == Phase::Head) &&
-            (!victim || s.since < victim->since))
-          victim = &s;
+    bool reserved = false;
+    bool admitted = has_room(false);
+    if (!admitted) {
+      if (Slot* victim = slowest(false)) {
+        evict(*victim);
+        admitted = true;
+      } else if (has_room(true)) {
+        admitted = reserved = true;
+      } else if (Slot* reserved_victim = slowest(true)) {
+        evict(*reserved_victim);
+        admitted = reserved = true;
       }
     }
-    if (taken < slots.size() || victim) {
-      if (victim) {
-        victim->evicted = true;
-        ::shutdown(victim->fd, SHUT_RDWR);  // its worker's next read or poll returns at once
-        ++stats.evicted;
-      }
-      pending.push_back(fd);
+    if (admitted) {
+      stats.reserved += reserved;
+      pending.push_back({fd, reserved});
       ready.notify_one();
       return;
     }
@@ -283,20 +369,24 @@ void ConnectionServer::Impl::admit(int fd) {
 void ConnectionServer::Impl::worker_loop(size_t index) {
   for (;;) {
     int fd;
+    bool reserved;
     {
       std::unique_lock lock(mutex);
       ready.wait(lock, [&] { return !pending.empty() || stopping; });
       if (pending.empty()) return;
-      fd = pending.front();
+      fd = pending.front().fd;
+      reserved = pending.front().reserved;
       pending.pop_front();
       if (stopping) {  // accepted but never started: closed like httplib's own stop() does
         ::shutdown(fd, SHUT_RDWR);
         ::close(fd);
         continue;
       }
-      slots[index] = Slot{fd, Phase::Waiting, Clock::now(), false};
+      slots[index] = Slot{fd, Phase::Waiting, Clock::now(), false, reserved, nullptr};
     }
-    serve(index, fd);
+    tl_reserved = reserved;
+    if (serve(index, fd)) linger(index, fd);
+    tl_reserved = false;
     std::lock_guard lock(mutex);
     ::shutdown(fd, SHUT_RDWR);
     ::close(fd);  // under the lock: an eviction never shuts down a reused descriptor
@@ -311,15 +401,29 @@ void ConnectionServer::Impl::set_phase(size_t index, Phase phase) {
 }
 
 // The keep-alive loop: one request after another until the client closes, a limit is reached or the
-// server stops. httplib parses each request, runs its handler and writes the answer.
-void ConnectionServer::Impl::serve(size_t index, int fd) {
+// server stops. httplib parses each request, runs its handler and writes the answer. Returns true
+// when the connection ends with input perhaps unread (an answer that closes it, a failed head).
+bool ConnectionServer::Impl::serve(size_t index, int fd) {
   ConnectionStream stream(fd, limits);
-  for (size_t n = 0; n < limits.max_requests_per_connection; ++n) {
+  {
+    std::lock_guard lock(mutex);
+    slots[index].stream = &stream;
+  }
+  struct Detach {  // the accept thread reads the stream through the slot: unhooked before it is gone
+    Impl& m;
+    size_t index;
+    ~Detach() {
+      std::lock_guard lock(m.mutex);
+      m.slots[index].stream = nullptr;
+    }
+  } detach{*this, index};
+  const size_t requests = tl_reserved ? 1 : limits.max_requests_per_connection;
+  for (size_t n = 0; n < requests; ++n) {
     if (n > 0) set_phase(index, Phase::Waiting);
-    if (is_stopping() || !stream.wait_for_request(limits.keep_alive_timeout)) return;
+    if (is_stopping() || !stream.wait_for_request(limits.keep_alive_timeout)) return false;
     set_phase(index, Phase::Head);
     stream.begin_head();
-    const bool last = n + 1 == limits.max_requests_per_connection || is_stopping();
+    const bool last = n + 1 == requests || is_stopping();
     bool client_closes = false;
     bool head_read = false;
     bool ok = http.process_request(stream, last, client_closes, [&](httplib::Request&) {
@@ -327,14 +431,33 @@ void ConnectionServer::Impl::serve(size_t index, int fd) {
       stream.end_head();  // the head is complete: from here on the request's own limits apply
       set_phase(index, Phase::Request);
     });
-    if (stream.head_failed()) {
+    if (stream.head_failed() || tl_body_too_slow) {
       std::lock_guard lock(mutex);
-      ++stats.head_timeouts;
-      return;
+      ++(stream.head_failed() ? stats.head_timeouts : stats.slow_bodies);
+      return true;
     }
     // A head httplib could not parse was answered 400; what follows it cannot be trusted to start a
     // request (the rest of that head would be read as the next one), so the connection ends here.
-    if (!ok || !head_read || client_closes || last) return;
+    if (!ok || !head_read) return true;
+    if (client_closes || last) return false;
+  }
+  return false;
+}
+
+// A lingering close: the answer is sent, the client may still be sending what the server did not read
+// (a body refused up front). Closing now would reset the connection and could destroy the answer in
+// the client's buffers, so its input is read and dropped for a moment first (a Waiting phase: it
+// is the first to go when the slot is needed).
+void ConnectionServer::Impl::linger(size_t index, int fd) {
+  set_phase(index, Phase::Waiting);
+  ::shutdown(fd, SHUT_WR);
+  const auto end = Clock::now() + limits.linger;
+  char buffer[16384];
+  for (size_t total = 0; total < (8u << 20) && Clock::now() < end;) {
+    if (wait_for(fd, POLLIN, end - Clock::now()) <= 0) return;
+    ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+    if (n <= 0) return;
+    total += static_cast<size_t>(n);
   }
 }
 
@@ -351,7 +474,7 @@ int ConnectionServer::start(const std::string& host, int port) {
   if (m.listen_fd < 0 || bound <= 0)
     invalid_argument("cannot listen on " + host + ":" + std::to_string(port) + " (address in use or not local?)");
   if (::pipe2(m.wake, O_CLOEXEC) != 0) fail(ErrorKind::Internal, "cannot create the server's wake-up pipe");
-  const size_t n = static_cast<size_t>(std::max(1, m.limits.max_connections));
+  const size_t n = static_cast<size_t>(std::max(1, m.limits.max_connections) + std::max(0, m.limits.reserved_connections));
   m.http.set_listening_socket(m.listen_fd);
   m.slots.assign(n, Slot{});
   for (size_t i = 0; i < n; ++i) m.workers.emplace_back([&m, i] { m.worker_loop(i); });
@@ -380,6 +503,9 @@ void ConnectionServer::stop() {
   ::close(m.wake[1]);
   m.listen_fd = -1;
 }
+
+bool serving_reserved_connection() { return tl_reserved; }
+bool request_body_too_slow() { return tl_body_too_slow; }
 
 ConnectionStats ConnectionServer::stats() const {
   std::lock_guard lock(impl_->mutex);

@@ -8,12 +8,16 @@
 // Here, with httplib still parsing each request and running the handlers:
 //   - a connection waits at most keep_alive_timeout for a request to start, and the request line and
 //     headers must then arrive within head_timeout and fit in max_head_bytes;
+//   - a request body must arrive at min_body_rate bytes/s on average once body_grace has passed (a
+//     deadline proportional to its size): a slower sender gets 408 (see request_body.h);
 //   - at most max_connections connections are served at once. When all are taken, a new one evicts the
-//     connection that has waited longest without a complete request head (an idle keep-alive
-//     connection or a slow sender); when every connection is busy with a request, the newcomer gets
-//     503 at once.
-// Request bodies have their own limits (request_body.h); a slow body holds its connection for at most
-// the server's body deadline.
+//     slowest client: the connection that has waited longest without a complete request head (an idle
+//     keep-alive connection or a slow sender), else the one sending its body slowest while below
+//     min_body_rate; when every connection is busy with a request, the newcomer gets 503 at once;
+//   - `reserved_connections` more are kept for one request each to the always-open paths (/health,
+//     /metrics: see serving_reserved_connection()), so an operator's probe gets in even then;
+//   - a connection closed before its request body was read (413, 408, ...) is drained briefly after
+//     the answer (a lingering close), so the client reads the answer instead of a reset.
 #pragma once
 
 #include <atomic>
@@ -47,6 +51,10 @@ struct ConnectionLimits {
   std::chrono::milliseconds read_timeout{10000};       // silence while a body is read
   std::chrono::milliseconds write_timeout{10000};      // a client not reading its answer
   size_t max_requests_per_connection = 100;
+  double min_body_rate = 8192;                         // bytes/s a request body must average...
+  std::chrono::milliseconds body_grace{5000};          // ...once this long has passed since its head
+  int reserved_connections = 4;                        // for one always-open request each
+  std::chrono::milliseconds linger{500};               // draining a closed connection's unread input
 };
 
 struct ConnectionStats {
@@ -55,7 +63,16 @@ struct ConnectionStats {
   int64_t evicted = 0;    // closed to make room while waiting for a request head
   int64_t rejected = 0;   // answered 503 at once: every connection busy with a request
   int64_t head_timeouts = 0;  // closed for a head slower than head_timeout or over max_head_bytes
+  int64_t slow_bodies = 0;    // request bodies that fell below min_body_rate (408 or evicted)
+  int64_t reserved = 0;       // connections admitted to a reserved slot (since start)
 };
+
+// True while the calling thread serves a connection admitted to a reserved slot: the request must be
+// to an always-open path (/health, /metrics), anything else is to be answered 503 (server.cpp).
+bool serving_reserved_connection();
+// True when the calling thread's request body fell below the minimum transfer rate (for the 408's
+// message; request_body.cpp).
+bool request_body_too_slow();
 
 class ConnectionServer {
  public:

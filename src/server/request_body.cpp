@@ -4,12 +4,19 @@
 
 #include "core/printable.h"
 #include "server/api_error.h"
+#include "server/connections.h"
 
 namespace parley::server {
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+bool is_json(const httplib::Request& req) { return req.get_header_value("Content-Type").find("json") != std::string::npos; }
+
+std::string size_text(size_t bytes) {
+  return bytes >= (1u << 20) ? std::to_string(bytes >> 20) + " MB" : std::to_string(bytes >> 10) + " KB";
+}
 
 // Counts every byte against the limits. Past max_bytes it keeps reading (and dropping) for a while,
 // so that the connection stays in step and the client gets the 413 instead of a reset.
@@ -33,6 +40,9 @@ class Meter {
   bool timed_out() const { return timed_out_; }
 
   [[noreturn]] void fail_read() const {
+    if (request_body_too_slow()) {
+      throw ApiError(408, "request_timeout", "the request body arrived slower than the server's minimum transfer rate");
+    }
     if (!timed_out_ && Clock::now() - last_ >= limits_.read_timeout - std::chrono::milliseconds(100)) {
       throw ApiError(408, "request_timeout",
                      "the client stopped sending the request body for " + std::to_string(limits_.read_timeout.count()) + " seconds");
@@ -46,7 +56,7 @@ class Meter {
   }
   [[noreturn]] void fail_too_large() const {
     throw ApiError(413, "file_too_large",
-                   "the request body is larger than the server's limit of " + std::to_string(limits_.max_bytes >> 20) + " MB");
+                   "the request body is larger than the server's limit of " + size_text(limits_.max_bytes));
   }
 
  private:
@@ -83,8 +93,9 @@ class HiddenContentType {
   bool hidden_ = false;
 };
 
-// The raw body, counted against the limits as it arrives.
-std::string read_raw(const httplib::Request& req, const httplib::ContentReader& reader, const BodyLimits& limits) {
+// The raw body, counted against the limits (a JSON body's own) as it arrives.
+std::string read_raw(const httplib::Request& req, const httplib::ContentReader& reader, BodyLimits limits) {
+  if (is_json(req)) limits.max_bytes = std::min(limits.max_bytes, limits.max_json_bytes);
   Meter meter(limits);
   std::string raw;
   bool ok;
@@ -136,6 +147,40 @@ RequestBody read_body(const httplib::Request& req, const httplib::ContentReader&
     body.raw = read_raw(req, reader, limits);
   }
   return body;
+}
+
+std::optional<ApiError> check_framing(const httplib::Request& req, const BodyLimits& limits) {
+  const size_t max_bytes = is_json(req) ? limits.max_json_bytes : limits.max_bytes;
+  if (!req.has_header("Content-Length")) return std::nullopt;
+  if (req.has_header("Transfer-Encoding") || req.get_header_value_count("Content-Length") > 1)
+    return ApiError(400, "invalid_body", "a request may declare its body's length once, and not alongside Transfer-Encoding");
+  const std::string value = req.get_header_value("Content-Length");
+  if (value.empty() || value.size() > 19 || value.find_first_not_of("0123456789") != std::string::npos)
+    return ApiError(400, "invalid_body", "Content-Length must be a decimal number of bytes");
+  if (std::stoull(value) > max_bytes) {
+    return ApiError(413, "file_too_large",
+                    "the request body is larger than the server's limit of " + size_text(max_bytes));
+  }
+  return std::nullopt;
+}
+
+void check_json_depth(std::string_view json, size_t max_depth) {
+  size_t depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < json.size(); ++i) {
+    const char c = json[i];
+    if (in_string) {
+      if (c == '\\') ++i;  // the escaped character cannot end the string
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth)
+        throw ApiError(400, "invalid_json", "the JSON body is nested deeper than " + std::to_string(max_depth) + " levels");
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
 }
 
 bool discard_body(const httplib::Request& req, const httplib::ContentReader& reader, const BodyLimits& limits) {

@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 #include <thread>
 
+#include "core/printable.h"
 #include "server/api_error.h"
 #include "server/connections.h"
 #include "server/routes.h"
@@ -18,6 +20,8 @@ namespace {
 const std::vector<std::string> kPostRoutes = {"/v1/audio/transcriptions", "/v1/audio/translations", "/v1/audio/speech",
                                               "/v1/speech-translation", "/v1/speech-translation/stream"};
 const std::vector<std::string> kGetRoutes = {"/health", "/metrics", "/v1/models", "/v1/voices"};
+// Served even on a connection kept in reserve when every other one is busy (see connections.h).
+const std::vector<std::string> kAlwaysOpen = {"/health", "/metrics"};
 
 bool contains(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
 
@@ -25,6 +29,19 @@ bool contains(const std::vector<std::string>& v, const std::string& s) { return 
 std::string route_label(const std::string& path) {
   if (contains(kPostRoutes, path) || contains(kGetRoutes, path)) return path;
   return path.rfind("/v1/", 0) == 0 ? "other" : "web";
+}
+
+// One access-log line: UTC time, client address, method, path (control bytes escaped, so a decoded
+// %0a cannot forge a line), status, body bytes, duration.
+void log_request(const httplib::Request& req, const httplib::Response& res, double seconds) {
+  char when[32] = "";
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  const size_t bytes = res.body.empty() ? res.content_length_ : res.body.size();
+  std::fprintf(stderr, "parley: %s %s %s %s %d %zu %.1f ms\n", when, printable(req.remote_addr, 64).c_str(),
+               printable(req.method, 16).c_str(), printable(req.path, 200).c_str(), res.status, bytes, seconds * 1000);
 }
 
 // Set by the pre-routing handler, read by the logger: both run on the connection's thread.
@@ -59,7 +76,11 @@ struct Server::Impl {
                  {"parley_connections_rejected", "Connections answered 503 at once: every connection busy (since start).",
                   [this] { return connection_stat(&ConnectionStats::rejected); }},
                  {"parley_connections_head_timeouts", "Connections closed for a request head too slow or too large (since start).",
-                  [this] { return connection_stat(&ConnectionStats::head_timeouts); }}}),
+                  [this] { return connection_stat(&ConnectionStats::head_timeouts); }},
+                 {"parley_connections_slow_bodies", "Request bodies below the minimum transfer rate: 408 or evicted (since start).",
+                  [this] { return connection_stat(&ConnectionStats::slow_bodies); }},
+                 {"parley_connections_reserved", "Connections admitted to a slot kept for /health and /metrics (since start).",
+                  [this] { return connection_stat(&ConnectionStats::reserved); }}}),
         ctx{*service, options, codec, queue, metrics, {}} {
     ctx.limits.max_bytes = options.max_upload_bytes;
     ctx.limits.deadline = std::chrono::seconds(options.body_timeout_s);
@@ -83,6 +104,9 @@ ConnectionLimits Server::Impl::connection_limits() const {
   l.read_timeout = std::chrono::seconds(options.read_timeout_s);
   l.write_timeout = std::chrono::seconds(options.read_timeout_s);
   l.keep_alive_timeout = std::chrono::seconds(3);  // also bounds how long stop() waits for idle connections
+  l.min_body_rate = std::max(1.0, options.min_body_bytes_per_s);
+  l.body_grace = std::chrono::seconds(options.body_grace_s);
+  l.reserved_connections = std::max(0, options.reserved_connections);
   return l;
 }
 
@@ -91,8 +115,18 @@ void Server::Impl::configure() {
   // Bodies are limited by read_body() as they stream in (httplib's own limit skips chunked bodies).
   http.set_payload_max_length(std::numeric_limits<size_t>::max());
 
-  http.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+  http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     request_start = std::chrono::steady_clock::now();
+    if (serving_reserved_connection() && !(req.method == "GET" && contains(kAlwaysOpen, req.path))) {
+      ApiError busy(503, "server_busy", "the server has no free connection; retry shortly");
+      respond_and_close(res, 503, busy.json(), "application/json");
+      res.set_header("Retry-After", "1");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (auto refused = check_framing(req, ctx.limits)) {
+      respond_and_close(res, refused->status(), refused->json(), "application/json");
+      return httplib::Server::HandlerResponse::Handled;
+    }
     // Only POST routes read bodies within limits; httplib would buffer any other body whole.
     bool has_body = req.has_header("Transfer-Encoding") ||
                     (req.has_header("Content-Length") && req.get_header_value("Content-Length") != "0");
@@ -135,9 +169,7 @@ void Server::Impl::configure() {
     double seconds = started ? std::chrono::duration<double>(std::chrono::steady_clock::now() - request_start).count() : 0;
     request_start = {};
     metrics.observe_request(route_label(req.path), req.method, res.status, seconds);
-    if (options.log_requests) {
-      std::fprintf(stderr, "parley: %s %s %d %.1f ms\n", req.method.c_str(), req.path.c_str(), res.status, seconds * 1000);
-    }
+    if (options.log_requests) log_request(req, res, seconds);
   });
 
   add_audio_routes(http, ctx);

@@ -27,9 +27,15 @@ struct ServerOptions {
   int read_timeout_s = 10;          // a client silent this long mid-request is dropped
   int body_timeout_s = 120;         // the whole body must arrive within this (slow senders: 408)
   int head_timeout_s = 10;          // the request line and headers must arrive within this
+  // A body must average this many bytes/s once body_grace_s has passed (408 beyond), and a connection
+  // below it is evicted first when connections run out.
+  double min_body_bytes_per_s = 8192;
+  int body_grace_s = 5;
   // Connections served at once, each on its own thread; when all are taken, the one waiting longest for
   // a request head is closed to make room (see connections.h). 0 = max(64, workers + queue + 16).
   int connection_threads = 0;
+  // More connections kept for one /health or /metrics request each, when all the others are busy.
+  int reserved_connections = 4;
   bool log_requests = true;         // one line per request on stderr
 };
 

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/api_error.h"
+#include "server/request_body.h"
 
 namespace parley::server {
 
@@ -29,6 +30,7 @@ std::string json_string(const nlohmann::json& j, const char* key, const std::str
 }  // namespace
 
 SpeechRequest parse_speech_request(std::string_view body, const SpeechChoices& choices) {
+  check_json_depth(body);  // before the parser builds a tree of it
   nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
   if (j.is_discarded() || !j.is_object()) throw ApiError(400, "invalid_json", "the body is not a JSON object");
 

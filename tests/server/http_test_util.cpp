@@ -140,6 +140,23 @@ std::string error_code(const std::string& body) {
 
 std::vector<float> decode_wav(const std::string& bytes) { return server::default_audio_codec().decode(bytes, "x.wav", 1e9); }
 
+int health_status(int port) {
+  httplib::Client c("127.0.0.1", port);
+  c.set_connection_timeout(2, 0);
+  c.set_read_timeout(5, 0);
+  auto r = c.Get("/health");
+  return r ? r->status : 0;
+}
+
+double metric(int port, const std::string& name) {
+  httplib::Client c("127.0.0.1", port);
+  c.set_read_timeout(5, 0);
+  auto r = c.Get("/metrics");
+  if (!r) return -1;
+  auto at = r->body.find("\n" + name + " ");
+  return at == std::string::npos ? -1 : std::atof(r->body.c_str() + at + name.size() + 2);
+}
+
 int connect_loopback(int port) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;

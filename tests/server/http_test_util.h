@@ -57,6 +57,11 @@ std::string error_code(const std::string& body);
 // A WAV file's samples (16-bit or float) via the server's codec, to compute expected answers.
 std::vector<float> decode_wav(const std::string& bytes);
 
+// GET /health with short timeouts (the answer must come while the server is under attack); 0 when none.
+int health_status(int port);
+// The value of a metric line "name value" in /metrics, or -1.
+double metric(int port, const std::string& name);
+
 // A TCP connection to 127.0.0.1:port (-1 on failure), for clients that misbehave on purpose.
 int connect_loopback(int port);
 
