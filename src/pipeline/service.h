@@ -92,7 +92,15 @@ struct AudioChunk {
 };
 
 struct TtsRequest {
-  std::string text;   // English text; long text is synthesized sentence by sentence
+  std::string text;   // text in `language`; long text is synthesized sentence by sentence
+  // The language to speak, in any form the language table knows ("fr", "fra", "French"). Empty or
+  // English: SpeechT5 + HiFi-GAN with `voice`. Any other: that language's TTS model (MMS-TTS/VITS,
+  // loaded on first use); `voice` must then be empty. Unknown: Error(InvalidArgument); no model for
+  // it on disk and no network: Error(NotFound) naming the model and `parley models download NAME`.
+  std::string language;
+  // Speaking rate (VITS's speaking_rate: 2 = twice as fast); unset = the model's. A model that
+  // cannot change its rate (SpeechT5) refuses any other value than 1 with Error(InvalidArgument).
+  std::optional<double> speed;
   std::string voice;  // one of voices(), or empty for default_voice(). Never a file path: the
                       // server only passes names it got from voices().
   std::optional<uint64_t> seed;  // SpeechT5's prenet dropout is random; unset = a fixed default
@@ -118,6 +126,11 @@ struct TtsResult {
 
 struct TranslateRequest {
   std::string language;  // spoken language as an ISO 639-1 code; empty = detect it
+  // The language to answer in, any form the language table knows. Empty or English: today's path,
+  // unchanged (Whisper "translate" -> SpeechT5 -> HiFi-GAN). Any other: Whisper "transcribe" ->
+  // sentences -> machine translation (skipped when the source already is the target) -> that
+  // language's TTS (VITS), sentence by sentence. Errors as TtsRequest::language's.
+  std::string target_language;
   std::string voice;     // as in TtsRequest
   std::optional<uint64_t> seed;
   std::string prompt;                // Whisper's initial prompt (see AsrRequest)
@@ -139,7 +152,9 @@ struct TranslateRequest {
 struct TranslateResult {
   std::string language;       // spoken language, ISO 639-1 code
   std::string language_name;  // its English name ("spanish")
-  std::string text;           // the English text that was spoken
+  std::string text;           // the text that was spoken, in the target language
+  std::string source_text;    // Whisper's transcript in the spoken language (empty for English targets)
+  std::string target_language;  // ISO 639-1 code of the target where it has one ("fr"), else its table code
   std::vector<Segment> segments;
   double duration_s = 0;      // length of the input audio
   std::vector<float> audio;   // the English speech, mono
@@ -157,6 +172,19 @@ struct ServiceInfo {
   std::string vocoder;    // e.g. "microsoft/speecht5_hifigan"
 };
 
+// One language as this service can handle it, for /v1/languages: whether it can be heard (Whisper)
+// and spoken (a TTS model), and the models each direction needs, with whether they are on disk.
+struct LanguageSupport {
+  std::string code;   // ISO 639-1 where there is one ("fr"), else the table's code
+  std::string name;   // English name ("French")
+  bool hear = false;  // Whisper knows it
+  bool speak = false;  // a TTS model is configured or known for it (SpeechT5 for English, MMS-TTS)
+  std::string tts_model;     // e.g. "facebook/mms-tts-fra" or a folder; empty when none
+  bool tts_on_disk = false;  // loadable without the network
+  std::string mt_model;      // the translation model reaching it (empty for English)
+  bool mt_on_disk = false;
+};
+
 class SpeechService {
  public:
   virtual ~SpeechService() = default;
@@ -172,6 +200,9 @@ class SpeechService {
   virtual std::vector<std::string> voices() const = 0;
   virtual std::string default_voice() const = 0;  // one of voices(), e.g. "slt"
   virtual ServiceInfo info() const = 0;
+  // Every language of the table with what this service can do for it (LanguageSupport). The default
+  // is for services that only hear what Whisper hears and speak English.
+  virtual std::vector<LanguageSupport> languages() const { return {}; }
 };
 
 // Builds the service (loads the models) once, when the server starts. The CLI passes a factory so
