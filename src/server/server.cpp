@@ -114,6 +114,12 @@ void Server::Impl::configure() {
   // Connections, threads and socket timeouts are connections.h's; httplib parses and routes.
   // Bodies are limited by read_body() as they stream in (httplib's own limit skips chunked bodies).
   http.set_payload_max_length(std::numeric_limits<size_t>::max());
+  // httplib writes these into each answer's Keep-Alive header; they must be the connection layer's
+  // own, or a client keeps an idle connection for longer than the server does and its next request
+  // meets a closed socket.
+  const ConnectionLimits limits = connection_limits();
+  http.set_keep_alive_timeout(std::chrono::duration_cast<std::chrono::seconds>(limits.keep_alive_timeout).count());
+  http.set_keep_alive_max_count(limits.max_requests_per_connection);
 
   http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     request_start = std::chrono::steady_clock::now();

@@ -2,7 +2,8 @@
 // multipart bodies with chunked transfer encoding and OpenAI's own voice names and formats.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import fs from "node:fs";
 import path from "node:path";
 import OpenAI, { toFile } from "openai";
@@ -76,9 +77,11 @@ for (const route of ["translations", "transcriptions"]) {
 }
 
 // `parley transcribe -f json` on the same file, with the server's token limit (server.mjs).
-function cliJson(file, extra = []) {
+// Run asynchronously: a blocked event loop would miss the server closing an idle keep-alive
+// connection, and the next request would be written to a closed socket.
+async function cliJson(file, extra = []) {
   const parley = process.env.PARLEY_BINARY || path.join(repo, "build/parley");
-  const out = execFileSync(parley, ["transcribe", "--model", path.join(repo, "tests/data/models/whisper-tiny-random"),
+  const { stdout: out } = await promisify(execFile)(parley, ["transcribe", "--model", path.join(repo, "tests/data/models/whisper-tiny-random"),
     "-f", "json", "--max-new-tokens", "12", ...extra, fixture(file)], { encoding: "utf8" });
   return JSON.parse(out);
 }
@@ -97,7 +100,7 @@ test("transcriptions: one decode, every format: the same text, and the CLI's -f 
   assert.deepEqual(vtt, cues);
   // The CLI decodes the same way and renders with the same writer: the same text and segments,
   // with the decoder's own statistics (not placeholders).
-  const cli = cliJson("es.wav");
+  const cli = await cliJson("es.wav");
   assert.equal(cli.text, verbose.text);
   assert.deepEqual(cli.segments, verbose.segments);
   for (const s of verbose.segments) {
