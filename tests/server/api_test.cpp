@@ -76,7 +76,11 @@ TEST_F(ApiTest, HealthReportsModelsAndQueue) {
   EXPECT_EQ(j["queue"]["waiting"], 0);
   // The Keep-Alive header tells the connection layer's own idle timeout and request count, so a
   // client never reuses a connection the server has already closed.
-  EXPECT_EQ(r->get_header_value("Keep-Alive"), "timeout=3, max=100");
+  httplib::Client keep = srv.client();
+  keep.set_keep_alive(true);
+  auto again = keep.Get("/health");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->get_header_value("Keep-Alive"), "timeout=3, max=100");
 }
 
 TEST_F(ApiTest, ServesTheWebPage) {
