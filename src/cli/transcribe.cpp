@@ -12,6 +12,7 @@
 // reference's generate() semantics. Longer audio, every --output-format other than txt, and any
 // long-form option (--prompt, --temperature, a threshold, ...) go through long-form decoding (openai's transcribe(): windows, prompts, temperature fallback, timed
 // segments) and is written as text, verbose_json, SRT or WebVTT (text/subtitles.h).
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -27,6 +28,7 @@
 #include "cli/inputs.h"
 #include "cli/model_options.h"
 #include "cli/output_file.h"
+#include "cli/progress.h"
 #include "core/error.h"
 #include "tensor/ops.h"
 #include "text/subtitles.h"
@@ -45,6 +47,7 @@ struct TranscribeArgs {
   std::string output_format = "txt";
   std::string output_file;  // "" or "-": stdout
   bool max_new_tokens_given = false;
+  std::string progress = "auto";  // cli/progress.h
   bool long_form_asked = false;  // a long-form-only option was given: never ignore it on short audio
   // Long-form decoding (whisper::LongformOptions); thresholds as text so that "none" can turn one off.
   std::string temperatures = "0,0.2,0.4,0.6,0.8,1.0";
@@ -122,7 +125,17 @@ std::vector<std::pair<subtitles::Format, std::unique_ptr<OutputFile>>> open_form
 int run_long(const TranscribeArgs& a, const whisper::Whisper& w, const std::vector<float>& samples,
              const whisper::LongformOptions& o, subtitles::Format format, OutputFile& out,
              std::vector<std::pair<subtitles::Format, std::unique_ptr<OutputFile>>>& files) {
-  whisper::LongformResult r = w.transcribe_long(samples, o);
+  ProgressLine progress(parse_progress_mode(a.progress));
+  const audio::MelConfig& mc = w.mel().config();
+  const double seconds = static_cast<double>(samples.size()) / mc.sample_rate;
+  const double frames_per_second = static_cast<double>(mc.sample_rate) / mc.hop_length;
+  int windows = 0;
+  const auto on_window = [&](const whisper::WindowTrace& t, const whisper::LongformLanguage&) {
+    const double reached = std::min(seconds, static_cast<double>(t.seek + t.segment_size) / frames_per_second);
+    progress.update({"asr", reached, seconds, "s"}, "window " + std::to_string(++windows));
+  };
+  whisper::LongformResult r = w.transcribe_long(samples, o, nullptr, on_window);
+  progress.clear();
   subtitles::Transcript t = whisper::to_transcript(r, o.task);
   for (auto& [file_format, file] : files) {
     file->write(subtitles::render(t, file_format));
@@ -184,6 +197,7 @@ void register_transcribe(CLI::App& app, Runner& run_fn) {
   auto* cmd = app.add_subcommand("transcribe", "Speech to text with a Whisper model (transcribe, or translate to English)");
   cmd->add_option("-m,--model", args->model, "Whisper model folder (Hugging Face layout)")->required();
   add_threads_option(*cmd, args->threads, "CPU threads (0: every core)");
+  add_progress_options(*cmd, args->progress);
   add_precision_option(*cmd, args->precision);
   cmd->add_option("--task", args->options.task, "transcribe (same language) or translate (to English)")
       ->check(CLI::IsMember({"transcribe", "translate"}))
