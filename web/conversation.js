@@ -11,7 +11,7 @@
   let busy = false;       // one utterance at a time: recording or translating
   let recording = null;   // { side, rec } while a microphone records
   // What each turn sent and got, for tests and the curious.
-  window.parleyConversation = { turns: [] };
+  window.parleyConversation = { turns: [], progress: [] };
 
   const languageOf = (code) => languages.find((l) => l.code === code);
   const nameOf = (code) => (languageOf(code) || { name: ParleyLanguages.nameOf(code) }).name;
@@ -52,6 +52,7 @@
   function showProgress(text) {
     $("conversation-progress").hidden = !text;
     $("conversation-progress-text").textContent = text || "";
+    if (text) window.parleyConversation.progress.push(text);
   }
   function showError(message) {
     $("conversation-error").textContent = message;
