@@ -303,56 +303,75 @@ test("target picker: the server's own languages, or English alone where it has n
 async function speakAs(page, key) {
   await page.click(`#side-${key}-talk`);
   await page.waitForSelector(`#side-${key}-talk[aria-pressed="true"]`, { timeout: 10000 });
-  await page.waitForTimeout(2000);
+  await page.waitForTimeout(1200);
   await page.click(`#side-${key}-talk`);
 }
 
-// What the API answers for a turn's recording, sent the way the page sent it.
-async function apiTurn(page, index) {
-  const turn = await page.evaluate(async (i) => {
-    const t = window.parleyConversation.turns[i];
-    return { language: t.language, to: t.to, bytes: Array.from(new Uint8Array(await t.blob.arrayBuffer())) };
-  }, index);
-  const form = new FormData();
-  form.append("file", new Blob([Buffer.from(turn.bytes)], { type: "audio/wav" }), "utterance.wav");
-  form.append("language", turn.language);
-  form.append("to", turn.to);
-  let response;
-  try {
-    response = await fetch(`${server.url}/v1/speech-translation`, { method: "POST", body: form });
-  } catch (err) { throw new Error(`${err.message}: ${err.cause}`); }
-  return { ...turn, status: response.status, body: await response.json() };
+// The server's answers to the page's stream requests, in order, read off the wire (not from the
+// page's own parsing): { status, request (the form sent), events } for each.
+async function recordStreamAnswers(page) {
+  const answers = [];
+  const forms = [];
+  // Routed (and passed on unchanged) so that the request's multipart body is kept for reading.
+  await page.route("**/v1/speech-translation/stream", (route) => {
+    forms.push(route.request().postDataBuffer().toString("latin1"));
+    return route.continue();
+  });
+  page.on("response", (response) => {
+    if (!response.url().endsWith("/v1/speech-translation/stream")) return;
+    const index = answers.length;
+    answers.push((async () => {
+      const body = (await response.body()).toString("utf8");
+      const request = forms[index];
+      const field = (name) => (new RegExp(`name="${name}"\r\n\r\n([^\r]*)\r\n`).exec(request) || [])[1];
+      const events = response.status() !== 200 ? [] : body.split("\n\n").filter((b) => b).map((block) => {
+        const [eventLine, dataLine] = block.split("\n");
+        return { name: eventLine.slice("event: ".length), data: JSON.parse(dataLine.slice("data: ".length)) };
+      });
+      const error = response.status() !== 200 ? JSON.parse(body).error
+        : (events.find((e) => e.name === "error") || { data: {} }).data.error;
+      return { status: response.status(), language: field("language"), to: field("to"), events, error };
+    })());
+  });
+  return answers;
 }
 
-// The turn shown in the transcript matches the API's answer: both texts, and playable speech; or,
-// where the server cannot make that language, the server's error.
-async function checkTurn(page, index, key) {
+// The turn shown in the transcript matches the server's answer: both texts, and playable speech;
+// or, where the server cannot make that language, the server's error.
+async function checkTurn(page, answers, index, key) {
   const turn = page.locator("#transcript .turn").nth(index);
-  await page.waitForFunction((i) => ["done", "failed"].includes(document.querySelectorAll("#transcript .turn")[i].dataset.state),
-    index, { timeout: 60000 });
-  const api = await apiTurn(page, index);
+  await page.waitForFunction((i) => {
+    const shown = document.querySelectorAll("#transcript .turn")[i];
+    return shown && ["done", "failed"].includes(shown.dataset.state);
+  }, index, { timeout: 60000 });
   assert.match(await turn.getAttribute("class"), new RegExp(`turn-${key}`));
-  if (api.status !== 200) {
+  const answer = await answers[index];
+  if (answer.error) {
     assert.equal(await turn.getAttribute("data-state"), "failed");
-    assert.ok((await page.textContent("#conversation-error")).includes(api.body.error.message));
-    return api;
+    assert.ok((await page.textContent("#conversation-error")).includes(answer.error.message));
+    return answer;
   }
+  const done = answer.events.at(-1).data;
   assert.equal(await turn.getAttribute("data-state"), "done");
-  assert.equal((await turn.locator(".turn-target").textContent()).trim(), api.body.text.trim() || "(no speech recognised)");
+  assert.equal((await turn.locator(".turn-target").textContent()).trim(), done.text.trim() || "(no speech recognised)");
   const source = (await turn.locator(".turn-source").textContent()).trim();
-  if (typeof api.body.source_text === "string") assert.equal(source, api.body.source_text.trim());
-  else if (api.language === "en") assert.equal(source, api.body.text.trim());
+  if (typeof done.source_text === "string") assert.equal(source, done.source_text.trim());
+  else if (answer.language === "en") assert.equal(source, done.text.trim());
   else assert.match(source, /does not report the original words/);
   const seconds = await turn.locator(".turn-audio").evaluate(async (el) => {
     if (!(el.duration > 0)) await new Promise((resolve) => el.addEventListener("loadedmetadata", resolve, { once: true }));
     return el.duration;
   });
   assert.ok(seconds > 0);
-  return api;
+  return answer;
 }
 
 test("conversation: two people on a 375 px phone, each speaks in turn, both texts of each turn shown", async () => {
-  const { page, errors } = await openPageWith((p) => p.setViewportSize({ width: 375, height: 740 }));
+  let answers;
+  const { page, errors } = await openPageWith(async (p) => {
+    answers = await recordStreamAnswers(p);
+    await p.setViewportSize({ width: 375, height: 740 });
+  });
   await page.click("#mode-conversation");
   assert.equal(await page.isVisible("#translate-mode"), false);
   await page.waitForFunction(() => !document.getElementById("side-a-talk").disabled);
@@ -366,13 +385,13 @@ test("conversation: two people on a 375 px phone, each speaks in turn, both text
   await page.screenshot({ path: path.join(screenshots, "conversation-phone-start.png"), fullPage: true });
 
   await speakAs(page, "a");
-  const first = await checkTurn(page, 0, "a");
+  const first = await checkTurn(page, answers, 0, "a");
   assert.deepEqual([first.language, first.to], ["es", "en"]);
   // Person B hears Spanish where the server can speak it, else English.
   const listed = await serverLanguages();
   const spanish = listed && listed.find((l) => l.code === "es");
   await speakAs(page, "b");
-  const second = await checkTurn(page, 1, "b");
+  const second = await checkTurn(page, answers, 1, "b");
   assert.deepEqual([second.language, second.to], ["en", spanish && spanish.speak ? "es" : "en"]);
   const progress = await page.evaluate(() => window.parleyConversation.progress);
   assert.ok(progress.some((t) => /Translating into/.test(t)), JSON.stringify(progress));
