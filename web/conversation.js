@@ -13,6 +13,24 @@
   // What each turn sent and got, for tests and the curious.
   window.parleyConversation = { turns: [], progress: [] };
 
+  // Makes each side from the page's template, with ids side-<key>, side-<key>-language,
+  // side-<key>-filter and side-<key>-talk.
+  function makeSides() {
+    for (const [key, side] of Object.entries(sides)) {
+      const element = $("side-template").content.firstElementChild.cloneNode(true);
+      element.id = `side-${key}`;
+      element.dataset.side = key;
+      element.querySelector(".side-name").textContent = side.name;
+      element.querySelector(".side-label").htmlFor = `side-${key}-language`;
+      element.querySelector(".side-language").id = `side-${key}-language`;
+      const filter = element.querySelector(".side-filter");
+      filter.id = `side-${key}-filter`;
+      filter.setAttribute("aria-label", `Search ${side.name}'s language`);
+      element.querySelector(".talk-button").id = `side-${key}-talk`;
+      $("sides").append(element);
+    }
+  }
+
   const languageOf = (code) => languages.find((l) => l.code === code);
   const nameOf = (code) => (languageOf(code) || { name: ParleyLanguages.nameOf(code) }).name;
 
@@ -158,6 +176,7 @@
     }
   }
 
+  makeSides();
   document.addEventListener("parley-languages", (e) => fillSides(e.detail));
   $("side-a-talk").addEventListener("click", () => talk("a"));
   $("side-b-talk").addEventListener("click", () => talk("b"));
