@@ -3,6 +3,9 @@
 // text and a playable audio result, and saves a screenshot under tests/web/screenshots/ (not
 // committed). The page streams (POST /v1/speech-translation/stream): the first sentence starts
 // playing before the translation is done; continuous mode translates while the microphone runs. The server is the real `parley serve` on the fixture models (server.mjs).
+// The target-language picker is checked against the server's /v1/languages (or its absence), and
+// once against a fixed list (a network double, for the UI alone); conversation mode runs both sides
+// on the fake microphone in a 375 px wide viewport; autoplay blocking is a browser double (init script).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
