@@ -10,6 +10,7 @@
   let languages = [];
   let busy = false;       // one utterance at a time: recording or translating
   let recording = null;   // { side, rec } while a microphone records
+  let player = null;      // the last turn's speech (one audio context at a time)
   // What each turn sent and got, for tests and the curious.
   window.parleyConversation = { turns: [], progress: [] };
 
@@ -79,7 +80,9 @@
   function setTalking(key, talking) {
     const button = $(`side-${key}-talk`);
     button.setAttribute("aria-pressed", String(talking));
-    button.querySelector(".talk-label").textContent = talking ? "Tap when done" : "Tap to speak";
+    button.querySelector(".talk-label").textContent = talking ? "Tap when done" : busy ? "Translating…" : "Tap to speak";
+    button.classList.toggle("busy", busy && !talking);
+    button.setAttribute("aria-busy", String(busy && !talking));
     $(`side-${sides[key].other}-talk`).disabled = talking || busy;
   }
 
@@ -140,7 +143,8 @@
     busy = true;
     setTalking(key, false);
     $(`side-${key}-talk`).disabled = true;
-    const player = new ParleyStream.Player();  // made on the tap, so the browser lets it play
+    if (player) player.stop();
+    player = new ParleyStream.Player();  // made on the tap, so the browser lets it play
     const from = $(`side-${key}-language`).value;
     const to = heardLanguage(sides[key].other);
     const blob = await rec.stop();
@@ -171,6 +175,7 @@
     } finally {
       busy = false;
       showProgress("");
+      setTalking(key, false);
       $("side-a-talk").disabled = false;
       $("side-b-talk").disabled = false;
     }

@@ -388,6 +388,7 @@ test("conversation: two people on a 375 px phone, each speaks in turn, both text
   await page.screenshot({ path: path.join(screenshots, "conversation-phone-start.png"), fullPage: true });
 
   await speakAs(page, "a");
+  await page.screenshot({ path: path.join(screenshots, "conversation-phone-translating.png"), fullPage: true });
   const first = await checkTurn(page, answers, 0, "a");
   assert.deepEqual([first.language, first.to], ["es", "en"]);
   // Person B hears Spanish where the server can speak it, else English.
