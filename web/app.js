@@ -247,7 +247,7 @@
   // The transcript in the spoken language, where the server reports it (servers that translate
   // into other languages than English do).
   function showSource(answer) {
-    if (!answer || typeof answer.source_text !== "string") return;
+    if (!answer || typeof answer.source_text !== "string" || !answer.source_text) return;
     $("result-source").textContent = answer.source_text;
     $("result-source-box").hidden = false;
   }
@@ -263,6 +263,11 @@
     });
   }
 
+  function appendText(text) {
+    const el = $("result-text");
+    if (text) el.textContent = [el.textContent, text].filter((t) => t).join(" ");
+  }
+
   async function translate() {
     const audio = currentAudio();
     if (!audio) return;
@@ -275,6 +280,7 @@
     window.parleyStream = record;
     showStage("Sending the audio and recognising the speech (the first request also loads the models)…");
     let shown = false;
+    let textSeen = false;
     try {
       const done = await ParleyStream.translate(formFor(audio.blob, audio.name), player, {
         language: (data) => {
@@ -284,15 +290,24 @@
           showStage(`Heard ${languageName(data.language)}; translating into ${targetName()}…`);
         },
         // Long recordings send one text event per 30 s window: the text grows as it is decoded.
+        // Targets other than English send the transcript there (source_text) and the translation
+        // sentence by sentence with the audio.
         text: (data) => {
-          const el = $("result-text");
-          el.textContent = [el.textContent, data.text].filter((t) => t).join(" ");
+          if (data.text) textSeen = true;
+          appendText(data.text);
           showSource(data);
           showStage("Making the speech…");
         },
-        audio: () => { record.chunks++; },
+        audio: (data) => {
+          record.chunks++;
+          if (!textSeen) appendText(data.text);
+        },
         progress: (data) => { if (data && data.message) showStage(data.message); },
-        done: (data) => { record.done = performance.now(); showSource(data); },
+        done: (data) => {
+          record.done = performance.now();
+          showSource(data);
+          if (!textSeen && data.text) $("result-text").textContent = data.text;
+        },
       });
       record.firstPlay = player.firstPlay;
       const timings = { ...done.timings };
@@ -342,14 +357,17 @@
     const c = state.continuous;
     const index = c.sent++;
     c.queue = c.queue.then(async () => {
+      let pieceText = false;
       try {
         const done = await ParleyStream.translate(formFor(blob, `piece-${index}.wav`), state.player, {
           language: showLanguage,
           text: (data) => {
-            if (data.text) c.texts.push(data.text);
+            if (data.text) { c.texts.push(data.text); pieceText = true; }
             $("result-text").textContent = c.texts.join(" ");
           },
         });
+        if (!pieceText && done.text) c.texts.push(done.text);  // targets other than English
+        $("result-text").textContent = c.texts.join(" ");
         c.pieces++;
         c.firstPlay = state.player.firstPlay;
         c.lastDone = performance.now();

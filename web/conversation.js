@@ -129,12 +129,25 @@
     return form;
   }
 
-  // Servers that translate into other languages report the transcript as `source_text`; an older
-  // one (English only) reports the English text alone.
-  function showTexts(item, answer, from) {
-    if (answer.text !== undefined) item.querySelector(".turn-target").textContent = answer.text || "(no speech recognised)";
-    if (typeof answer.source_text === "string") item.querySelector(".turn-source").textContent = answer.source_text;
-    else if (from === "en" && answer.text !== undefined) item.querySelector(".turn-source").textContent = answer.text;
+  // The texts of a turn as they arrive. For another target than English the server reports the
+  // transcript (`source_text`) first and the translation sentence by sentence (each audio event's
+  // `text`), the whole in the done event. For English, Whisper translates directly: `source_text` is
+  // empty (or absent on older servers), and the spoken words are shown only when they were English.
+  function showSource(item, answer, from) {
+    const source = item.querySelector(".turn-source");
+    if (typeof answer.source_text === "string" && answer.source_text) source.textContent = answer.source_text;
+    else if (from === "en" && answer.text) source.textContent = answer.text;
+  }
+  function addTranslated(item, text) {
+    if (!text) return;
+    const target = item.querySelector(".turn-target");
+    target.textContent = [target.textContent, text].filter((t) => t).join(" ");
+  }
+  function finishTexts(item, done, from) {
+    item.querySelector(".turn-target").textContent = done.text || "(no speech recognised)";
+    showSource(item, done, from);
+    const source = item.querySelector(".turn-source");
+    if (source.textContent === "…") source.textContent = "(translated directly; the original words were not transcribed)";
   }
 
   async function finishUtterance(key) {
@@ -152,16 +165,20 @@
     const turn = { side: key, language: from, to, blob, done: null, blocked: false, error: null };
     window.parleyConversation.turns.push(turn);
     showProgress(`Translating into ${nameOf(to)} (the first time also loads the models)…`);
+    let textSeen = false;  // English targets send the text in text events, others in audio events
     try {
       const done = await ParleyStream.translate(formFor(blob, from, to), player, {
-        text: (data) => { showTexts(item, data, from); showProgress(`Speaking ${nameOf(to)}…`); },
+        text: (data) => {
+          showSource(item, data, from);
+          if (data.text) textSeen = true;
+          addTranslated(item, data.text);
+          showProgress(`Speaking ${nameOf(to)}…`);
+        },
+        audio: (data) => { if (!textSeen) addTranslated(item, data.text); },
         progress: (data) => { if (data && data.message) showProgress(data.message); },
       });
       turn.done = done;
-      showTexts(item, done, from);
-      if (item.querySelector(".turn-source").textContent === "…") {
-        item.querySelector(".turn-source").textContent = "(this server does not report the original words)";
-      }
+      finishTexts(item, done, from);
       const audio = item.querySelector(".turn-audio");
       audio.src = URL.createObjectURL(player.wav());
       audio.hidden = false;
