@@ -188,6 +188,7 @@
       turn.error = err.message || String(err);
       item.dataset.state = "failed";
       item.querySelector(".turn-source").textContent = "";
+      item.querySelector(".turn-target").textContent = "Not translated: see the message above.";
       showError(`${sides[key].name}: ${turn.error}`);
     } finally {
       busy = false;
