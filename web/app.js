@@ -12,17 +12,38 @@
   // the first audio starting to play, and the done event (window.parleyStream).
   window.parleyStream = null;
 
-  // Languages offered in the menu (Whisper knows ~100; the server accepts any of its codes).
-  const LANGUAGES = ["ar", "ca", "cs", "da", "de", "el", "es", "fa", "fi", "fr", "he", "hi", "hu", "id", "it", "ja",
-    "ko", "ms", "nl", "no", "pl", "pt", "ro", "ru", "sk", "sv", "sw", "ta", "th", "tr", "uk", "ur", "vi", "zh"];
-  const languageNames = typeof Intl.DisplayNames === "function" ? new Intl.DisplayNames(["en"], { type: "language" }) : null;
-  const languageName = (code) => { try { return languageNames ? languageNames.of(code) : code; } catch { return code; } };
+  const languageName = (code) => {
+    const known = state.languages.find((l) => l.code === code);
+    return known ? known.name : ParleyLanguages.nameOf(code);
+  };
+  state.languages = [];
 
-  function fillLanguages() {
-    const select = $("language");
-    LANGUAGES.map((code) => [code, languageName(code)])
-      .sort((a, b) => a[1].localeCompare(b[1]))
-      .forEach(([code, name]) => select.add(new Option(`${name} (${code})`, code)));
+  // The spoken-language menu (what the server hears) and the target picker (what it speaks; those
+  // whose models are not on the server's disk yet are marked), the browser's language preselected.
+  async function fillLanguages() {
+    const { list } = await ParleyLanguages.load();
+    state.languages = list;
+    const spoken = $("language");
+    [...list].filter((l) => l.hear).sort((a, b) => a.name.localeCompare(b.name))
+      .forEach((l) => spoken.add(new Option(`${l.name} (${l.code})`, l.code)));
+    const speaks = (l) => !!l.speak;
+    const chosen = ParleyLanguages.preferred(list, speaks, navigator.languages);
+    ParleyLanguages.fillPicker($("target"), $("target-filter"), list, speaks, chosen,
+      (l) => (!l.speak ? "no voice" : ParleyLanguages.needsDownload(l) ? "needs a download" : ""));
+    $("target").disabled = false;
+    $("target").addEventListener("change", targetChanged);
+    targetChanged();
+    document.dispatchEvent(new CustomEvent("parley-languages", { detail: list }));
+  }
+  function targetName() { return languageName($("target").value || "en"); }
+  // SpeechT5's voices are English ones; other targets use the language's own voice.
+  function targetChanged() {
+    const english = ($("target").value || "en") === "en";
+    $("voice").disabled = !english || $("voice").options.length === 0;
+    const language = state.languages.find((l) => l.code === $("target").value);
+    $("target-note").textContent = language && ParleyLanguages.needsDownload(language)
+      ? `The server downloads the ${language.name} models on first use; that can take a while.` : "";
+    if (!state.busy) setBusy(false);
   }
 
   async function loadVoices() {
@@ -33,12 +54,12 @@
       const { voices, default: fallback } = await response.json();
       select.innerHTML = "";
       voices.forEach((v) => select.add(new Option(v === fallback ? `${v} (default)` : v, v, false, v === fallback)));
-      select.disabled = false;
     } catch (err) {
       select.innerHTML = "";
       select.add(new Option("Default voice", ""));
-      select.disabled = false;
     }
+    select.disabled = ($("target").value || "en") !== "en";
+    select.dataset.loaded = "true";
   }
 
   // --- Tabs (WAI-ARIA tabs pattern: arrow keys move between tabs) ---------------------------------
@@ -65,6 +86,17 @@
         next.focus();
       });
     });
+  }
+
+  // --- Modes: one speaker (microphone or file), or a conversation between two people --------------
+  function setupModes() {
+    const buttons = [$("mode-translate"), $("mode-conversation")];
+    buttons.forEach((button) => button.addEventListener("click", () => {
+      buttons.forEach((b) => b.setAttribute("aria-pressed", String(b === button)));
+      const conversation = button === $("mode-conversation");
+      $("translate-mode").hidden = conversation;
+      $("conversation").hidden = !conversation;
+    }));
   }
 
   // --- Microphone ----------------------------------------------------------------------------------
@@ -151,8 +183,14 @@
     const button = $("translate");
     button.classList.toggle("busy", busy);
     button.setAttribute("aria-busy", String(busy));
-    button.querySelector(".translate-label").textContent = busy ? "Translating…" : "Translate to English";
+    button.querySelector(".translate-label").textContent = busy ? "Translating…" : `Translate to ${targetName()}`;
+    $("progress").hidden = !busy;
     updateTranslateButton();
+  }
+  // What the server is doing now, shown under the button while it works (and kept for tests).
+  function showStage(text) {
+    $("progress-text").textContent = text;
+    if (window.parleyStream) window.parleyStream.stages.push(text);
   }
   function showError(message) {
     const box = $("error");
@@ -175,7 +213,8 @@
     const form = new FormData();
     form.append("file", blob, name);
     form.append("language", $("language").value);
-    if ($("voice").value) form.append("voice", $("voice").value);
+    form.append("to", $("target").value || "en");
+    if ($("voice").value && !$("voice").disabled) form.append("voice", $("voice").value);
     return form;
   }
 
@@ -188,6 +227,10 @@
     $("result").dataset.state = "streaming";
     $("result-language").textContent = "…";
     $("result-text").textContent = "";
+    $("result-source").textContent = "";
+    $("result-source-box").hidden = true;
+    $("tap-to-play").hidden = true;
+    $("result-heading").textContent = `Translation into ${targetName()}`;
     $("result-audio").removeAttribute("src");
     $("timings").innerHTML = "";
     $("result").hidden = false;
@@ -201,6 +244,13 @@
     if (!$("result-text").textContent) $("result-text").textContent = "(no speech recognised)";
     $("result").dataset.state = "done";
   }
+  // The transcript in the spoken language, where the server reports it (servers that translate
+  // into other languages than English do).
+  function showSource(answer) {
+    if (!answer || typeof answer.source_text !== "string" || !answer.source_text) return;
+    $("result-source").textContent = answer.source_text;
+    $("result-source-box").hidden = false;
+  }
   function showTimings(timings) {
     const rows = $("timings");
     rows.innerHTML = "";
@@ -213,6 +263,11 @@
     });
   }
 
+  function appendText(text) {
+    const el = $("result-text");
+    if (text) el.textContent = [el.textContent, text].filter((t) => t).join(" ");
+  }
+
   async function translate() {
     const audio = currentAudio();
     if (!audio) return;
@@ -221,24 +276,44 @@
     if (state.player) state.player.stop();
     const player = new ParleyStream.Player();  // created on the click, so the browser lets it play
     state.player = player;
-    const record = { started: performance.now(), firstPlay: null, done: null, chunks: 0 };
+    const record = { started: performance.now(), firstPlay: null, done: null, chunks: 0, stages: [], blocked: false };
     window.parleyStream = record;
+    showStage("Sending the audio and recognising the speech (the first request also loads the models)…");
     let shown = false;
+    let textSeen = false;
     try {
       const done = await ParleyStream.translate(formFor(audio.blob, audio.name), player, {
-        language: (data) => { startResult(); shown = true; showLanguage(data); },
-        // Long recordings send one text event per 30 s window: the text grows as it is decoded.
-        text: (data) => {
-          const el = $("result-text");
-          el.textContent = [el.textContent, data.text].filter((t) => t).join(" ");
+        language: (data) => {
+          startResult();
+          shown = true;
+          showLanguage(data);
+          showStage(`Heard ${languageName(data.language)}; translating into ${targetName()}…`);
         },
-        audio: () => { record.chunks++; },
-        done: () => { record.done = performance.now(); },
+        // Long recordings send one text event per 30 s window: the text grows as it is decoded.
+        // Targets other than English send the transcript there (source_text) and the translation
+        // sentence by sentence with the audio.
+        text: (data) => {
+          if (data.text) textSeen = true;
+          appendText(data.text);
+          showSource(data);
+          showStage("Making the speech…");
+        },
+        audio: (data) => {
+          record.chunks++;
+          if (!textSeen) appendText(data.text);
+        },
+        progress: (data) => { if (data && data.message) showStage(data.message); },
+        done: (data) => {
+          record.done = performance.now();
+          showSource(data);
+          if (!textSeen && data.text) $("result-text").textContent = data.text;
+        },
       });
       record.firstPlay = player.firstPlay;
       const timings = { ...done.timings };
       if (done.time_to_first_audio_ms !== undefined) timings.first_audio_ms = done.time_to_first_audio_ms;
       finishResult(player.wav(), orderTotalLast(timings));
+      if (player.blocked) record.blocked = !(await ParleyStream.playOrOffer($("result-audio"), $("tap-to-play")));
       $("result").scrollIntoView({ behavior: "smooth", block: "nearest" });
     } catch (err) {
       if (shown) $("result").hidden = true;
@@ -282,14 +357,17 @@
     const c = state.continuous;
     const index = c.sent++;
     c.queue = c.queue.then(async () => {
+      let pieceText = false;
       try {
         const done = await ParleyStream.translate(formFor(blob, `piece-${index}.wav`), state.player, {
           language: showLanguage,
           text: (data) => {
-            if (data.text) c.texts.push(data.text);
+            if (data.text) { c.texts.push(data.text); pieceText = true; }
             $("result-text").textContent = c.texts.join(" ");
           },
         });
+        if (!pieceText && done.text) c.texts.push(done.text);  // targets other than English
+        $("result-text").textContent = c.texts.join(" ");
         c.pieces++;
         c.firstPlay = state.player.firstPlay;
         c.lastDone = performance.now();
@@ -309,6 +387,7 @@
     $("mic-status").textContent = "Finishing the translation…";
     await c.queue;
     finishResult(state.player.wav(), c.timings);
+    if (state.player.blocked) await ParleyStream.playOrOffer($("result-audio"), $("tap-to-play"));
     $("mic-status").textContent = `Translated ${c.pieces} piece${c.pieces === 1 ? "" : "s"} while you spoke.`;
     c.finished = true;
     state.continuous = null;
@@ -316,10 +395,10 @@
   }
 
   function setup() {
-    fillLanguages();
-    loadVoices();
+    fillLanguages().then(loadVoices);
     setupTabs();
     setupFile();
+    setupModes();
     $("record").addEventListener("click", toggleRecording);
     $("translate").addEventListener("click", translate);
     $("copy").addEventListener("click", async () => {

@@ -4,6 +4,8 @@
 "use strict";
 
 const ParleyStream = (() => {
+  const RESUME_WAIT_MS = 600;
+
   // Reads a text/event-stream response body, calling onEvent(name, data) for each event in order.
   async function readEvents(response, onEvent) {
     const reader = response.body.getReader();
@@ -48,6 +50,7 @@ const ParleyStream = (() => {
       this.firstPlay = null;  // performance.now() when the first chunk starts to sound
       this.chain = Promise.resolve();
       this.sources = [];
+      this.blocked = false;   // true when the browser would not let the speech play by itself
     }
 
     // Queues one WAV (bytes); returns when it is scheduled.
@@ -56,7 +59,16 @@ const ParleyStream = (() => {
         const buffer = await this.context.decodeAudioData(wavBytes.buffer.slice(0));
         this.samples.push(new Float32Array(buffer.getChannelData(0)));
         this.rate = buffer.sampleRate;
-        if (this.context.state === "suspended") await this.context.resume();
+        if (this.blocked) return;
+        // A browser that blocks autoplay keeps the context suspended and resume() pending for ever:
+        // wait a moment, then give up playing (the samples are kept; the page offers a play button).
+        if (this.context.state === "suspended") {
+          await Promise.race([this.context.resume(), new Promise((resolve) => setTimeout(resolve, RESUME_WAIT_MS))]);
+        }
+        if (this.context.state !== "running") {
+          this.blocked = true;
+          return;
+        }
         const now = this.context.currentTime;
         const at = Math.max(now + 0.02, this.nextTime);
         const source = this.context.createBufferSource();
@@ -116,5 +128,24 @@ const ParleyStream = (() => {
     return done;
   }
 
-  return { translate, Player, readEvents };
+  // Plays an <audio> element; where the browser refuses (autoplay blocked), shows `button`, which
+  // plays it on a tap. Resolves to true when it plays.
+  async function playOrOffer(audio, button) {
+    const offer = () => {
+      button.hidden = false;
+      button.onclick = () => {
+        audio.play().then(() => { button.hidden = true; }).catch(() => { /* the controls still work */ });
+      };
+      return false;
+    };
+    try {
+      await audio.play();
+      button.hidden = true;
+      return true;
+    } catch {
+      return offer();
+    }
+  }
+
+  return { translate, Player, readEvents, playOrOffer };
 })();
