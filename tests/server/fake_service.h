@@ -18,11 +18,21 @@ class FakeSpeechService : public SpeechService {
   static constexpr double kSegmentSeconds = 4.0;
 
   AsrResult speech_to_text(std::span<const float> audio16k, const AsrRequest& request) override;
+  // The language whose speech model is "not on disk": asking for it throws Error(NotFound).
+  static constexpr const char* kMissingTtsLanguage = "de";
+
   // Text "error: bad input" throws Error(BadInput); "error: crash" throws std::runtime_error;
-  // "error: out of memory" throws std::bad_alloc.
+  // "error: out of memory" throws std::bad_alloc. A tone of 20 ms per character divided by `speed`,
+  // its pitch set by the voice (English) or the language (others), its phase by the seed. English
+  // (SpeechT5) refuses a speed other than 1 with Error(InvalidArgument), as the real service does.
   TtsResult text_to_speech(const TtsRequest& request) override;
+  // English targets: the "English" transcript spoken whole, or segment by segment with on_chunk.
+  // Other targets: the "Spoken" transcript is source_text, and each segment's text marked "[<to>]"
+  // is its translation (text); on_recognized gets the transcript (see routes_stream.cpp).
   TranslateResult translate(std::span<const float> audio16k, const TranslateRequest& request) override;
   std::vector<std::string> voices() const override;
+  // en, fr (models on disk), de (speech model not on disk), and Acehnese (spoken, not heard).
+  std::vector<LanguageSupport> languages() const override;
   std::string default_voice() const override { return "slt"; }
   ServiceInfo info() const override { return {"fake-whisper", "fake-speecht5", "fake-hifigan"}; }
 
