@@ -60,7 +60,7 @@ TEST_F(TargetLanguageTest, TargetInAnyFormReachesTheServiceResolved) {
     auto r = c.Post("/v1/speech-translation", form(es, "es.wav", {{"to", to}, {"voice", "bdl"}}));
     ASSERT_TRUE(r);
     ASSERT_EQ(r->status, 200) << to << ": " << r->body;
-    const json j = json_of(r);
+    json j = json_of(r);
     EXPECT_EQ(j["target_language"], "fr") << to;
     EXPECT_EQ(j["source_text"], heard.text) << to;
     EXPECT_EQ(j["text"], fake_translation(heard, "fr")) << to;
@@ -111,7 +111,7 @@ TEST_F(TargetLanguageTest, UnknownTargetIs400WithSuggestions) {
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 400) << route;
     EXPECT_EQ(r->get_header_value("Content-Type"), "application/json") << route;
-    const json error = json_of(r)["error"];
+    json error = json_of(r)["error"];
     EXPECT_EQ(error["message"], "'to': unknown language 'xx' (did you mean xh (Xhosa)?)") << route;
     EXPECT_EQ(error["param"], "to");
   }
@@ -125,13 +125,13 @@ TEST_F(TargetLanguageTest, TargetWithoutItsModelIs404) {
   auto r = c.Post("/v1/speech-translation", form(es, "es.wav", {{"to", "German"}}));
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 404);
-  const json error = json_of(r)["error"];
+  json error = json_of(r)["error"];
   EXPECT_EQ(error["code"], "not_found");
   EXPECT_NE(error["message"].get<std::string>().find("parley models download facebook/mms-tts-deu"), std::string::npos);
   auto s = c.Post("/v1/speech-translation/stream", form(es, "es.wav", {{"to", "deu"}}));
   ASSERT_TRUE(s);
   EXPECT_EQ(s->status, 200);
-  const auto events = parse_events(s->body);
+  auto events = parse_events(s->body);
   ASSERT_FALSE(events.empty());
   EXPECT_EQ(events.back().name, "error");
   EXPECT_EQ(events.back().data["status"], 404);
@@ -144,7 +144,7 @@ TEST_F(TargetLanguageTest, StreamReportsSourceTextAndTarget) {
   auto r = srv.client().Post("/v1/speech-translation/stream", form(es, "es.wav", {{"to", "French"}}));
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200) << r->body;
-  const auto events = parse_events(r->body);
+  auto events = parse_events(r->body);
   ASSERT_EQ(events.size(), 3 + heard.segments.size()) << r->body;
   EXPECT_EQ(events[0].name, "language");
   EXPECT_EQ(events[0].data["target_language"], "fr");
@@ -154,12 +154,12 @@ TEST_F(TargetLanguageTest, StreamReportsSourceTextAndTarget) {
   EXPECT_EQ(events[1].data["text"], "") << "the translation comes sentence by sentence";
   std::string spoken;
   for (size_t i = 0; i < heard.segments.size(); ++i) {
-    const Event& audio = events[2 + i];
+    Event& audio = events[2 + i];
     EXPECT_EQ(audio.name, "audio");
     EXPECT_EQ(audio.data["text"], "[fr]" + heard.segments[i].text);
     spoken += (i ? " " : "") + audio.data["text"].get<std::string>();
   }
-  const Event& done = events.back();
+  Event& done = events.back();
   EXPECT_EQ(done.name, "done");
   EXPECT_EQ(done.data["text"], spoken);
   EXPECT_EQ(done.data["source_text"], heard.text);
@@ -169,7 +169,7 @@ TEST_F(TargetLanguageTest, StreamReportsSourceTextAndTarget) {
 TEST_F(TargetLanguageTest, EnglishStreamKeepsItsTextEvent) {
   auto r = srv.client().Post("/v1/speech-translation/stream", form(es, "es.wav"));
   ASSERT_TRUE(r);
-  const auto events = parse_events(r->body);
+  auto events = parse_events(r->body);
   ASSERT_GE(events.size(), 3u) << r->body;
   EXPECT_EQ(events[0].data["target_language"], "en");
   EXPECT_EQ(events[1].name, "text");
@@ -245,7 +245,7 @@ TEST_F(TargetLanguageTest, LanguagesListsWhatTheServiceHearsAndSpeaks) {
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200);
   EXPECT_EQ(r->get_header_value("Content-Type"), "application/json");
-  const json j = json_of(r);
+  json j = json_of(r);
   EXPECT_EQ(j["object"], "list");
   const auto want = FakeSpeechService().languages();
   ASSERT_EQ(j["data"].size(), want.size());
