@@ -175,6 +175,7 @@ TranslateResult FakeSpeechService::translate(std::span<const float> audio, const
 std::vector<std::string> FakeSpeechService::voices() const { return {"awb", "bdl", "clb", "ksp", "rms", "slt"}; }
 
 std::vector<LanguageSupport> FakeSpeechService::languages() const {
+  if (!lists_languages_) return SpeechService::languages();
   const std::string nllb = "facebook/nllb-200-distilled-600M";
   return {{"en", "English", true, true, "fake-speecht5", true, "", false},
           {"fr", "French", true, true, "facebook/mms-tts-fra", true, nllb, true},

@@ -31,8 +31,10 @@ class FakeSpeechService : public SpeechService {
   // is its translation (text); on_recognized gets the transcript (see routes_stream.cpp).
   TranslateResult translate(std::span<const float> audio16k, const TranslateRequest& request) override;
   std::vector<std::string> voices() const override;
-  // en, fr (models on disk), de (speech model not on disk), and Acehnese (spoken, not heard).
+  // en, fr (models on disk), de (speech model not on disk), and Acehnese (spoken, not heard); after
+  // set_lists_languages(false), SpeechService's default (none: the server lists Whisper's and English).
   std::vector<LanguageSupport> languages() const override;
+  void set_lists_languages(bool lists) { lists_languages_ = lists; }
   std::string default_voice() const override { return "slt"; }
   ServiceInfo info() const override { return {"fake-whisper", "fake-speecht5", "fake-hifigan"}; }
 
@@ -53,6 +55,7 @@ class FakeSpeechService : public SpeechService {
   void enter();
   void leave() { --active_; }
 
+  std::atomic<bool> lists_languages_{true};
   std::atomic<int> delay_ms_{0};
   std::atomic<int> active_{0};
   std::atomic<int> calls_{0};

@@ -3,6 +3,7 @@
 // on /v1/audio/speech, GET /v1/languages, and the errors of each.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <sstream>
 
 #include "http_test_util.h"
@@ -265,6 +266,25 @@ TEST_F(TargetLanguageTest, LanguagesListsWhatTheServiceHearsAndSpeaks) {
   auto post = srv.client().Post("/v1/languages", "{}", "application/json");
   ASSERT_TRUE(post);
   EXPECT_EQ(post->status, 405);
+}
+
+// A service that does not list its languages (SpeechService's default) hears Whisper's and speaks
+// English with its SpeechT5 model.
+TEST_F(TargetLanguageTest, LanguagesOfAServiceThatDoesNotListThem) {
+  srv.fake->set_lists_languages(false);
+  json j = json_of(srv.client().Get("/v1/languages"));
+  ASSERT_GE(j["data"].size(), 99u);  // Whisper's languages (its 99, and 100 for large-v3)
+  std::map<std::string, json> by_code;
+  for (const json& row : j["data"]) {
+    by_code[row["code"]] = row;
+    EXPECT_TRUE(row["hear"].get<bool>()) << row;
+    EXPECT_EQ(row["speak"], row["code"] == "en") << row;
+  }
+  EXPECT_EQ(by_code["en"]["tts_model"], "fake-speecht5");
+  EXPECT_EQ(by_code["en"]["tts_on_disk"], true);
+  EXPECT_EQ(by_code["fr"]["name"], "French");
+  EXPECT_EQ(by_code["fr"]["tts_model"], "");
+  EXPECT_EQ(by_code.count("ace"), 0u) << "Whisper does not hear Acehnese";
 }
 
 }  // namespace
