@@ -6,13 +6,14 @@
 #include <CLI/CLI.hpp>
 
 #include "core/error.h"
+#include "core/printable.h"
 #include "text/languages.h"
 #include "text/sentences.h"
 
 namespace parley::cli {
 
 std::pair<std::string, std::string> parse_language_model(std::string_view value, std::string_view option) {
-  const std::string quoted = std::string(option) + " '" + std::string(value) + "'";
+  const std::string quoted = std::string(option) + " '" + printable(value) + "'";  // one line, whatever was typed
   const size_t eq = value.find('=');
   if (eq == std::string_view::npos) invalid_argument(quoted + ": expected LANG=NAME|DIR, e.g. fr=facebook/mms-tts-fra");
   const std::string_view language = sentences::trim(value.substr(0, eq));

@@ -42,6 +42,9 @@ TEST(LanguageModelOption, BadValuesAreOneLineUsageErrors) {
   EXPECT_EQ(usage_error([] { parse_language_model("fr="); }),
             "--tts-model 'fr=': expected LANG=NAME|DIR with both parts, e.g. fr=facebook/mms-tts-fra");
   EXPECT_NE(usage_error([] { parse_language_model("=foo"); }), "");
+  const std::string typed = usage_error([] { parse_language_model("fr\nx"); });  // one line, whatever was typed
+  EXPECT_NE(typed, "");
+  EXPECT_EQ(typed.find('\n'), std::string::npos) << typed;
 }
 
 // serve's spelling: --tts-model repeatable, English's without '=', other languages' with LANG=;
