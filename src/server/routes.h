@@ -32,7 +32,7 @@ struct Context {
 // Route groups, each registering its handlers on `http`.
 void add_audio_routes(httplib::Server& http, Context& ctx);      // /v1/audio/{transcriptions,translations,speech}
 void add_translate_route(httplib::Server& http, Context& ctx);   // /v1/speech-translation
-void add_info_routes(httplib::Server& http, Context& ctx);       // /health, /metrics, /v1/models, /v1/voices, web page
+void add_info_routes(httplib::Server& http, Context& ctx);       // /health, /metrics, /v1/models, /v1/voices, /v1/languages, web page
 void add_stream_route(httplib::Server& http, Context& ctx);      // /v1/speech-translation/stream (routes_stream.cpp)
 
 // From transcript_stream.cpp: `stream: true` on /v1/audio/transcriptions and translations, the text
@@ -47,6 +47,15 @@ void stream_transcript(Context& ctx, const char* route, AsrRequest request, std:
 std::string_view uploaded_audio(const httplib::Request& req, const RequestBody& body, std::string& filename);
 // A voice name checked against the service's (empty: the default); ApiError(400) naming the choices.
 std::string check_voice(Context& ctx, const std::string& voice);
+// The options of /v1/speech-translation and its /stream (language, to, voice, seed, prompt,
+// temperature_fallback), checked before any audio work: ApiError 400 naming the field. `to` (default
+// en) in any form of the language table becomes target_language as the table's shortest code ("fr");
+// for a target other than English the voice is left empty (that language's model has one voice).
+TranslateRequest translate_options(Context& ctx, const httplib::Request& req, const RequestBody& body);
+// Whether the request keeps today's English path (Whisper translate -> SpeechT5).
+inline bool english_target(const TranslateRequest& request) {
+  return request.target_language.empty() || request.target_language == "en";
+}
 
 // Every POST handler's frame: reads the body within limits, runs `handle`, and turns any exception
 // into a JSON error (closing the connection when the body was not read to its end).

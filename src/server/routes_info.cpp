@@ -1,10 +1,11 @@
-// GET routes: /health, /metrics, /v1/models, /v1/voices and the web page (files from web/, compiled
-// into the binary). None of them waits for a worker, so they answer while the models are busy.
+// GET routes: /health, /metrics, /v1/models, /v1/voices, /v1/languages and the web page (files from
+// web/, compiled into the binary). None of them waits for a worker, so they answer while the models are busy.
 #include <ctime>
 
 #include "core/embedded.h"
 #include "server/api_error.h"
 #include "server/routes.h"
+#include "text/languages.h"
 
 namespace parley::server {
 
@@ -70,6 +71,46 @@ void voices(Context& ctx, const Request&, Response& res) {
   res.set_content(j.dump(), "application/json");
 }
 
+// What a service that does not list its languages can do (SpeechService::languages()'s default):
+// hear what Whisper hears, speak English with its SpeechT5 model.
+std::vector<LanguageSupport> whisper_and_english(const ServiceInfo& info) {
+  std::vector<LanguageSupport> out;
+  for (const text::Language& l : text::all_languages()) {
+    const bool english = l.iso1 == "en";
+    if (l.whisper.empty() && !english) continue;
+    LanguageSupport s;
+    s.code = std::string(text::short_code(l));
+    s.name = std::string(l.name);
+    s.hear = !l.whisper.empty();
+    s.speak = english;
+    if (english) {
+      s.tts_model = info.tts_model;
+      s.tts_on_disk = true;  // loaded at start
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+// GET /v1/languages: what this server can hear and speak, with the models each needs.
+void languages(Context& ctx, const Request&, Response& res) {
+  std::vector<LanguageSupport> list = ctx.service.languages();
+  if (list.empty()) list = whisper_and_english(ctx.service.info());
+  nlohmann::ordered_json data = nlohmann::ordered_json::array();
+  for (const LanguageSupport& l : list) {
+    data.push_back({{"code", l.code},
+                    {"name", l.name},
+                    {"hear", l.hear},
+                    {"speak", l.speak},
+                    {"tts_model", l.tts_model},
+                    {"tts_on_disk", l.tts_on_disk},
+                    {"mt_model", l.mt_model},
+                    {"mt_on_disk", l.mt_on_disk}});
+  }
+  res.set_header("Cache-Control", "no-cache");
+  res.set_content(nlohmann::ordered_json({{"object", "list"}, {"data", data}}).dump(), "application/json");
+}
+
 void static_file(const Request& req, Response& res) {
   std::string name = req.path == "/" ? "index.html" : req.path.substr(1);
   for (const auto& file : embedded::web_files()) {
@@ -93,6 +134,7 @@ void add_info_routes(httplib::Server& http, Context& ctx) {
   http.Get("/v1/models", guarded([&ctx](const Request& req, Response& res) { models(ctx, req, res); }));
   http.Get(R"(/v1/models/(.+))", guarded([&ctx](const Request& req, Response& res) { model(ctx, req, res); }));
   http.Get("/v1/voices", guarded([&ctx](const Request& req, Response& res) { voices(ctx, req, res); }));
+  http.Get("/v1/languages", guarded([&ctx](const Request& req, Response& res) { languages(ctx, req, res); }));
   http.Get(R"(/[A-Za-z0-9_.\-/]*)", guarded(static_file));
 }
 

@@ -1,22 +1,30 @@
 // POST /v1/speech-translation/stream: the main job, streamed. The same input and options as
-// /v1/speech-translation (multipart `file` or a raw audio body; language, voice, seed, prompt,
+// /v1/speech-translation (multipart `file` or a raw audio body; language, to, voice, seed, prompt,
 // temperature_fallback); the answer
 // is `text/event-stream` (server-sent events) over chunked HTTP, one event per step as it happens:
 //
-//   event: language  data: {"language": "es", "language_name": "spanish", "duration": 4.2}
-//   event: text      data: {"text": "...", "segments": [{"start", "end", "text"}]}
+//   event: language  data: {"language": "es", "language_name": "spanish", "duration": 4.2,
+//                           "target_language": "fr"}
+//   event: text      data: {"text": "...", "source_text": "...", "segments": [{"start", "end", "text"}]}
 //   ... audio longer than 30 s is recognised window by window: one text event per window with text
 //   (its segments timed from the start of the recording), each followed by that text's audio events
 //   event: audio     data: {"index": 0, "text": "Hello there.", "start": 0, "end": 1.3,
 //                           "sample_rate": 16000, "format": "wav", "audio": "<base64 WAV>"}
 //   ... one audio event per sentence, in order; each is a complete small WAV, and their samples
 //   joined are the whole speech (from the second on, each begins with the pause between sentences)
-//   event: done      data: {"language", "text", "voice", "chunks", "sample_rate", "duration",
-//                           "time_to_first_audio_ms", "timings": {...}}
+//   event: done      data: {"language", "text", "source_text", "target_language", "voice", "chunks",
+//                           "sample_rate", "duration", "time_to_first_audio_ms", "timings": {...}}
+//
+// The text event reports what TranslateRequest::on_recognized hands over. For English targets that is
+// Whisper's English text: `text` is it, `source_text` is "" (Whisper translates directly). For other
+// targets it is Whisper's transcript in the spoken language: `source_text` is it and `text` is "",
+// because the translation is made sentence by sentence as it is spoken: each audio event's `text` is
+// one translated sentence, and the done event has the whole translation.
 //
 // Errors found before the work starts (bad options, unreadable or too long audio, a full queue)
 // are the usual JSON errors with their status; errors after the stream has started are an
-// `event: error` with the same JSON body ({"error": {...}, "status": N}), and the stream ends.
+// `event: error` with the same JSON body ({"error": {...}, "status": N}), and the stream ends
+// (e.g. 404 for a target whose speech model is not on disk).
 // The speech is made one sentence at a time (TranslateRequest::sentence_by_sentence), so the first
 // sentence can play while the rest is made; for text of several sentences its samples therefore
 // differ from /v1/speech-translation's (which synthesizes sentences together when they fit the
@@ -80,10 +88,16 @@ bool run_stream(Context& ctx, StreamJob& job, httplib::DataSink& sink) {
   size_t chunks = 0;
   try {
     bool language_sent = false;
+    const bool english = english_target(job.request);
     job.request.on_recognized = [&](const AsrResult& r) {  // once, or once per window of long audio
       if (!std::exchange(language_sent, true))
-        send(sse_event("language", {{"language", r.language}, {"language_name", r.language_name}, {"duration", r.duration_s}}));
-      send(sse_event("text", {{"text", r.text}, {"segments", segments_json(r.segments)}}));
+        send(sse_event("language", {{"language", r.language},
+                                    {"language_name", r.language_name},
+                                    {"duration", r.duration_s},
+                                    {"target_language", job.request.target_language}}));
+      send(sse_event("text", {{"text", english ? r.text : std::string()},
+                              {"source_text", english ? std::string() : r.text},
+                              {"segments", segments_json(r.segments)}}));
     };
     job.request.on_chunk = [&](const AudioChunk& c) {
       const std::string wav = ctx.codec.encode(c.audio, c.sample_rate, "wav");
@@ -105,6 +119,8 @@ bool run_stream(Context& ctx, StreamJob& job, httplib::DataSink& sink) {
     ordered_json done = {{"language", r.language},
                          {"language_name", r.language_name},
                          {"text", r.text},
+                         {"source_text", r.source_text},
+                         {"target_language", r.target_language.empty() ? job.request.target_language : r.target_language},
                          {"voice", job.request.voice},
                          {"chunks", chunks},
                          {"sample_rate", r.sample_rate},
@@ -128,11 +144,7 @@ void stream_translation(Context& ctx, const Request& req, const RequestBody& bod
   std::string filename;
   std::string_view audio_bytes = uploaded_audio(req, body, filename);
   if (audio_bytes.empty()) throw ApiError(400, "empty_file", "no audio was sent", "file");
-  job->request.language = language_option(option(req, body, "language"));
-  job->request.voice = check_voice(ctx, option(req, body, "voice"));
-  job->request.seed = seed_option(option(req, body, "seed"));
-  job->request.prompt = option(req, body, "prompt");
-  job->request.temperature_fallback = flag_option(option(req, body, "temperature_fallback"), "temperature_fallback", true);
+  job->request = translate_options(ctx, req, body);
   job->request.sentence_by_sentence = true;
   // Checked before the stream starts, so these come back as plain JSON errors with their status.
   if (ctx.queue.waiting() >= static_cast<size_t>(ctx.queue.capacity()))

@@ -1,16 +1,18 @@
-// POST /v1/speech-translation: Parley's main job over HTTP. Speech in any language in, English text
-// and English speech out.
+// POST /v1/speech-translation: Parley's main job over HTTP. Speech in any language in, text and
+// speech in the target language (`to`, English by default) out.
 //
 // Input: multipart/form-data with the audio in `file` (and optional fields), or the raw audio as the
 // body (Content-Type audio/* or application/octet-stream) with the options in the query string.
-// Options: language (ISO code or "auto"), voice (one of GET /v1/voices), seed.
-// Output: JSON {language, language_name, text, segments, duration, audio (base64 WAV), audio_format,
-// sample_rate, voice, timings}, or the WAV itself when the client sends `Accept: audio/wav`, with
-// the language and the percent-encoded text in X-Parley-* headers.
+// Options: language (spoken; any code form or "auto"), to (target; any code form, default en), voice
+// (one of GET /v1/voices; English targets only), seed, prompt, temperature_fallback.
+// Output: JSON {language, language_name, text, source_text, target_language, segments, duration,
+// audio (base64 WAV), audio_format, sample_rate, voice, timings}, or the WAV itself when the client
+// sends `Accept: audio/wav`, with the languages and the percent-encoded texts in X-Parley-* headers.
 #include <algorithm>
 
 #include "server/api_error.h"
 #include "server/routes.h"
+#include "server/speech_request.h"
 
 namespace parley::server {
 
@@ -76,6 +78,19 @@ std::string check_voice(Context& ctx, const std::string& voice) {
   throw ApiError(400, "invalid_parameter", "unknown voice '" + voice + "'; choose one of: " + list, "voice");
 }
 
+TranslateRequest translate_options(Context& ctx, const Request& req, const RequestBody& body) {
+  TranslateRequest request;
+  request.language = language_option(option(req, body, "language"));
+  request.target_language = table_language(option(req, body, "to"), "to");
+  if (request.target_language.empty()) request.target_language = "en";
+  request.voice = check_voice(ctx, option(req, body, "voice"));
+  if (!english_target(request)) request.voice.clear();
+  request.seed = seed_option(option(req, body, "seed"));
+  request.prompt = option(req, body, "prompt");
+  request.temperature_fallback = flag_option(option(req, body, "temperature_fallback"), "temperature_fallback", true);
+  return request;
+}
+
 namespace {
 
 void speech_translation(Context& ctx, const Request& req, const RequestBody& body, Response& res) {
@@ -83,13 +98,7 @@ void speech_translation(Context& ctx, const Request& req, const RequestBody& bod
   std::string filename;
   std::string_view audio_bytes = uploaded_audio(req, body, filename);
   if (audio_bytes.empty()) throw ApiError(400, "empty_file", "no audio was sent", "file");
-
-  TranslateRequest request;
-  request.language = language_option(option(req, body, "language"));
-  request.voice = check_voice(ctx, option(req, body, "voice"));
-  request.seed = seed_option(option(req, body, "seed"));
-  request.prompt = option(req, body, "prompt");
-  request.temperature_fallback = flag_option(option(req, body, "temperature_fallback"), "temperature_fallback", true);
+  const TranslateRequest request = translate_options(ctx, req, body);
 
   Timings timings;
   std::string wav;
@@ -106,10 +115,13 @@ void speech_translation(Context& ctx, const Request& req, const RequestBody& bod
     return r;
   });
   nlohmann::ordered_json timing = timings_json(ctx, timings, ms_since(start));
+  const std::string target = result.target_language.empty() ? request.target_language : result.target_language;
 
   if (wants_wav(req)) {
     res.set_header("X-Parley-Language", result.language);
+    res.set_header("X-Parley-Target-Language", target);
     res.set_header("X-Parley-Text", percent_encode(result.text));
+    res.set_header("X-Parley-Source-Text", percent_encode(result.source_text));
     res.set_header("X-Parley-Timings", timing.dump());
     res.set_content(std::move(wav), "audio/wav");
     return;
@@ -119,6 +131,8 @@ void speech_translation(Context& ctx, const Request& req, const RequestBody& bod
   nlohmann::ordered_json j = {{"language", result.language},
                               {"language_name", result.language_name},
                               {"text", result.text},
+                              {"source_text", result.source_text},
+                              {"target_language", target},
                               {"segments", segments},
                               {"duration", result.duration_s},
                               {"voice", request.voice},

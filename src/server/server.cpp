@@ -19,7 +19,7 @@ namespace {
 
 const std::vector<std::string> kPostRoutes = {"/v1/audio/transcriptions", "/v1/audio/translations", "/v1/audio/speech",
                                               "/v1/speech-translation", "/v1/speech-translation/stream"};
-const std::vector<std::string> kGetRoutes = {"/health", "/metrics", "/v1/models", "/v1/voices"};
+const std::vector<std::string> kGetRoutes = {"/health", "/metrics", "/v1/models", "/v1/voices", "/v1/languages"};
 // Served even on a connection kept in reserve when every other one is busy (see connections.h).
 const std::vector<std::string> kAlwaysOpen = {"/health", "/metrics"};
 

@@ -82,7 +82,7 @@ AsrResult FakeSpeechService::speech_to_text(std::span<const float> audio, const 
   return r;
 }
 
-// A tone: 20 ms per character, its pitch set by the voice, its phase by the seed.
+// A tone: 20 ms per character / speed, its pitch set by the voice or the language, its phase by the seed.
 TtsResult FakeSpeechService::text_to_speech(const TtsRequest& request) {
   {
     std::lock_guard lock(mutex_);
@@ -101,14 +101,23 @@ TtsResult FakeSpeechService::text_to_speech(const TtsRequest& request) {
     leave();
     throw std::bad_alloc();
   }
+  const bool english = request.language.empty() || request.language == "en";
+  if (english && request.speed.value_or(1.0) != 1.0) {
+    leave();
+    invalid_argument("the fake SpeechT5 cannot change its speaking rate");
+  }
+  if (request.language == kMissingTtsLanguage) {
+    leave();
+    fail(ErrorKind::NotFound, "the fake speech model for de is not on disk; run `parley models download facebook/mms-tts-deu`");
+  }
   auto names = voices();
   std::string voice = request.voice.empty() ? default_voice() : request.voice;
   auto index = std::find(names.begin(), names.end(), voice) - names.begin();
-  double freq = 200.0 + 20.0 * double(index);
+  double freq = english ? 200.0 + 20.0 * double(index) : 500.0 + double(request.language.size() * 37 + request.language[0]);
   double phase = double(request.seed.value_or(0) % 360) * kPi / 180.0;
   TtsResult r;
   r.sample_rate = 16000;
-  r.audio.resize(std::max<size_t>(1600, request.text.size() * 320));
+  r.audio.resize(static_cast<size_t>(double(std::max<size_t>(1600, request.text.size() * 320)) / request.speed.value_or(1.0)));
   for (size_t i = 0; i < r.audio.size(); ++i) {
     r.audio[i] = static_cast<float>(0.3 * std::sin(2 * kPi * freq * double(i) / 16000.0 + phase));
   }
@@ -123,29 +132,56 @@ TranslateResult FakeSpeechService::translate(std::span<const float> audio, const
     std::lock_guard lock(mutex_);
     translate_requests_.push_back(request);
   }
+  const bool english = request.target_language.empty() || request.target_language == "en";
   AsrRequest asr;
-  asr.task = AsrTask::Translate;
+  asr.task = english ? AsrTask::Translate : AsrTask::Transcribe;
   asr.language = request.language;
-  AsrResult text = speech_to_text(audio, asr);
+  AsrResult heard = speech_to_text(audio, asr);
+  if (request.on_recognized) request.on_recognized(heard);
+  TranslateResult r;
+  r.language = heard.language;
+  r.language_name = heard.language_name;
+  r.target_language = english ? "en" : request.target_language;
+  r.segments = heard.segments;
+  r.duration_s = heard.duration_s;
+  r.timings = heard.timings;
+  // The text to speak, one piece per segment: the English text as it is, or the "translation".
+  std::vector<std::string> pieces;
+  for (const auto& s : heard.segments) pieces.push_back(english ? s.text.substr(1) : "[" + request.target_language + "]" + s.text);
+  if (english) {
+    r.text = heard.text;
+  } else {
+    r.source_text = heard.text;
+    for (const auto& p : pieces) r.text += (r.text.empty() ? "" : " ") + p;
+  }
   TtsRequest tts;
-  tts.text = text.text;
+  tts.language = english ? "" : request.target_language;
   tts.voice = request.voice;
   tts.seed = request.seed;
-  TtsResult speech = text_to_speech(tts);
-  TranslateResult r;
-  r.language = text.language;
-  r.language_name = text.language_name;
-  r.text = text.text;
-  r.segments = text.segments;
-  r.duration_s = text.duration_s;
-  r.audio = std::move(speech.audio);
-  r.sample_rate = speech.sample_rate;
-  r.timings = text.timings;
-  r.timings.insert(r.timings.end(), speech.timings.begin(), speech.timings.end());
+  if (!request.on_chunk) pieces = {r.text};  // spoken whole
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    tts.text = pieces[i];
+    TtsResult speech = text_to_speech(tts);
+    const double start = double(r.audio.size()) / speech.sample_rate;
+    r.audio.insert(r.audio.end(), speech.audio.begin(), speech.audio.end());
+    r.sample_rate = speech.sample_rate;
+    if (i == 0) r.timings.insert(r.timings.end(), speech.timings.begin(), speech.timings.end());
+    if (request.on_chunk)
+      request.on_chunk({i, pieces[i], speech.audio, speech.sample_rate, start, double(r.audio.size()) / speech.sample_rate, 0.0});
+  }
   return r;
 }
 
 std::vector<std::string> FakeSpeechService::voices() const { return {"awb", "bdl", "clb", "ksp", "rms", "slt"}; }
+
+std::vector<LanguageSupport> FakeSpeechService::languages() const {
+  if (!lists_languages_) return SpeechService::languages();
+  const std::string nllb = "facebook/nllb-200-distilled-600M";
+  return {{"en", "English", true, true, "fake-speecht5", true, "", false},
+          {"fr", "French", true, true, "facebook/mms-tts-fra", true, nllb, true},
+          {"de", "German", true, true, "facebook/mms-tts-deu", false, nllb, true},
+          {"ace", "Acehnese", false, true, "facebook/mms-tts-ace", true, nllb, false}};
+}
 
 std::vector<AsrRequest> FakeSpeechService::asr_requests() const {
   std::lock_guard lock(mutex_);

@@ -54,6 +54,9 @@ nlohmann::json json_of(const httplib::Result& r);  // parses r->body; fails the 
 // The error object's "code" of an OpenAI-shaped error body, or "" when the body is not one.
 std::string error_code(const std::string& body);
 
+// The bytes of a base64 text (the server's JSON audio fields).
+std::string base64_decode(const std::string& in);
+
 // A WAV file's samples (16-bit or float) via the server's codec, to compute expected answers.
 std::vector<float> decode_wav(const std::string& bytes);
 

@@ -154,6 +154,9 @@ test("speech: OpenAI voice names map to the default voice; wav and pcm", async (
   // Another OpenAI voice is the same default voice: the same audio.
   const nova = new Uint8Array(await (await client.audio.speech.create({ model: "tts-1", voice: "nova", input, response_format: "wav" })).arrayBuffer());
   assert.deepEqual(nova, wav);
+  // speed 1 is every voice's own rate: the same audio.
+  const atOne = new Uint8Array(await (await client.audio.speech.create({ model: "tts-1", voice: "alloy", input, response_format: "wav", speed: 1 })).arrayBuffer());
+  assert.deepEqual(atOne, wav);
 });
 
 test("speech: OpenAI's default format is mp3, and opus, aac, flac work", async () => {
@@ -171,6 +174,10 @@ test("speech: errors reach the client as API errors with the server's message", 
   await assert.rejects(
     client.audio.speech.create({ model: "tts-1", voice: "alloy", input: "Hi.", speed: 2, response_format: "wav" }),
     (err) => err instanceof OpenAI.APIError && err.status === 400 && /speed/.test(err.message));
+  // OpenAI's range for speed, 0.25 to 4.0, whatever the voice.
+  await assert.rejects(
+    client.audio.speech.create({ model: "tts-1", voice: "alloy", input: "Hi.", speed: 5, response_format: "wav" }),
+    (err) => err instanceof OpenAI.BadRequestError && /'speed' must be a number from 0\.25 to 4\.0/.test(err.message));
   await assert.rejects(
     client.audio.transcriptions.create({ model: "whisper-1", file: await toFile(Buffer.from("not audio"), "notes.txt") }),
     (err) => err instanceof OpenAI.APIError && [415, 422].includes(err.status));
