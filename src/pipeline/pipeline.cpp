@@ -25,11 +25,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double ms_between(Clock::time_point a, Clock::time_point b) {
-  return std::chrono::duration<double, std::milli>(b - a).count();
-}
 
 // Appends "stage: milliseconds since the previous lap" to a result's timings.
 class StageClock {
@@ -359,13 +354,7 @@ TranslateResult Pipeline::translate(std::span<const float> audio16k, const Trans
   const auto start = Clock::now();
   check_speaker(speaker);
   // audio -> features -> tokens -> English text: Whisper, task translate, greedy (the course demo).
-  AsrRequest asr;
-  asr.task = AsrTask::Translate;
-  asr.language = request.language;
-  asr.prompt = request.prompt;
-  asr.temperature_fallback = request.temperature_fallback;
-  asr.seed = request.seed;
-  asr.on_segment = request.on_segment;
+  const AsrRequest asr = asr_request_of(request, AsrTask::Translate);
 
   TranslateResult out;
   out.sample_rate = vocoder_->sample_rate();

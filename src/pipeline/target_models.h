@@ -2,6 +2,7 @@
 // which model speaks or translates into a language, where it is, and the caches that keep them.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -13,11 +14,29 @@
 
 namespace parley::pipeline {
 
+// The stages' clock, shared by the pipeline's files.
+using Clock = std::chrono::steady_clock;
+inline double ms_between(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
 struct Pipeline::TargetModels {
   explicit TargetModels(size_t capacity) : translators(capacity), voices(capacity) {}
   ModelCache<std::string, const mt::Translator> translators;  // by the name the options give
   ModelCache<std::string, const vits::VitsModel> voices;
 };
+
+// What recognition needs of a translate request: its language, prompt, fallback, seed, on_segment.
+inline AsrRequest asr_request_of(const TranslateRequest& r, AsrTask task) {
+  AsrRequest asr;
+  asr.task = task;
+  asr.language = r.language;
+  asr.prompt = r.prompt;
+  asr.temperature_fallback = r.temperature_fallback;
+  asr.seed = r.seed;
+  asr.on_segment = r.on_segment;
+  return asr;
+}
 
 // nullptr for an empty code or English (today's path); else the language's row. Unknown:
 // Error(InvalidArgument) with the table's did-you-mean.

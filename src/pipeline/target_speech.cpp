@@ -24,11 +24,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double ms_between(Clock::time_point a, Clock::time_point b) {
-  return std::chrono::duration<double, std::milli>(b - a).count();
-}
 
 bool is_english(const text::Language& l) { return l.iso1 == "en"; }
 
@@ -236,13 +231,7 @@ TranslateResult Pipeline::translate_to(std::span<const float> audio16k, const Tr
   VoiceOut voice(voice_of(options_, *targets_, target), {}, request, start, &out.first_audio_ms);
   const double voice_ms = ms_between(start, Clock::now());
 
-  AsrRequest asr;
-  asr.task = AsrTask::Transcribe;
-  asr.language = request.language;
-  asr.prompt = request.prompt;
-  asr.temperature_fallback = request.temperature_fallback;
-  asr.seed = request.seed;
-  asr.on_segment = request.on_segment;
+  const AsrRequest asr = asr_request_of(request, AsrTask::Transcribe);
   AsrResult heard = speech_to_text(audio16k, asr, stats);
   if (request.on_recognized) request.on_recognized(heard);  // the source's text, before any speech
   out.timings = std::move(heard.timings);
