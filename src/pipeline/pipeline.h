@@ -16,6 +16,11 @@
 // decoded in one window with the reference's generate() semantics; the rest in windows with openai/whisper's
 // transcribe() semantics and default thresholds (Whisper::transcribe_long), giving timed segments.
 //
+// Other languages (TranslateRequest::target_language, TtsRequest::language; target_speech.cpp): Whisper
+// "transcribe", then each sentence through the translation model (options.mt_model) and the target's
+// VITS voice (options.tts_models, else facebook/mms-tts-<iso3>), loaded on first use into bounded LRU
+// caches (model_cache.h) shared by every call.
+//
 // Text with nothing to speak. When Whisper hears no words (silence gives empty text) or only
 // symbols SpeechT5 has no sound for ("♪", "..."), translate() succeeds with that text and EMPTY audio
 // (zero samples; `spoken` false in TranslateStats): silence in, silence out, which is what a
