@@ -17,6 +17,7 @@ void add_model_options(CLI::App& cmd, pipeline::PipelineOptions& o) {
              "), or LANG=NAME|DIR for another language (a VITS / MMS-TTS model; default facebook/mms-tts-<iso3>); "
              "repeatable")
       ->type_name("[LANG=]NAME|DIR")
+      ->allow_extra_args(false)
       ->take_all();
   cmd.add_option("--vocoder", o.vocoder, "HiFi-GAN vocoder: Hub name or local folder")->capture_default_str();
   cmd.add_option("--max-new-tokens", o.max_new_tokens,

@@ -90,8 +90,11 @@ TEST(TranslateToCli, EnglishTargetIsTodaysPath) {
   std::vector<std::string> english = {"--tts-model", model("speecht5-tiny-random"), "--vocoder",
                                       model("hifigan-tiny-random"), "--json"};
   const auto plain = translate(dir / "plain.wav", english);
-  english.insert(english.end(), {"--to", "English"});
-  const auto to_en = translate(dir / "to_en.wav", english);
+  // --to English, and the English --tts-model before the input: it takes one value, not the input.
+  const auto to_en = run_parley({"translate", "--tts-model", model("speecht5-tiny-random"), es_wav(), "-o",
+                                 (dir / "to_en.wav").string(), "--language", "es", "--asr-model",
+                                 model("whisper-tiny-random"), "--max-new-tokens", "8", "--format", "f32", "--vocoder",
+                                 model("hifigan-tiny-random"), "--json", "--to", "English"}, 120);
   ASSERT_EQ(plain.exit_code, 0) << plain.err;
   ASSERT_EQ(to_en.exit_code, 0) << to_en.err;
   const json a = json::parse(plain.out), b = json::parse(to_en.out);
