@@ -329,7 +329,8 @@ void register_translate(CLI::App& app, Runner& run_fn) {
       ->capture_default_str();
   cmd->add_option_function<uint64_t>(
       "--seed", [args](uint64_t s) { args->seed = s; },
-      "Seed of SpeechT5's random prenet dropout: same seed, same audio (default " +
+      "Seed of the voice's randomness (SpeechT5's prenet dropout; with --to, VITS's noise): same seed, "
+          "same audio (default " +
           std::to_string(speecht5::kDefaultSeed) + ")");
   cmd->add_flag("--json", args->json, "Print one JSON object (language, text, output, timings, ...)");
   cmd->add_flag("--stream", args->stream,
