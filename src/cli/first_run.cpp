@@ -14,6 +14,7 @@ struct Need {
 };
 
 std::vector<Need> needs(const pipeline::PipelineOptions& o) {
+  if (!o.english_speech) return {{o.asr_model, {"preprocessor_config.json"}}};  // other targets: loaded on use
   return {{o.asr_model, {"preprocessor_config.json"}}, {o.tts_model, {"spm_char.model"}}, {o.vocoder, {}}};
 }
 

@@ -27,48 +27,44 @@ std::pair<std::string, std::string> parse_language_model(std::string_view value,
   }
 }
 
-namespace {
-
-// --tts-model, repeatable: NAME|DIR for English (SpeechT5) as before, LANG=NAME|DIR for another
-// language. A value without '=' (or an existing folder whose name has one) is English's.
-void add_tts_model_option(CLI::App& cmd, pipeline::PipelineOptions& o, TargetModels& targets) {
-  auto assign = [&o, &targets](const std::vector<std::string>& values) {
-    for (const std::string& v : values) {
-      if (v.find('=') == std::string::npos || std::filesystem::is_directory(v)) {
-        o.tts_model = v;
-        continue;
-      }
-      auto [language, model] = parse_language_model(v);
-      if (language == "en") o.tts_model = model;
-      else targets.tts_models[language] = model;
-    }
-  };
-  cmd.add_option_function<std::vector<std::string>>("--tts-model", assign,
-                                                    "Text-to-speech model, repeatable: NAME|DIR for English (SpeechT5; default " +
-                                                        std::string(pipeline::kDefaultTtsModel) +
-                                                        "), LANG=NAME|DIR for another language (VITS; default facebook/mms-tts-<iso3>)")
-      ->type_name("[LANG=]NAME|DIR")
-      ->allow_extra_args(false);
-  cmd.add_option("--mt-model", targets.mt_model,
-                 "Translation model for targets other than English (NLLB-200, M2M100 or Marian): Hub name or local "
-                 "folder (default facebook/nllb-200-distilled-600M)");
-}
-
-}  // namespace
-
-void add_model_options(CLI::App& cmd, pipeline::PipelineOptions& o, TargetModels* targets) {
+void add_model_options(CLI::App& cmd, pipeline::PipelineOptions& o) {
   cmd.add_option("--asr-model", o.asr_model, "Whisper model: Hub name ORG/NAME[@REV] or local folder")
       ->capture_default_str();
-  if (targets) {
-    add_tts_model_option(cmd, o, *targets);
-  } else {
-    cmd.add_option("--tts-model", o.tts_model, "SpeechT5 text-to-speech model: Hub name or local folder")
-        ->capture_default_str();
-  }
+  cmd.add_option_function<std::vector<std::string>>(
+         "--tts-model", [&o](const std::vector<std::string>& entries) { add_tts_models(entries, o); },
+         "Text-to-speech model: NAME|DIR for English (SpeechT5, default " + std::string(pipeline::kDefaultTtsModel) +
+             "), or LANG=NAME|DIR for another language (a VITS / MMS-TTS model; default facebook/mms-tts-<iso3>); "
+             "repeatable")
+      ->type_name("[LANG=]NAME|DIR")
+      ->allow_extra_args(false)
+      ->take_all();
   cmd.add_option("--vocoder", o.vocoder, "HiFi-GAN vocoder: Hub name or local folder")->capture_default_str();
   cmd.add_option("--max-new-tokens", o.max_new_tokens,
                  "Most tokens Whisper generates (the language, task and notimestamps tokens count)")
       ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+}
+
+void add_tts_models(const std::vector<std::string>& entries, pipeline::PipelineOptions& o) {
+  for (const std::string& v : entries) {
+    if (v.find('=') == std::string::npos || std::filesystem::is_directory(v)) {
+      o.tts_model = v;
+      continue;
+    }
+    auto [language, model] = parse_language_model(v);
+    if (language == "en") {
+      o.tts_model = model;
+      continue;
+    }
+    std::erase_if(o.tts_models, [&](const auto& entry) { return entry.first == language; });  // the last one wins
+    o.tts_models.emplace_back(language, model);
+  }
+}
+
+void add_target_model_options(CLI::App& cmd, pipeline::PipelineOptions& o) {
+  cmd.add_option("--mt-model", o.mt_model,
+                 "Translation model for targets other than English (NLLB-200, M2M100 or an opus-mt pair): Hub "
+                 "name or local folder")
       ->capture_default_str();
 }
 

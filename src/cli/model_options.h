@@ -1,10 +1,10 @@
 // Options the commands share: which models to run, on how many cores, in which precision.
 #pragma once
 
-#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "pipeline/pipeline.h"
 
@@ -14,17 +14,15 @@ class App;
 
 namespace parley::cli {
 
-// The models for targets other than English (issue 18), as the command line names them. Empty: the
-// pipeline's defaults (facebook/mms-tts-<iso3> for a language's speech).
-struct TargetModels {
-  std::string mt_model;                           // --mt-model NAME|DIR
-  std::map<std::string, std::string> tts_models;  // --tts-model LANG=NAME|DIR: "fr" -> Hub name or folder
-};
-
-// --asr-model, --tts-model, --vocoder (Hub names or local folders) and --max-new-tokens. With
-// `targets`: also --mt-model, and --tts-model is repeatable, NAME|DIR for English (SpeechT5, into
-// options.tts_model) or LANG=NAME|DIR for another language (into targets->tts_models).
-void add_model_options(CLI::App& cmd, pipeline::PipelineOptions& options, TargetModels* targets = nullptr);
+// --asr-model, --tts-model, --vocoder (Hub names or local folders) and --max-new-tokens. --tts-model
+// is repeatable: NAME|DIR is the English model (SpeechT5); LANG=NAME|DIR the voice of another
+// language (VITS / MMS-TTS), into options.tts_models. Each use takes one value.
+void add_model_options(CLI::App& cmd, pipeline::PipelineOptions& options);
+// --mt-model: the translation model of targets other than English.
+void add_target_model_options(CLI::App& cmd, pipeline::PipelineOptions& options);
+// --tts-model's entries into `options`: a value without '=' (or an existing folder) or en=... is the
+// English model; LANG=... another language's (parse_language_model; a usage error when bad).
+void add_tts_models(const std::vector<std::string>& entries, pipeline::PipelineOptions& options);
 
 // One LANG=NAME|DIR value of `option`: LANG in any form of the language table ("French", "fra",
 // "fr"), as the table's shortest code ("fr"), and the model. Error(InvalidArgument), one line naming

@@ -19,7 +19,6 @@ namespace {
 struct ServeArgs {
   server::ServerOptions server;
   pipeline::PipelineOptions models;
-  TargetModels targets;  // --mt-model, --tts-model LANG=NAME|DIR
   int threads = 0;
   std::string precision = "f32";
   double max_upload_mb = 25;
@@ -28,7 +27,6 @@ struct ServeArgs {
 // Loads the models named on the command line, once, into the service every worker shares.
 SpeechServiceFactory service_factory(const ServeArgs& args) {
   return [args]() -> std::shared_ptr<SpeechService> {
-    // HOOK(issue 18, xy-pipe merge): hand args.targets (mt_model, tts_models) to the pipeline's options here.
     return pipeline::Pipeline::load(args.models);
   };
 }
@@ -41,7 +39,8 @@ void register_serve(CLI::App& app, Runner& run) {
   auto& s = args->server;
   cmd->add_option("--host", s.host, "Address to listen on (0.0.0.0 for every interface)")->capture_default_str();
   cmd->add_option("--port", s.port, "Port to listen on (0 = any free port)")->capture_default_str()->check(CLI::Range(0, 65535));
-  add_model_options(*cmd, args->models, &args->targets);
+  add_model_options(*cmd, args->models);
+  add_target_model_options(*cmd, args->models);
   add_threads_option(*cmd, args->threads, "CPU threads in all (0: every core), split evenly between the workers");
   add_precision_option(*cmd, args->precision);
   cmd->add_option("--workers", s.workers, "Requests processed at once")->capture_default_str()->check(CLI::Range(1, 256));

@@ -1,9 +1,19 @@
-// parley translate: speech in any language -> English text -> English speech, as a WAV file.
+// parley translate: speech in any language -> English text -> English speech, as a WAV file; with
+// --to another language, speech in that language.
 //
-//   parley translate IN -o OUT.wav [--language CODE|auto] [--voice NAME|FILE.npy] [--seed N] [--json]
-//                    [--asr-model X] [--tts-model X] [--vocoder X] [--max-new-tokens N] [--threads N] [--precision f32|bf16|int8]
-//                    [--format pcm16|f32] [--stream] [--prompt TEXT] [--no-temperature-fallback]
-//                    [--output-format txt|json|srt|vtt [--text-output FILE]]
+//   parley translate IN -o OUT.wav [--language CODE|auto] [--to CODE] [--voice NAME|FILE.npy] [--seed N] [--json]
+//                    [--asr-model X] [--tts-model [LANG=]X ...] [--mt-model X] [--vocoder X] [--max-new-tokens N]
+//                    [--threads N] [--precision f32|bf16|int8] [--format pcm16|f32] [--stream] [--prompt TEXT]
+//                    [--no-temperature-fallback] [--output-format txt|json|srt|vtt [--text-output FILE]]
+//                    [--source-subtitles FILE]
+//
+// --to English (or none): Whisper "translate" -> SpeechT5 -> HiFi-GAN, as always. --to any other
+// language: Whisper "transcribe" -> MT sentence by sentence (--mt-model; skipped when the speech is
+// already in that language) -> the language's VITS voice (--tts-model LANG=X, else
+// facebook/mms-tts-<iso3>); SpeechT5 is not loaded then. The report adds the source transcript
+// (source_text) and the target; --output-format cues are the translated sentences, each timed by the
+// source segment it came from; --source-subtitles FILE writes the source transcript's cues (its
+// format from the file's extension, else --output-format, else srt).
 //
 // Audio of any length: up to 30 s is recognised in one window, longer audio in windows with
 // openai/whisper's transcribe() semantics (pipeline/pipeline.h); with --stream (or `-o -`) each
@@ -20,8 +30,10 @@
 //
 // Prints the source language, the English text, the audio written and the time each stage took;
 // with --json one object instead (language, text, output, timings in ms per stage, and more).
+#include <cctype>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -45,7 +57,9 @@
 #include "speecht5/prenet_masks.h"
 #include "speecht5/voices.h"
 #include "tensor/ops.h"
+#include "text/languages.h"
 #include "text/subtitles.h"
+#include "vits/noise.h"
 
 namespace parley::cli {
 
@@ -65,6 +79,14 @@ struct TranslateArgs {
   bool no_fallback = false;
   std::string output_format;  // "" = no text output
   std::string text_output;    // "" = stdout; "-" = stdout
+  std::string to;             // target language; "" = English
+  std::string source_subtitles;  // file for the source transcript's cues
+  const CLI::Option* voice_option = nullptr;
+  // A target other than English (resolved at run time: a typo is a usage error with suggestions).
+  const text::Language* target() const {
+    const text::Language* l = to.empty() ? nullptr : &text::resolve_language(to);
+    return l && l->iso1 == "en" ? nullptr : l;
+  }
   bool to_stdout() const { return output == "-"; }
   bool streaming() const { return stream || to_stdout(); }
   bool text_on_stdout() const { return !output_format.empty() && (text_output.empty() || text_output == "-"); }
@@ -73,6 +95,7 @@ struct TranslateArgs {
 
 struct Report {
   TranslateResult result;
+  AsrResult heard;  // the source transcript (other targets)
   pipeline::RunStats stats;
   Timings timings;  // decode, load, the pipeline's stages, write
   double total_ms = 0;
@@ -89,6 +112,8 @@ std::string to_json(const Report& r, const TranslateArgs& a) {
   j["language_name"] = r.result.language_name;
   if (a.language == "auto") j["language_probability"] = r.stats.language_probability;
   j["text"] = r.result.text;
+  j["source_text"] = r.result.source_text;
+  j["target_language"] = r.result.target_language;
   j["output"] = a.output;
   j["format"] = a.format;
   j["sample_rate"] = r.result.sample_rate;
@@ -97,8 +122,9 @@ std::string to_json(const Report& r, const TranslateArgs& a) {
   j["input_duration"] = r.result.duration_s;
   j["windows"] = r.stats.windows;
   j["spoken"] = r.stats.spoken;
-  j["voice"] = a.voice;
-  j["seed"] = a.seed.value_or(speecht5::kDefaultSeed);
+  const bool english = a.target() == nullptr;
+  if (english) j["voice"] = a.voice;
+  j["seed"] = a.seed.value_or(english ? speecht5::kDefaultSeed : vits::kDefaultSeed);
   j["steps"] = r.stats.steps;
   j["pieces"] = r.stats.pieces;
   j["stream"] = a.streaming();
@@ -118,14 +144,21 @@ void print_text(std::FILE* out, const Report& r, const TranslateArgs& a) {
     language += p;
   }
   std::fprintf(out, "language: %s\n", language.c_str());
+  if (const text::Language* target = a.target()) {
+    std::fprintf(out, "source text: %s\n", r.result.source_text.c_str());
+    std::fprintf(out, "target: %s\n", text::describe(*target).c_str());
+  }
   std::fprintf(out, "text: %s\n", r.result.text.c_str());
   const double seconds = static_cast<double>(r.result.audio.size()) / r.result.sample_rate;
-  if (r.stats.spoken) {
+  if (r.stats.spoken && a.target()) {
+    std::fprintf(out, "audio: %s, %.2f s at %d Hz (%zu samples, %zu VITS pieces); first audio after %.0f ms\n",
+                 a.output.c_str(), seconds, r.result.sample_rate, r.result.audio.size(), r.stats.pieces, r.first_audio_ms);
+  } else if (r.stats.spoken) {
     std::fprintf(out, "audio: %s, %.2f s at %d Hz (%zu samples, %lld SpeechT5 steps); first audio after %.0f ms\n",
                  a.output.c_str(), seconds, r.result.sample_rate, r.result.audio.size(),
                  static_cast<long long>(r.stats.steps), r.first_audio_ms);
   } else {
-    std::fprintf(out, "audio: %s, empty (the English text has nothing to speak)\n", a.output.c_str());
+    std::fprintf(out, "audio: %s, empty (the text has nothing to speak)\n", a.output.c_str());
   }
   std::string line;
   for (const auto& [stage, ms] : r.timings) {
@@ -139,10 +172,12 @@ void print_text(std::FILE* out, const Report& r, const TranslateArgs& a) {
 }
 
 void write_text(const TranslateArgs& a, const TranslateResult& result, OutputFile* text_file);
+void write_source_subtitles(const TranslateArgs& a, const AsrResult& heard, OutputFile& file);
 
-// The timed English text, then the report: to stderr when stdout carries the audio or the text.
-int report(const TranslateArgs& a, const Report& r, OutputFile* text_file) {
+// The timed text, then the report: to stderr when stdout carries the audio or the text.
+int report(const TranslateArgs& a, const Report& r, OutputFile* text_file, OutputFile* source_file) {
   if (!a.output_format.empty()) write_text(a, r.result, text_file);
+  if (source_file) write_source_subtitles(a, r.heard, *source_file);
   std::FILE* out = a.to_stdout() || a.text_on_stdout() ? stderr : stdout;
   if (a.json) {
     const std::string text = to_json(r, a);
@@ -154,9 +189,29 @@ int report(const TranslateArgs& a, const Report& r, OutputFile* text_file) {
   return std::fflush(out) == 0 ? 0 : 1;
 }
 
-void write_text(const TranslateArgs& a, const TranslateResult& result, OutputFile* text_file) {
+std::string lowercase(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+void write_source_subtitles(const TranslateArgs& a, const AsrResult& heard, OutputFile& file) {
+  const std::string ext = lowercase(std::filesystem::path(a.source_subtitles).extension().string());
+  std::string format = ext == ".srt" || ext == ".vtt" || ext == ".json" || ext == ".txt" ? ext.substr(1)
+                       : a.output_format.empty()                                          ? "srt"
+                                                                                          : a.output_format;
   const subtitles::Transcript t =
-      subtitles::transcript_of("translate", result.language_name, result.duration_s, result.text, result.segments);
+      subtitles::transcript_of("transcribe", heard.language_name, heard.duration_s, heard.text, heard.segments);
+  file.write(subtitles::render(t, subtitles::parse_format(format)));
+  file.commit();
+}
+
+void write_text(const TranslateArgs& a, const TranslateResult& result, OutputFile* text_file) {
+  // Other targets: the translated sentences, in the target's name as verbose_json spells languages.
+  const text::Language* target = a.target();
+  const std::string language = target ? lowercase(target->name) : result.language_name;
+  const subtitles::Transcript t =
+      subtitles::transcript_of("translate", language, result.duration_s, result.text, result.segments);
   const std::string text = subtitles::render(t, subtitles::parse_format(a.output_format));
   if (text_file) {
     text_file->write(text);
@@ -167,6 +222,12 @@ void write_text(const TranslateArgs& a, const TranslateResult& result, OutputFil
 }
 
 void check_text_options(const TranslateArgs& a) {
+  if (!a.source_subtitles.empty() && !a.target())
+    invalid_argument("--source-subtitles needs --to a language other than English (the English path hears no "
+                     "source transcript: Whisper translates as it listens)");
+  if (a.target() && a.voice_option && a.voice_option->count() > 0)
+    invalid_argument("--voice chooses an English voice; the " + std::string(a.target()->name) +
+                     " voice is the --tts-model's");
   if (!a.text_output.empty() && a.output_format.empty())
     invalid_argument("--text-output needs --output-format txt|json|srt|vtt");
   if (a.text_on_stdout() && (a.to_stdout() || a.json))
@@ -190,60 +251,76 @@ int run(const TranslateArgs& a) {
   const auto start = Clock::now();
   ops::set_threads(a.threads);
   set_default_precision(parse_precision(a.precision));
-  check_text_options(a);
+  check_text_options(a);  // the target's name too
+  const bool english = a.target() == nullptr;
   // Cheap checks first (outputs writable, voice known), so a typo costs no model loading.
   OutputFile out(a.output);
-  std::unique_ptr<OutputFile> text_file;
+  std::unique_ptr<OutputFile> text_file, source_file;
   if (!a.text_on_stdout() && !a.text_output.empty()) text_file = std::make_unique<OutputFile>(a.text_output);
-  const Tensor speaker = load_voice_option(a.voice);
+  if (!a.source_subtitles.empty()) source_file = std::make_unique<OutputFile>(a.source_subtitles);
+  const Tensor speaker = english ? load_voice_option(a.voice) : Tensor();
   Report r;
   auto t = Clock::now();
   const std::vector<float> samples = decode_audio_input(a.input);
   r.timings.emplace_back("decode", ms_since(t));
 
   t = Clock::now();
-  check_models_reachable(a.models);
-  auto p = pipeline::Pipeline::load(a.models);
+  pipeline::PipelineOptions models = a.models;
+  models.english_speech = english;  // other targets speak with VITS: SpeechT5 is not needed
+  check_models_reachable(models);
+  auto p = pipeline::Pipeline::load(models);
+  const std::string language = a.language == "auto" ? "" : a.language;
+  if (english) p->check_speaker(speaker);
+  p->check_language(language);
+  const int sample_rate = p->prepare_target(a.to, language);  // the target's models, before any work
   r.timings.emplace_back("load", ms_since(t));
-  p->check_speaker(speaker);
-  p->check_language(a.language == "auto" ? "" : a.language);
 
   TranslateRequest request;
-  request.language = a.language == "auto" ? "" : a.language;
+  request.language = language;
+  request.target_language = a.to;
+  if (!english) request.on_recognized = [&r](const AsrResult& heard) { r.heard = heard; };
   request.seed = a.seed;
   request.prompt = a.prompt;
   request.temperature_fallback = !a.no_fallback;
   const auto translate_start = Clock::now();
   double written_ms = 0;  // writing the streamed chunks
-  AudioOutput sink(out, a.stream, p->sample_rate(), a.sample_format());
+  AudioOutput sink(out, a.stream, sample_rate, a.sample_format());
   if (sink.streaming()) stream_to(sink, request, r, written_ms, translate_start);
   r.result = p->translate(samples, request, speaker, r.stats);
   r.timings.insert(r.timings.end(), r.result.timings.begin(), r.result.timings.end());
   if (!r.stats.spoken)
-    std::fprintf(stderr, "parley: note: the English text has nothing to speak; %s holds no samples\n",
-                 a.output.c_str());
+    std::fprintf(stderr, "parley: note: the %s text has nothing to speak; %s holds no samples\n",
+                 english ? "English" : "translated", a.output.c_str());
 
   t = Clock::now();
   if (!sink.streaming()) r.first_audio_ms = ms_since(translate_start);
   sink.finish(r.result.audio);
   r.timings.emplace_back("write", ms_since(t) + written_ms);
   r.total_ms = ms_since(start);
-  return report(a, r, text_file.get());
+  return report(a, r, text_file.get(), source_file.get());
 }
 
 }  // namespace
 
 void register_translate(CLI::App& app, Runner& run_fn) {
   auto args = std::make_shared<TranslateArgs>();
-  auto* cmd = app.add_subcommand("translate", "Speech in any language to English speech (Whisper, then SpeechT5 + HiFi-GAN)");
+  auto* cmd = app.add_subcommand("translate",
+                                 "Speech in any language to English speech (Whisper, then SpeechT5 + HiFi-GAN), or "
+                                 "with --to to another language's (Whisper, MT, then VITS / MMS-TTS)");
   cmd->add_option("input", args->input, "Audio file (WAV, FLAC, MP3, OGG, Opus, WebM, M4A, ...), or - for stdin")->required();
   cmd->add_option("-o,--output", args->output,
-                  "WAV file to write the English speech to, or - for raw samples (--format) on stdout as they are made")
+                  "WAV file to write the speech to, or - for raw samples (--format) on stdout as they are made")
       ->required();
   cmd->add_option("-l,--language", args->language,
                   "Spoken language: any code (it, ita, ita_Latn, ...), a name (Italian) or auto to detect it")
       ->capture_default_str();
-  cmd->add_option("--voice", args->voice,
+  cmd->add_option("--to", args->to,
+                  "Language to speak: any code (fr, fra, fra_Latn, ...) or name; default English (Whisper translates). "
+                  "Others: Whisper transcribes, --mt-model translates, the language's VITS voice speaks");
+  cmd->add_option("--source-subtitles", args->source_subtitles,
+                  "With --to: also write the source transcript's subtitles to FILE (format: the extension .srt, .vtt, "
+                  ".json or .txt, else --output-format, else srt)");
+  args->voice_option = cmd->add_option("--voice", args->voice,
                   "English voice: a name (" + [] {
                     std::string names;
                     for (const auto& n : speecht5::voice_names()) names += (names.empty() ? "" : ", ") + n;
@@ -252,7 +329,8 @@ void register_translate(CLI::App& app, Runner& run_fn) {
       ->capture_default_str();
   cmd->add_option_function<uint64_t>(
       "--seed", [args](uint64_t s) { args->seed = s; },
-      "Seed of SpeechT5's random prenet dropout: same seed, same audio (default " +
+      "Seed of the voice's randomness (SpeechT5's prenet dropout; with --to, VITS's noise): same seed, "
+          "same audio (default " +
           std::to_string(speecht5::kDefaultSeed) + ")");
   cmd->add_flag("--json", args->json, "Print one JSON object (language, text, output, timings, ...)");
   cmd->add_flag("--stream", args->stream,
@@ -266,11 +344,12 @@ void register_translate(CLI::App& app, Runner& run_fn) {
                 "Long audio: decode each window once, greedily, instead of retrying hotter when it fails "
                 "openai's thresholds");
   cmd->add_option("--output-format,-f", args->output_format,
-                  "Also write the English text with the source's timings: txt, json (OpenAI verbose_json), srt "
-                  "or vtt (to stdout, or --text-output)")
+                  "Also write the spoken text (English, or the --to language's sentences) with the source's timings: "
+                  "txt, json (OpenAI verbose_json), srt or vtt (to stdout, or --text-output)")
       ->check(CLI::IsMember({"txt", "json", "srt", "vtt"}));
   cmd->add_option("--text-output", args->text_output, "File for the --output-format text (- : stdout)");
   add_model_options(*cmd, args->models);
+  add_target_model_options(*cmd, args->models);
   add_threads_option(*cmd, args->threads, "CPU threads for the models (0: every core)");
   add_precision_option(*cmd, args->precision);
   cmd->callback([&run_fn, args] { run_fn = [args] { return run(*args); }; });

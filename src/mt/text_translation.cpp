@@ -80,16 +80,16 @@ std::vector<std::string> pieces_of(const Translator& t, const Plan& p, const Tex
   return out;
 }
 
-// Scripts written without spaces between sentences.
-bool joins_without_space(const std::string& code) {
-  const text::Language* l = text::find_language(code);
-  if (!l) return false;
-  for (const char* script : {"Hans", "Hant", "Jpan", "Thai"})
-    if (l->script == script) return true;
-  return false;
-}
-
 }  // namespace
+
+// Scripts written without spaces between sentences.
+std::string sentence_separator(const std::string& code) {
+  const text::Language* l = text::find_language(code);
+  if (!l) return " ";
+  for (const char* script : {"Hans", "Hant", "Jpan", "Thai"})
+    if (l->script == script) return "";
+  return " ";
+}
 
 TextResult translate_text(const Translator& t, const TextRequest& r) {
   utf8::require_valid(r.text, "the text");
@@ -100,7 +100,7 @@ TextResult translate_text(const Translator& t, const TextRequest& r) {
   result.to = plan.to;
   GenerateOptions options = r.generate;
   if (plan.target_token) options.forced_bos_token_id = plan.target_token;
-  const std::string separator = joins_without_space(plan.to) ? "" : " ";
+  const std::string separator = sentence_separator(plan.to);
   for (const auto& piece : pieces_of(t, plan, r)) {
     TranslatedSentence s;
     s.source = piece;

@@ -39,4 +39,8 @@ struct TextResult {
 // text with nothing to translate (empty, only spaces) or not valid UTF-8.
 TextResult translate_text(const Translator& translator, const TextRequest& request);
 
+// What translate_text puts between the sentences of a text in `language` (any code form): "" for
+// scripts written without spaces (Chinese, Japanese, Thai), else " ".
+std::string sentence_separator(const std::string& language);
+
 }  // namespace parley::mt

@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "hf/hub.h"
 #include "pipeline/segments.h"
+#include "pipeline/target_models.h"
 #include "speecht5/hifigan.h"
 #include "speecht5/synthesizer.h"
 #include "speecht5/tts_model.h"
@@ -24,11 +25,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double ms_between(Clock::time_point a, Clock::time_point b) {
-  return std::chrono::duration<double, std::milli>(b - a).count();
-}
 
 // Appends "stage: milliseconds since the previous lap" to a result's timings.
 class StageClock {
@@ -68,19 +64,10 @@ ModelFolders resolve_folders(const PipelineOptions& o) {
   if (!has_whisper_tokenizer(asr))
     asr = hub::resolve_model(o.asr_model, hub, {"preprocessor_config.json", "vocab.json", "merges.txt"});
   f.asr = asr.string();
+  if (!o.english_speech) return f;
   f.tts = hub::resolve_model(o.tts_model, hub, {"spm_char.model"}).string();
   f.vocoder = hub::resolve_model(o.vocoder, hub).string();
   return f;
-}
-
-// What /health and the logs call a model: its Hub name, or a local folder's own name (never the
-// server's paths).
-std::string display_name(const std::string& name) {
-  std::error_code ec;
-  if (!fs::is_directory(name, ec)) return name;
-  fs::path p = fs::path(name).lexically_normal();
-  if (p.filename().empty()) p = p.parent_path();
-  return p.filename().string();
 }
 
 bool speakable(const speecht5::SpeechT5Tts& tts, std::string_view text) {
@@ -92,25 +79,29 @@ std::string trimmed(std::string_view s) { return std::string(sentences::trim(s))
 
 }  // namespace
 
+Pipeline::Pipeline() = default;
 Pipeline::~Pipeline() = default;
 
 std::shared_ptr<Pipeline> Pipeline::load(const PipelineOptions& options) {
   if (options.max_new_tokens < 1) invalid_argument("max_new_tokens must be at least 1");
   std::shared_ptr<Pipeline> p(new Pipeline());
   p->options_ = options;
+  for (const auto& entry : options.tts_models) text::resolve_language(entry.first);  // a typo fails now
+  p->targets_ = std::make_unique<TargetModels>(options.target_model_cache);
   p->folders_ = resolve_folders(options);
   p->whisper_ = std::make_shared<const whisper::Whisper>(whisper::Whisper::load(p->folders_.asr));
+  // The limit must fit the decoder: checked now rather than on the first request.
+  whisper::TranscribeOptions probe;
+  probe.task = "translate";
+  probe.max_new_tokens = options.max_new_tokens;
+  p->whisper_->check(probe);
+  if (!options.english_speech) return p;
   p->tts_ = speecht5::SpeechT5Tts::load(p->folders_.tts);
   p->vocoder_ = speecht5::HifiGan::load(p->folders_.vocoder);
   if (p->vocoder_->mel_bins() != p->tts_->config().num_mel_bins)
     bad_model("the vocoder " + options.vocoder + " takes " + std::to_string(p->vocoder_->mel_bins()) +
               " mel bins but the speech model " + options.tts_model + " makes " +
               std::to_string(p->tts_->config().num_mel_bins) + "; use a vocoder made for this model");
-  // The limit must fit the decoder: checked now rather than on the first request.
-  whisper::TranscribeOptions probe;
-  probe.task = "translate";
-  probe.max_new_tokens = options.max_new_tokens;
-  p->whisper_->check(probe);
   for (const std::string& name : speecht5::voice_names()) p->voices_.emplace_back(name, speecht5::load_voice(name));
   return p;
 }
@@ -358,16 +349,12 @@ AsrResult asr_result(Recognition&& r, double duration_s) {
 
 TranslateResult Pipeline::translate(std::span<const float> audio16k, const TranslateRequest& request,
                                     const Tensor& speaker, RunStats& stats) const {
+  if (const text::Language* target = other_target(request.target_language))
+    return translate_to(audio16k, request, *target, stats);
   const auto start = Clock::now();
   check_speaker(speaker);
   // audio -> features -> tokens -> English text: Whisper, task translate, greedy (the course demo).
-  AsrRequest asr;
-  asr.task = AsrTask::Translate;
-  asr.language = request.language;
-  asr.prompt = request.prompt;
-  asr.temperature_fallback = request.temperature_fallback;
-  asr.seed = request.seed;
-  asr.on_segment = request.on_segment;
+  const AsrRequest asr = asr_request_of(request, AsrTask::Translate);
 
   TranslateResult out;
   out.sample_rate = vocoder_->sample_rate();
@@ -405,6 +392,7 @@ TranslateResult Pipeline::translate(std::span<const float> audio16k, const Trans
   out.text = std::move(english.text);
   out.segments = std::move(english.segments);
   out.duration_s = seconds;
+  out.target_language = "en";
   return out;
 }
 
@@ -419,7 +407,23 @@ AsrResult Pipeline::speech_to_text(std::span<const float> audio16k, const AsrReq
   return out;
 }
 
+namespace {
+
+// TtsRequest::speed: OpenAI's range; what the voice then makes of it is its own (VITS divides its
+// durations by it).
+void check_speed(const std::optional<double>& speed) {
+  if (speed && !(*speed >= 0.25 && *speed <= 4.0))
+    invalid_argument("speed must lie between 0.25 and 4 (1 = the voice's own rate)");
+}
+
+}  // namespace
+
 TtsResult Pipeline::text_to_speech(const TtsRequest& request, const Tensor& speaker, RunStats& stats) const {
+  check_speed(request.speed);
+  if (const text::Language* language = other_target(request.language)) return speak_in(request, *language, stats);
+  if (request.speed && *request.speed != 1.0)
+    invalid_argument("the English voice (SpeechT5) cannot change its speaking rate: leave speed out or at 1");
+  check_speaker(speaker);
   const auto start = Clock::now();
   TtsResult out;
   StageClock clock(out.timings);
@@ -442,11 +446,19 @@ AsrResult Pipeline::speech_to_text(std::span<const float> audio16k, const AsrReq
 
 TtsResult Pipeline::text_to_speech(const TtsRequest& request) {
   RunStats stats;
+  check_speed(request.speed);
+  if (const text::Language* language = other_target(request.language)) return speak_in(request, *language, stats);
   return std::as_const(*this).text_to_speech(request, named_voice(request.voice), stats);
 }
 
 TranslateResult Pipeline::translate(std::span<const float> audio16k, const TranslateRequest& request) {
   RunStats stats;
+  if (const text::Language* target = other_target(request.target_language)) {
+    if (!request.voice.empty())
+      invalid_argument("the voices (" + request.voice + ") are English; leave the voice out for " +
+                       text::describe(*target));
+    return translate_to(audio16k, request, *target, stats);
+  }
   return std::as_const(*this).translate(audio16k, request, named_voice(request.voice), stats);
 }
 
@@ -464,7 +476,12 @@ ServiceInfo Pipeline::info() const {
 
 // --- Checks and sizes ---------------------------------------------------------------------------
 
+void Pipeline::require_english_speech() const {
+  if (!tts_) invalid_argument("this pipeline was loaded without the English voice (SpeechT5)");
+}
+
 const Tensor& Pipeline::named_voice(const std::string& name) const {
+  require_english_speech();
   const std::string wanted = name.empty() ? default_voice() : name;
   for (const auto& v : voices_)
     if (v.first == wanted) return v.second;
@@ -474,6 +491,7 @@ const Tensor& Pipeline::named_voice(const std::string& name) const {
 }
 
 void Pipeline::check_speaker(const Tensor& speaker) const {
+  require_english_speech();
   const int64_t dim = tts_->config().speaker_embedding_dim;
   if (speaker.numel() != dim)
     bad_input("the speaker x-vector has " + std::to_string(speaker.numel()) + " values; the speech model needs " +
@@ -488,9 +506,13 @@ void Pipeline::check_language(const std::string& language) const {
   whisper_->check(o);
 }
 
-int Pipeline::sample_rate() const { return vocoder_->sample_rate(); }
+int Pipeline::sample_rate() const {
+  require_english_speech();
+  return vocoder_->sample_rate();
+}
 
 int64_t Pipeline::samples_per_step() const {
+  require_english_speech();
   return tts_->config().reduction_factor * vocoder_->config().hop_length();
 }
 

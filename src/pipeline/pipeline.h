@@ -16,6 +16,11 @@
 // decoded in one window with the reference's generate() semantics; the rest in windows with openai/whisper's
 // transcribe() semantics and default thresholds (Whisper::transcribe_long), giving timed segments.
 //
+// Other languages (TranslateRequest::target_language, TtsRequest::language; target_speech.cpp): Whisper
+// "transcribe", then each sentence through the translation model (options.mt_model) and the target's
+// VITS voice (options.tts_models, else facebook/mms-tts-<iso3>), loaded on first use into bounded LRU
+// caches (model_cache.h) shared by every call.
+//
 // Text with nothing to speak. When Whisper hears no words (silence gives empty text) or only
 // symbols SpeechT5 has no sound for ("♪", "..."), translate() succeeds with that text and EMPTY audio
 // (zero samples; `spoken` false in TranslateStats): silence in, silence out, which is what a
@@ -27,6 +32,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "pipeline/service.h"
@@ -40,6 +46,9 @@ namespace parley::whisper {
 class Whisper;
 struct LongformOptions;
 }
+namespace parley::text {
+struct Language;
+}
 
 namespace parley::pipeline {
 
@@ -47,6 +56,9 @@ namespace parley::pipeline {
 inline constexpr const char* kDefaultAsrModel = "openai/whisper-base";
 inline constexpr const char* kDefaultTtsModel = "microsoft/speecht5_tts";
 inline constexpr const char* kDefaultVocoder = "microsoft/speecht5_hifigan";
+// Speech in other languages (TranslateRequest::target_language, TtsRequest::language): one
+// translation model for every pair, one VITS voice per language (facebook/mms-tts-<iso3> unless named).
+inline constexpr const char* kDefaultMtModel = "facebook/nllb-200-distilled-600M";
 
 struct PipelineOptions {
   std::string asr_model = kDefaultAsrModel;  // Whisper: Hub name ORG/NAME[@REV] or local folder
@@ -56,6 +68,16 @@ struct PipelineOptions {
   // notimestamps tokens count toward it.
   // Long-form decoding (audio over 30 s) takes at most min(this, n_text_ctx / 2) per window.
   int max_new_tokens = 256;
+  // Other target languages: the translation model (NLLB-200, M2M100 or an opus-mt pair), and the
+  // text-to-speech model of each language the user names (language in any code form -> Hub name or
+  // folder); a language not listed speaks with its MMS-TTS checkpoint (text/languages.h). Loaded on
+  // first use and kept, at most `target_model_cache` of each kind, least recently used dropped.
+  std::string mt_model = kDefaultMtModel;
+  std::vector<std::pair<std::string, std::string>> tts_models;
+  size_t target_model_cache = 4;
+  // false: SpeechT5 + HiFi-GAN are not loaded (a run that only speaks another language); English
+  // speech is then Error(InvalidArgument).
+  bool english_speech = true;
 };
 
 // What one run did besides the SpeechService result, for the CLI's report.
@@ -90,6 +112,7 @@ class Pipeline final : public SpeechService {
   std::vector<std::string> voices() const override;
   std::string default_voice() const override;
   ServiceInfo info() const override;
+  std::vector<LanguageSupport> languages() const override;
 
   // --- The same with any speaker x-vector (a voice name or an .npy file, from
   // speecht5::load_voice) and the run's details (the CLI). request.voice is ignored.
@@ -97,6 +120,11 @@ class Pipeline final : public SpeechService {
                             RunStats& stats) const;
   TtsResult text_to_speech(const TtsRequest& request, const Tensor& speaker, RunStats& stats) const;
   AsrResult speech_to_text(std::span<const float> audio16k, const AsrRequest& request, RunStats& stats) const;
+
+  // Loads what speaking `target` (any code form; empty = English) needs, before any work: its voice
+  // and, unless `source` (the spoken language, when known) already is the target, the translation
+  // model. Returns the sample rate of the speech out. Errors as TranslateRequest::target_language's.
+  int prepare_target(const std::string& target, const std::string& source) const;
 
   // Throws Error(BadInput) unless `speaker` fits the TTS model (before any work is done).
   void check_speaker(const Tensor& speaker) const;
@@ -111,9 +139,16 @@ class Pipeline final : public SpeechService {
 
   ~Pipeline() override;
 
+  struct TargetModels;  // the translation models and voices loaded so far (target_models.h)
+
  private:
-  Pipeline() = default;
+  Pipeline();
   const Tensor& named_voice(const std::string& name) const;
+  void require_english_speech() const;
+  // The other-language path (target_speech.cpp).
+  TranslateResult translate_to(std::span<const float> audio16k, const TranslateRequest& request,
+                               const text::Language& target, RunStats& stats) const;
+  TtsResult speak_in(const TtsRequest& request, const text::Language& language, RunStats& stats) const;
 
   PipelineOptions options_;
   ModelFolders folders_;
@@ -121,6 +156,7 @@ class Pipeline final : public SpeechService {
   std::shared_ptr<const speecht5::SpeechT5Tts> tts_;
   std::shared_ptr<const speecht5::HifiGan> vocoder_;
   std::vector<std::pair<std::string, Tensor>> voices_;  // the built-in x-vectors, loaded once
+  std::unique_ptr<TargetModels> targets_;               // translation models and voices, by use
 };
 
 // The long-form options recognition uses for `request` on audio longer than one window: its task,

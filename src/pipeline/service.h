@@ -145,6 +145,8 @@ struct TranslateRequest {
   // spoken window by window, so the first audio comes after the first window, not the whole file:
   // then on_recognized is called once per window that has text, with that window's text and
   // segments (times from the start of the recording), before the window's text is synthesized.
+  // Other targets: called once with Whisper's transcript in the spoken language (the whole
+  // recording's), before its first sentence is translated.
   std::function<void(const AsrResult&)> on_recognized;
   const RunControl* control = nullptr;  // (see AsrRequest)
 };
@@ -155,9 +157,11 @@ struct TranslateResult {
   std::string text;           // the text that was spoken, in the target language
   std::string source_text;    // Whisper's transcript in the spoken language (empty for English targets)
   std::string target_language;  // ISO 639-1 code of the target where it has one ("fr"), else its table code
+  // English: Whisper's segments. Other targets: one per translated sentence, timed by the source
+  // segment(s) it came from.
   std::vector<Segment> segments;
   double duration_s = 0;      // length of the input audio
-  std::vector<float> audio;   // the English speech, mono
+  std::vector<float> audio;   // the speech in the target language, mono
   int sample_rate = 16000;
   Timings timings;            // every stage of recognition and synthesis
   // From the start of the call until the first piece of speech was ready (recognition included):

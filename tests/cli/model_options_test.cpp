@@ -52,21 +52,22 @@ TEST(LanguageModelOption, BadValuesAreOneLineUsageErrors) {
 TEST(LanguageModelOption, RepeatableTtsModelAndMtModel) {
   CLI::App app;
   pipeline::PipelineOptions options;
-  cli::TargetModels targets;
   std::string input;
-  cli::add_model_options(app, options, &targets);
+  cli::add_model_options(app, options);
+  cli::add_target_model_options(app, options);
   app.add_option("input", input);
   app.parse(std::vector<std::string>{"facebook/m2m100_418M", "--mt-model", "in.wav", "deu=/models/de", "--tts-model",
                                      "French=facebook/mms-tts-fra", "--tts-model", "my/speecht5", "--tts-model"});
   // (CLI11 parses a reversed vector: `--tts-model my/speecht5 --tts-model French=... --tts-model
   // deu=/models/de in.wav --mt-model facebook/m2m100_418M`.)
   EXPECT_EQ(options.tts_model, "my/speecht5");
-  EXPECT_EQ(targets.tts_models, (std::map<std::string, std::string>{{"de", "/models/de"}, {"fr", "facebook/mms-tts-fra"}}));
-  EXPECT_EQ(targets.mt_model, "facebook/m2m100_418M");
+  using Models = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(options.tts_models, (Models{{"fr", "facebook/mms-tts-fra"}, {"de", "/models/de"}}));
+  EXPECT_EQ(options.mt_model, "facebook/m2m100_418M");
   EXPECT_EQ(input, "in.wav");
 }
 
-TEST(LanguageModelOption, WithoutTargetsTtsModelIsEnglishOnly) {
+TEST(LanguageModelOption, MtModelIsOnlyWhereAsked) {
   CLI::App app;
   pipeline::PipelineOptions options;
   cli::add_model_options(app, options);
