@@ -18,7 +18,6 @@ constexpr float kLayerNormEps = 1e-5f;  // nn.LayerNorm's default, every norm of
 class Loader : public WeightLoader {
  public:
   explicit Loader(const Weights& w) : WeightLoader(w, "this model") {}
-  Norm norm(const std::string& prefix, int64_t d) { return {get(prefix + ".weight", {d}), get(prefix + ".bias", {d})}; }
   Attention attention(const std::string& layer, const std::string& kind, int64_t d) {
     const std::string p = layer + "." + kind;
     return {norm(p + "_layer_norm", d), linear(p + ".q_proj", d, d), stacked(p, {"k_proj", "v_proj"}, {true, true}, d),

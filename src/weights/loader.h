@@ -15,6 +15,11 @@
 
 namespace parley {
 
+// A LayerNorm's parameters, both [d].
+struct LayerNormParams {
+  Tensor weight, bias;
+};
+
 class WeightLoader {
  public:
   // `model` names the model in the unexpected-tensor error ("a Whisper model").
@@ -29,6 +34,10 @@ class WeightLoader {
   // A copy of a tied or computed tensor that some files carry: checked for shape, not used.
   void accept_copy(const std::string& name, const Shape& shape) {
     if (has(name)) get(name, shape);
+  }
+  // `<prefix>.weight` and `<prefix>.bias`, both [d].
+  LayerNormParams norm(const std::string& prefix, int64_t d) {
+    return {get(prefix + ".weight", {d}), get(prefix + ".bias", {d})};
   }
   // `<prefix>.weight` [out, in] and `<prefix>.bias` [out].
   Linear linear(const std::string& prefix, int64_t out, int64_t in);

@@ -18,7 +18,6 @@ constexpr float kLayerNormEps = 1e-5f;  // nn.LayerNorm's default, used by every
 class Loader : public WeightLoader {
  public:
   explicit Loader(const Weights& w) : WeightLoader(w, "a Whisper model") {}
-  Norm norm(const std::string& prefix, int64_t d) { return {get(prefix + ".weight", {d}), get(prefix + ".bias", {d})}; }
   // q|k|v in one layer; k_proj has no bias.
   SelfAttention self_attention(const std::string& layer, int64_t d) {
     return {norm(layer + ".self_attn_layer_norm", d),

@@ -21,14 +21,13 @@
 #include "generation/step_decoder.h"
 #include "tensor/linear.h"
 #include "tensor/tensor.h"
+#include "weights/loader.h"
 #include "weights/weights.h"
 #include "whisper/config.h"
 
 namespace parley::whisper {
 
-struct Norm {
-  Tensor weight, bias;
-};
+using Norm = LayerNormParams;  // weights/loader.h
 
 // Pre-norm self-attention: x += out(attention(qkv(norm(x)))).
 struct SelfAttention {
