@@ -13,17 +13,33 @@ bool in_vocab(int token, std::span<const float> scores) {
   return token >= 0 && static_cast<size_t>(token) < scores.size();
 }
 
-}  // namespace
 
-void ForceTokenAt::apply(std::span<const int> tokens, std::span<float> scores) const {
-  if (static_cast<int>(tokens.size()) != length_ || !in_vocab(token_, scores)) return;
-  std::fill(scores.begin(), scores.end(), kNegInf);
-  scores[token_] = 0.f;
+void suppress(std::span<float> scores, const std::vector<int>& ids) {
+  for (int id : ids)
+    if (in_vocab(id, scores)) scores[id] = kNegInf;
 }
 
-std::optional<int> ForceTokenAt::forced(std::span<const int> tokens) const {
-  if (static_cast<int>(tokens.size()) != length_) return std::nullopt;
-  return token_;
+}  // namespace
+
+void force_token(std::span<float> scores, int id) {
+  std::fill(scores.begin(), scores.end(), kNegInf);
+  if (in_vocab(id, scores)) scores[id] = 0.f;
+}
+
+void ForceTokens::apply(std::span<const int> tokens, std::span<float> scores) const {
+  if (auto id = forced(tokens)) force_token(scores, *id);
+}
+
+std::optional<int> ForceTokens::forced(std::span<const int> tokens) const {
+  auto it = map_.find(static_cast<int>(tokens.size()));
+  if (it == map_.end() || it->second < 0) return std::nullopt;
+  return it->second;
+}
+
+void SuppressTokens::apply(std::span<const int>, std::span<float> scores) const { suppress(scores, ids_); }
+
+void SuppressTokensAtBegin::apply(std::span<const int> tokens, std::span<float> scores) const {
+  if (static_cast<int>(tokens.size()) == begin_index_) suppress(scores, ids_);
 }
 
 BadWords::BadWords(std::vector<std::vector<int>> sequences, int eos) {

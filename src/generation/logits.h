@@ -4,6 +4,7 @@
 // logits in greedy search, log-probabilities in beam search).
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -20,16 +21,44 @@ class LogitsProcessor {
   virtual std::optional<int> forced(std::span<const int> tokens) const { return std::nullopt; }
 };
 
-// Forces `token` when the sequence has `length` tokens: every other score -inf, the forced one 0.
-// ForcedBOSTokenLogitsProcessor is length 1; ForcedEOSTokenLogitsProcessor is max_length - 1.
-class ForceTokenAt : public LogitsProcessor {
+// Every score -inf but `id`'s, which becomes 0 (how the reference forces a token).
+void force_token(std::span<float> scores, int id);
+
+// ForceTokensLogitsProcessor: forces token `id` when the sequence has `position` tokens, every
+// other score -inf and the forced one 0. ForcedBOSTokenLogitsProcessor is {1: bos};
+// ForcedEOSTokenLogitsProcessor is {max_length - 1: eos}; Whisper's forced_decoder_ids are the map.
+// A negative id (the reference's null entry) forces nothing.
+class ForceTokens : public LogitsProcessor {
  public:
-  ForceTokenAt(int length, int token) : length_(length), token_(token) {}
+  explicit ForceTokens(std::map<int, int> position_to_token) : map_(std::move(position_to_token)) {}
+  ForceTokens(int position, int token) : map_{{position, token}} {}
   void apply(std::span<const int> tokens, std::span<float> scores) const override;
   std::optional<int> forced(std::span<const int> tokens) const override;
 
  private:
-  int length_, token_;
+  std::map<int, int> map_;
+};
+
+// SuppressTokensLogitsProcessor: the given tokens are -inf at every step.
+class SuppressTokens : public LogitsProcessor {
+ public:
+  explicit SuppressTokens(std::vector<int> ids) : ids_(std::move(ids)) {}
+  void apply(std::span<const int> tokens, std::span<float> scores) const override;
+
+ private:
+  std::vector<int> ids_;
+};
+
+// SuppressTokensAtBeginLogitsProcessor: the given tokens are -inf at the step where the sequence
+// has `begin_index` tokens (the first token after a forced prompt; openai's SuppressBlank too).
+class SuppressTokensAtBegin : public LogitsProcessor {
+ public:
+  SuppressTokensAtBegin(std::vector<int> ids, int begin_index) : ids_(std::move(ids)), begin_index_(begin_index) {}
+  void apply(std::span<const int> tokens, std::span<float> scores) const override;
+
+ private:
+  std::vector<int> ids_;
+  int begin_index_;
 };
 
 // NoBadWordsLogitsProcessor: a banned sequence's last token is -inf where the sequence so far ends
@@ -65,8 +94,9 @@ class RepetitionPenalty : public LogitsProcessor {
   float penalty_;
 };
 
-// An ordered chain (the order matters: the reference applies repetition penalty, no-repeat n-gram,
-// bad words, then forced BOS and forced EOS).
+// An ordered chain (the order matters: for translation the reference applies repetition penalty,
+// no-repeat n-gram, bad words, then forced BOS and forced EOS; for Whisper suppression, then
+// forcing, then the timestamp rules).
 class LogitsProcessors {
  public:
   void add(std::unique_ptr<LogitsProcessor> p) { list_.push_back(std::move(p)); }

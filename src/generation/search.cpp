@@ -4,8 +4,10 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <random>
 
 #include "core/error.h"
+#include "generation/sampling.h"
 #include "tensor/ops.h"
 
 namespace parley::generation {
@@ -18,6 +20,7 @@ std::vector<int> forced_prefix(std::span<const int> prompt, const LogitsProcesso
                                const SearchOptions& opt) {
   if (prompt.empty()) invalid_argument("generation needs a decoder prompt");
   std::vector<int> seq(prompt.begin(), prompt.end());
+  seq.reserve(static_cast<size_t>(std::max<int>(opt.max_length, static_cast<int>(seq.size()))) + 1);
   while (static_cast<int>(seq.size()) < opt.max_length) {
     const auto f = processors.forced(seq);
     if (!f) break;
@@ -29,11 +32,6 @@ std::vector<int> forced_prefix(std::span<const int> prompt, const LogitsProcesso
 
 bool finished(const std::vector<int>& seq, const SearchOptions& opt) {
   return static_cast<int>(seq.size()) >= opt.max_length || (seq.size() > 1 && seq.back() == opt.eos);
-}
-
-// First index of the largest score (torch.argmax).
-int best_token(std::span<const float> scores) {
-  return static_cast<int>(std::max_element(scores.begin(), scores.end()) - scores.begin());
 }
 
 struct Candidate {
@@ -63,6 +61,22 @@ void beam_scores_of(const float* logits, int vocab, const std::vector<int>& seq,
   for (float& v : out) v += running;
 }
 
+// Feeds the prefix to a fresh single hypothesis (one call) and returns the logits after its last
+// token. With a no-speech token, also records its probability at no_speech_position (the logits of
+// every prefix position are computed then).
+const float* prefill(StepDecoder& decoder, std::span<const int> prefix, const SearchOptions& opt, SearchResult& r) {
+  const int n = static_cast<int>(prefix.size());
+  const bool want_no_speech = opt.no_speech_token >= 0;
+  decoder.reset(1);
+  const Tensor& logits = decoder.decode(prefix, n, want_no_speech);
+  if (!want_no_speech) return logits.row(0);
+  if (opt.no_speech_position < 0 || opt.no_speech_position >= n || opt.no_speech_token >= logits.dim(1))
+    invalid_argument("no_speech_position / no_speech_token outside the prompt or the vocabulary");
+  std::span<const float> row(logits.row(opt.no_speech_position), static_cast<size_t>(logits.dim(1)));
+  r.no_speech_prob = static_cast<float>(std::exp(row[opt.no_speech_token] - log_sum_exp(row)));
+  return logits.row(n - 1);
+}
+
 }  // namespace
 
 SearchResult search(StepDecoder& decoder, std::span<const int> prompt, const LogitsProcessors& processors,
@@ -79,21 +93,28 @@ SearchResult greedy_search(StepDecoder& decoder, std::span<const int> prompt, co
   if (finished(seq, opt)) return r;
   const int vocab = decoder.vocab_size();
   std::vector<float> scores(vocab);
-  decoder.reset(1);
-  const float* logits = decoder.decode(seq, static_cast<int>(seq.size())).row(0);
+  std::mt19937_64 rng(opt.seed);
+  const float* logits = prefill(decoder, seq, opt, r);
   while (true) {
     std::memcpy(scores.data(), logits, sizeof(float) * vocab);
     processors.apply(seq, scores);
-    seq.push_back(best_token(scores));
+    const int next = opt.temperature > 0 ? sample_token(scores, opt.temperature, rng) : argmax(scores);
+    if (opt.compute_logprobs) {
+      r.sum_logprob += scores[next] - log_sum_exp(scores);
+      ++r.scored_tokens;
+    }
+    seq.push_back(next);
     if (finished(seq, opt)) break;
     logits = decoder.decode(std::span<const int>(&seq.back(), 1), 1).data();
   }
+  if (r.scored_tokens > 0) r.score = static_cast<float>(r.sum_logprob / r.scored_tokens);
   return r;
 }
 
 SearchResult beam_search(StepDecoder& decoder, std::span<const int> prompt, const LogitsProcessors& processors,
                          const SearchOptions& opt) {
   const int B = opt.num_beams;
+  if (opt.temperature > 0) invalid_argument("beam search does not sample: use temperature 0");
   if (B < 1 || B > decoder.max_beams())
     invalid_argument("num_beams " + std::to_string(B) + " is outside 1.." + std::to_string(decoder.max_beams()));
   SearchResult r;
@@ -106,20 +127,24 @@ SearchResult beam_search(StepDecoder& decoder, std::span<const int> prompt, cons
   // Every beam starts as the prefix; only the first scores 0 (the others -1e9), so the first step
   // picks B different continuations of one hypothesis, as the reference does.
   std::vector<std::vector<int>> seqs(B, prefix), next(B);
+  for (auto& s : seqs) s.reserve(static_cast<size_t>(opt.max_length) + 1);
+  for (auto& s : next) s.reserve(static_cast<size_t>(opt.max_length) + 1);
   std::vector<float> running(B, -1e9f), next_running(B);
   running[0] = 0.f;
   std::vector<int> tokens(B), sources(B);
   std::vector<float> scores(static_cast<size_t>(B) * vocab);
   std::vector<Candidate> top;
+  top.reserve(2 * static_cast<size_t>(B) + 1);
   FinishedHypotheses done_hyps(B, opt.length_penalty, opt.early_stopping);
 
-  decoder.reset(1);
-  const Tensor* logits = &decoder.decode(prefix, static_cast<int>(prefix.size()));
+  const float* prefix_logits = prefill(decoder, prefix, opt, r);
+  const Tensor* logits = nullptr;  // after the first step
   bool done = false;
   while (true) {
-    const bool first = decoder.beams() == 1;
+    // Before the first step the decoder holds one hypothesis, the prefix every beam starts as.
+    const bool first = logits == nullptr;
     for (int b = 0; b < B; ++b)
-      beam_scores_of(logits->row(first ? 0 : b), vocab, seqs[b], running[b], processors, opt,
+      beam_scores_of(first ? prefix_logits : logits->row(b), vocab, seqs[b], running[b], processors, opt,
                      std::span<float>(scores.data() + static_cast<size_t>(b) * vocab, vocab));
     top_k(scores, 2 * B, top);
     const int cur_len = static_cast<int>(seqs[0].size());
@@ -140,7 +165,7 @@ SearchResult beam_search(StepDecoder& decoder, std::span<const int> prompt, cons
     if (kept < B) fail(ErrorKind::Internal, "beam search: fewer candidates than beams");
     done = done_hyps.is_done(top.front().score, cur_len + 1);
     for (int b = 0; b < B; ++b) {
-      next[b] = seqs[sources[b]];
+      next[b].assign(seqs[sources[b]].begin(), seqs[sources[b]].end());
       next[b].push_back(tokens[b]);
     }
     seqs.swap(next);

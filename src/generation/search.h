@@ -2,6 +2,7 @@
 // (generation/utils.py greedy_search and beam_search, generation/beam_search.py BeamSearchScorer).
 #pragma once
 
+#include <cstdint>
 #include <span>
 #include <vector>
 
@@ -19,15 +20,31 @@ struct SearchOptions {
   // >= 0: this token's logit is -inf before beam search's log-softmax (the reference's
   // adjust_logits_during_generation, MarianMTModel's "never predict pad"). Greedy ignores it.
   int never_token = -1;
+  // > 0: greedy draws each token from softmax(scores / temperature) instead of taking the best
+  // (openai/whisper's temperature fallback), with a generator seeded by `seed`. Beam search refuses it.
+  float temperature = 0.f;
+  uint64_t seed = 0;
+  // Greedy: also sum the log-probabilities (after the processors) of the chosen tokens.
+  bool compute_logprobs = false;
+  // >= 0: report the probability of this token (Whisper's <|nocaptions|>) at prompt position
+  // no_speech_position (that of <|startoftranscript|>), as long-form decoding's no-speech test uses.
+  int no_speech_token = -1;
+  int no_speech_position = 0;
 };
 
 struct SearchResult {
   std::vector<int> tokens;  // the whole sequence, prompt included, eos included when reached
-  float score = 0.f;        // beam search: the reference's sequences_scores
+  // Beam search: the reference's sequences_scores (length-normalised sum of log-probs).
+  // Greedy with compute_logprobs: the mean log-probability of the generated (unforced) tokens.
+  float score = 0.f;
+  double sum_logprob = 0;      // greedy with compute_logprobs: sum over the generated tokens
+  int scored_tokens = 0;       // how many tokens sum_logprob covers
+  float no_speech_prob = 0.f;  // with SearchOptions::no_speech_token
 };
 
 // The prompt and the tokens the processors force after it are fed to the decoder in one call; then
-// one token per step. The decoder is reset first.
+// one token per step. The decoder is reset first. Virtual calls are per step (the decoder, each
+// processor), never per vocabulary entry.
 SearchResult greedy_search(StepDecoder& decoder, std::span<const int> prompt, const LogitsProcessors& processors,
                            const SearchOptions& options);
 SearchResult beam_search(StepDecoder& decoder, std::span<const int> prompt, const LogitsProcessors& processors,

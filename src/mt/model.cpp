@@ -2,11 +2,11 @@
 
 #include <cmath>
 #include <cstring>
-#include <set>
 #include <string>
 
 #include "core/error.h"
 #include "tensor/ops.h"
+#include "weights/loader.h"
 
 namespace parley::mt {
 
@@ -14,50 +14,18 @@ namespace {
 
 constexpr float kLayerNormEps = 1e-5f;  // nn.LayerNorm's default, every norm of both architectures
 
-// Fetches tensors by name and shape and remembers which were used, so that a tensor the model does
-// not know is reported instead of ignored.
-class Loader {
+// The shared loader (weights/loader.h) with this model's layer builders.
+class Loader : public WeightLoader {
  public:
-  explicit Loader(const Weights& w) : w_(w) {}
-  bool has(const std::string& name) const { return w_.has(name); }
-  Tensor get(const std::string& name, const Shape& shape) {
-    used_.insert(name);
-    return w_.get(name, shape);
-  }
-  Norm norm(const std::string& prefix, int64_t d) { return {get(prefix + ".weight", {d}), get(prefix + ".bias", {d})}; }
-  Linear linear(const std::string& prefix, int64_t out, int64_t in) {
-    return Linear(get(prefix + ".weight", {out, in}), get(prefix + ".bias", {out}));
-  }
-  // k_proj and v_proj stacked into one [2d, d] layer.
-  Linear key_value(const std::string& prefix, int64_t d) {
-    Tensor weight({2 * d, d}), bias({2 * d});
-    for (int64_t p = 0; p < 2; ++p) {
-      const std::string name = prefix + (p == 0 ? ".k_proj" : ".v_proj");
-      Tensor w = get(name + ".weight", {d, d}), b = get(name + ".bias", {d});
-      std::memcpy(weight.data() + p * d * d, w.data(), sizeof(float) * d * d);
-      std::memcpy(bias.data() + p * d, b.data(), sizeof(float) * d);
-    }
-    return Linear(weight, bias);
-  }
+  explicit Loader(const Weights& w) : WeightLoader(w, "this model") {}
   Attention attention(const std::string& layer, const std::string& kind, int64_t d) {
     const std::string p = layer + "." + kind;
-    return {norm(p + "_layer_norm", d), linear(p + ".q_proj", d, d), key_value(p, d), linear(p + ".out_proj", d, d)};
+    return {norm(p + "_layer_norm", d), linear(p + ".q_proj", d, d), stacked(p, {"k_proj", "v_proj"}, {true, true}, d),
+            linear(p + ".out_proj", d, d)};
   }
   FeedForward ffn(const std::string& layer, int64_t d, int64_t dim) {
     return {norm(layer + ".final_layer_norm", d), linear(layer + ".fc1", dim, d), linear(layer + ".fc2", d, dim)};
   }
-  // Copies of tied or computed tensors that some files carry: checked for shape, not used.
-  void accept_copy(const std::string& name, const Shape& shape) {
-    if (has(name)) get(name, shape);
-  }
-  void check_all_used() const {
-    for (const auto& name : w_.names())
-      if (!used_.count(name)) bad_model(w_.source() + ": unexpected tensor '" + name + "' (not part of this model)");
-  }
-
- private:
-  const Weights& w_;
-  std::set<std::string> used_;
 };
 
 void layer_norm(const Tensor& x, const Norm& n, Tensor& y) { ops::layer_norm(x, n.weight, n.bias, kLayerNormEps, y); }

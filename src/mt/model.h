@@ -24,13 +24,12 @@
 #include "mt/config.h"
 #include "tensor/linear.h"
 #include "tensor/tensor.h"
+#include "weights/loader.h"
 #include "weights/weights.h"
 
 namespace parley::mt {
 
-struct Norm {
-  Tensor weight, bias;
-};
+using Norm = LayerNormParams;  // weights/loader.h
 
 struct Attention {
   Norm norm;   // self_attn_layer_norm / encoder_attn_layer_norm (before or after, by architecture)

@@ -47,9 +47,9 @@ std::vector<int> Translator::generate(std::span<const int> input_ids, const Gene
   const int ngram = o.no_repeat_ngram_size.value_or(g.no_repeat_ngram_size);
   if (ngram > 0) processors.add(std::make_unique<generation::NoRepeatNGram>(ngram));
   if (!g.bad_words_ids.empty()) processors.add(std::make_unique<generation::BadWords>(g.bad_words_ids, g.eos_token_id));
-  if (o.forced_bos_token_id) processors.add(std::make_unique<generation::ForceTokenAt>(1, *o.forced_bos_token_id));
+  if (o.forced_bos_token_id) processors.add(std::make_unique<generation::ForceTokens>(1, *o.forced_bos_token_id));
   if (g.forced_eos_token_id >= 0)
-    processors.add(std::make_unique<generation::ForceTokenAt>(search.max_length - 1, g.forced_eos_token_id));
+    processors.add(std::make_unique<generation::ForceTokens>(search.max_length - 1, g.forced_eos_token_id));
 
   const Tensor states = model_->encode(input_ids);
   DecoderSession session(model_, search.num_beams, search.max_length);

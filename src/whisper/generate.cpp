@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "tensor/ops.h"
+#include "whisper/logits.h"
 
 namespace parley::whisper {
 
@@ -53,13 +54,13 @@ DecodingPlan make_plan(const WhisperConfig& c, const GenerateOptions& o) {
   const auto forced = forced_ids(c, o);
   const int prompt_len = static_cast<int>(plan.prompt.size());
 
-  plan.processors.add(std::make_unique<SuppressTokens>(c.suppress_tokens));
+  plan.processors.add(std::make_unique<generation::SuppressTokens>(c.suppress_tokens));
   // Generation "begins" after the last forced position.
   const int begin_index = prompt_len + (forced.empty() ? 0 : forced.back().first);
-  plan.processors.add(std::make_unique<SuppressTokensAtBegin>(c.begin_suppress_tokens, begin_index));
+  plan.processors.add(std::make_unique<generation::SuppressTokensAtBegin>(c.begin_suppress_tokens, begin_index));
   std::map<int, int> force_map;
   for (const auto& [pos, id] : forced) force_map[pos] = id;
-  plan.processors.add(std::make_unique<ForceTokens>(std::move(force_map)));
+  plan.processors.add(std::make_unique<generation::ForceTokens>(std::move(force_map)));
   if (o.timestamps) {
     // The reference's begin index: len(forced_decoder_ids) + 2, one less when the last forced
     // token is <|notimestamps|>.
@@ -80,8 +81,8 @@ DecodingPlan make_plan(const WhisperConfig& c, const GenerateOptions& o) {
   return plan;
 }
 
-SearchResult generate(DecoderSession& session, const DecodingPlan& plan) {
-  return search(session, plan.prompt, plan.processors, plan.search);
+generation::SearchResult generate(DecoderSession& session, const DecodingPlan& plan) {
+  return generation::search(session, plan.prompt, plan.processors, plan.search);
 }
 
 LanguageDetection detect_language(DecoderSession& session) {

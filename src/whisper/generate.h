@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "whisper/logits.h"
+#include "generation/logits.h"
+#include "generation/search.h"
 #include "whisper/model.h"
-#include "whisper/search.h"
 
 namespace parley::whisper {
 
@@ -29,23 +29,23 @@ struct GenerateOptions {
   int max_length = 0;        // > 0 and no max_new_tokens: total length; both 0: generation_config's
   int num_beams = 1;         // 1: greedy
   bool compute_logprobs = false;  // greedy: report the mean log-probability of the chosen tokens
-  float temperature = 0.f;        // > 0: sample (greedy only; see SearchOptions)
+  float temperature = 0.f;        // > 0: sample (greedy only; see generation::SearchOptions)
   uint64_t seed = 0;
 };
 
 // Everything a search needs, derived from the config and the options (see make_plan).
 struct DecodingPlan {
   std::vector<int> prompt;  // the decoder input before generation: <|startoftranscript|>
-  LogitsProcessors processors;
-  SearchOptions search;
+  generation::LogitsProcessors processors;
+  generation::SearchOptions search;
 };
 
 // Throws Error(InvalidArgument) for an unknown task or language, a max length beyond the decoder's
 // positions, or num_beams < 1.
 DecodingPlan make_plan(const WhisperConfig& config, const GenerateOptions& options);
 
-// Runs the plan on the session's encoder states (set_encoder_states must have been called).
-SearchResult generate(DecoderSession& session, const DecodingPlan& plan);
+// Runs the plan (generation/search.h) on the session's encoder states (set_encoder_states must have been called).
+generation::SearchResult generate(DecoderSession& session, const DecodingPlan& plan);
 
 struct LanguageDetection {
   std::string code;            // the most likely language ("" for English-only models)

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <limits>
 
-#include "whisper/sampling.h"
+#include "generation/sampling.h"
 
 namespace parley::whisper {
 
@@ -12,33 +12,7 @@ namespace {
 
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
-void suppress(std::span<float> scores, const std::vector<int>& ids) {
-  for (int id : ids)
-    if (id >= 0 && static_cast<size_t>(id) < scores.size()) scores[id] = kNegInf;
-}
-
-void force(std::span<float> scores, int id) {
-  std::fill(scores.begin(), scores.end(), kNegInf);
-  if (id >= 0 && static_cast<size_t>(id) < scores.size()) scores[id] = 0.f;
-}
-
 }  // namespace
-
-void SuppressTokens::apply(std::span<const int>, std::span<float> scores) const { suppress(scores, ids_); }
-
-void SuppressTokensAtBegin::apply(std::span<const int> tokens, std::span<float> scores) const {
-  if (static_cast<int>(tokens.size()) == begin_index_) suppress(scores, ids_);
-}
-
-void ForceTokens::apply(std::span<const int> tokens, std::span<float> scores) const {
-  if (auto id = forced(tokens)) force(scores, *id);
-}
-
-std::optional<int> ForceTokens::forced(std::span<const int> tokens) const {
-  auto it = map_.find(static_cast<int>(tokens.size()));
-  if (it == map_.end() || it->second < 0) return std::nullopt;  // a null entry forces nothing
-  return it->second;
-}
 
 std::optional<int> TimestampRules::forced(std::span<const int> tokens) const {
   if (static_cast<int>(tokens.size()) == begin_index_ - 1) return ids_.timestamp_begin;
@@ -51,7 +25,7 @@ void TimestampRules::apply(std::span<const int> tokens, std::span<float> scores)
   if (ids_.no_timestamps >= 0 && ids_.no_timestamps < n) scores[ids_.no_timestamps] = kNegInf;
   const int len = static_cast<int>(tokens.size());
   if (len == begin_index_ - 1) {
-    force(scores, ids_.timestamp_begin);
+    generation::force_token(scores, ids_.timestamp_begin);
     return;
   }
   // Pairs, counted over the generated part only (from begin_index on).
@@ -70,18 +44,11 @@ void TimestampRules::apply(std::span<const int> tokens, std::span<float> scores)
   }
   // Timestamps win when their total probability beats the best single text token. Comparing
   // log-sum-exp with the max on the raw scores equals comparing the log-softmax values.
-  const double ts_mass = log_sum_exp(scores.subspan(ts));
+  const double ts_mass = generation::log_sum_exp(scores.subspan(ts));
   float best_text = kNegInf;
   for (int i = 0; i < ts; ++i) best_text = std::max(best_text, scores[i]);
   const bool all_inf = ts_mass == -std::numeric_limits<double>::infinity() && best_text == kNegInf;
   if (!all_inf && ts_mass > best_text) std::fill(scores.begin(), scores.begin() + ts, kNegInf);
-}
-
-std::optional<int> LogitsProcessors::forced(std::span<const int> tokens) const {
-  std::optional<int> out;
-  for (const auto& p : list_)
-    if (auto f = p->forced(tokens)) out = f;
-  return out;
 }
 
 }  // namespace parley::whisper

@@ -2,11 +2,11 @@
 
 #include <cmath>
 #include <cstring>
-#include <set>
 #include <string>
 
 #include "core/error.h"
 #include "tensor/ops.h"
+#include "weights/loader.h"
 
 namespace parley::whisper {
 
@@ -14,36 +14,11 @@ namespace {
 
 constexpr float kLayerNormEps = 1e-5f;  // nn.LayerNorm's default, used by every Whisper norm
 
-// Fetches tensors by name with their expected shapes and remembers which names were used, so that
-// a tensor the model does not know is reported instead of silently ignored.
-class Loader {
+// The shared loader (weights/loader.h) with Whisper's layer builders.
+class Loader : public WeightLoader {
  public:
-  explicit Loader(const Weights& w) : w_(w) {}
-  bool has(const std::string& name) const { return w_.has(name); }
-  Tensor get(const std::string& name, const Shape& shape) {
-    used_.insert(name);
-    return w_.get(name, shape);
-  }
-  Norm norm(const std::string& prefix, int64_t d) { return {get(prefix + ".weight", {d}), get(prefix + ".bias", {d})}; }
-  Linear linear(const std::string& prefix, int64_t out, int64_t in) {
-    return Linear(get(prefix + ".weight", {out, in}), get(prefix + ".bias", {out}));
-  }
-  // Projections stacked row-wise into one Linear; `with_bias[i]` false for k_proj, which has none.
-  Linear stacked(const std::string& prefix, const std::vector<std::string>& names, const std::vector<bool>& with_bias,
-                 int64_t d) {
-    const int64_t parts = static_cast<int64_t>(names.size());
-    Tensor weight({parts * d, d});
-    Tensor bias({parts * d});  // zero where a projection has no bias
-    for (int64_t p = 0; p < parts; ++p) {
-      Tensor w = get(prefix + "." + names[p] + ".weight", {d, d});
-      std::memcpy(weight.data() + p * d * d, w.data(), sizeof(float) * d * d);
-      if (with_bias[p]) {
-        Tensor b = get(prefix + "." + names[p] + ".bias", {d});
-        std::memcpy(bias.data() + p * d, b.data(), sizeof(float) * d);
-      }
-    }
-    return Linear(weight, bias);
-  }
+  explicit Loader(const Weights& w) : WeightLoader(w, "a Whisper model") {}
+  // q|k|v in one layer; k_proj has no bias.
   SelfAttention self_attention(const std::string& layer, int64_t d) {
     return {norm(layer + ".self_attn_layer_norm", d),
             stacked(layer + ".self_attn", {"q_proj", "k_proj", "v_proj"}, {true, false, true}, d),
@@ -52,14 +27,6 @@ class Loader {
   Mlp mlp(const std::string& layer, int64_t d, int64_t ffn) {
     return {norm(layer + ".final_layer_norm", d), linear(layer + ".fc1", ffn, d), linear(layer + ".fc2", d, ffn)};
   }
-  void check_all_used() const {
-    for (const auto& name : w_.names())
-      if (!used_.count(name)) bad_model(w_.source() + ": unexpected tensor '" + name + "' (not part of a Whisper model)");
-  }
-
- private:
-  const Weights& w_;
-  std::set<std::string> used_;
 };
 
 void layer_norm(const Tensor& x, const Norm& n, Tensor& y) { ops::layer_norm(x, n.weight, n.bias, kLayerNormEps, y); }

@@ -18,16 +18,16 @@
 #include <vector>
 
 #include "core/memory.h"
+#include "generation/step_decoder.h"
 #include "tensor/linear.h"
 #include "tensor/tensor.h"
+#include "weights/loader.h"
 #include "weights/weights.h"
 #include "whisper/config.h"
 
 namespace parley::whisper {
 
-struct Norm {
-  Tensor weight, bias;
-};
+using Norm = LayerNormParams;  // weights/loader.h
 
 // Pre-norm self-attention: x += out(attention(qkv(norm(x)))).
 struct SelfAttention {
@@ -101,32 +101,35 @@ class WhisperModel {
 // positions are contiguous [positions, head_dim] blocks, so one head's scores and weighted sum
 // walk memory linearly. Cross-attention blocks are shared by all hypotheses; each hypothesis owns
 // a self-attention slot, and beam reordering re-maps slots (copying only where a beam forks).
-class DecoderSession {
+// It is the StepDecoder that generation/search.h runs over; final, so direct calls (long-form
+// decoding's) are not virtual.
+class DecoderSession final : public generation::StepDecoder {
  public:
   // max_tokens 0 = the model's max_target_positions.
   explicit DecoderSession(std::shared_ptr<const WhisperModel> model, int max_beams = 1, int max_tokens = 0);
 
   const WhisperModel& model() const { return *model_; }
-  int max_beams() const { return max_beams_; }
+  int vocab_size() const override { return model_->config().vocab_size; }
+  int max_beams() const override { return max_beams_; }
   int max_tokens() const { return max_tokens_; }
 
   // Computes the cross-attention keys/values of encoder states [T, d_model] (once per utterance)
   // and clears the hypotheses.
   void set_encoder_states(const Tensor& states);
   // Drops all hypotheses and starts `beams` empty ones (the cross-attention cache stays).
-  void reset(int beams = 1);
-  int beams() const { return beams_; }
+  void reset(int beams = 1) override;
+  int beams() const override { return beams_; }
   // Tokens each hypothesis holds so far (all hypotheses have the same length).
   int length() const { return length_; }
 
   // Appends `n` tokens to every hypothesis (tokens[b * n + i] is token i of hypothesis b) and
   // returns logits [beams, vocab] after each hypothesis' last new token, or [beams * n, vocab]
   // for every new position when `all_positions`. The reference is valid until the next call.
-  const Tensor& decode(std::span<const int> tokens, int n, bool all_positions = false);
+  const Tensor& decode(std::span<const int> tokens, int n, bool all_positions = false) override;
 
   // Beam reordering: hypothesis b continues from previous hypothesis sources[b]
   // (sources.size() == beams() or a new count up to max_beams).
-  void reorder(std::span<const int> sources);
+  void reorder(std::span<const int> sources) override;
 
  private:
   float* self_k(int layer, int slot, int head);

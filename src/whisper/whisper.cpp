@@ -86,7 +86,7 @@ TranscribeResult Whisper::transcribe_features(const Tensor& features, const Tran
   r.language = c.multilingual() ? c.language_code(c.language_id(language)) : "en";
   r.language_name = language_name(r.language).value_or(r.language);
   DecodingPlan plan = make_plan(c, generate_options(options, language));
-  SearchResult s = generate(session, plan);
+  generation::SearchResult s = generate(session, plan);
   r.tokens = std::move(s.tokens);
   r.score = s.score;
   r.text = tokenizer_->decode(r.tokens, true);

@@ -8,7 +8,7 @@
 
 #include "core/error.h"
 #include "tensor/ops.h"
-#include "whisper/sampling.h"
+#include "generation/sampling.h"
 #include "whisper/window_rules.h"
 
 namespace parley::whisper {
@@ -21,7 +21,7 @@ struct Plan {
   int max_length = 0;  // total length at which sampling stops
   int eot = 0;
   int vocab = 0;
-  LogitsProcessors processors;
+  generation::LogitsProcessors processors;
 };
 
 Plan make_plan(const WhisperConfig& c, const WindowDecodeOptions& o) {
@@ -50,8 +50,8 @@ Plan make_plan(const WhisperConfig& c, const WindowDecodeOptions& o) {
     invalid_argument("the window's prompt leaves no room to decode in the decoder's " + std::to_string(n_ctx) + " positions");
   p.eot = c.eos_token_id;
   p.vocab = c.vocab_size;
-  if (!o.blank_tokens.empty()) p.processors.add(std::make_unique<SuppressTokensAtBegin>(o.blank_tokens, sample_begin));
-  p.processors.add(std::make_unique<SuppressTokens>(o.suppress_tokens));
+  if (!o.blank_tokens.empty()) p.processors.add(std::make_unique<generation::SuppressTokensAtBegin>(o.blank_tokens, sample_begin));
+  p.processors.add(std::make_unique<generation::SuppressTokens>(o.suppress_tokens));
   if (!o.without_timestamps)
     p.processors.add(std::make_unique<OpenaiTimestampRules>(
         OpenaiTimestampRules::Ids{c.eos_token_id, c.no_timestamps_token_id, c.timestamp_begin()}, sample_begin,
@@ -72,7 +72,7 @@ std::vector<float> prefill(DecoderSession& session, const Plan& p, WindowDecodeR
     const auto head = initial.first(static_cast<size_t>(p.sot_index) + 1);
     row = session.decode(head, static_cast<int>(head.size())).row(0);
     const std::span<const float> sot_logits(row, static_cast<size_t>(p.vocab));
-    r.no_speech_prob = std::exp(static_cast<double>(sot_logits[*no_speech]) - log_sum_exp(sot_logits));
+    r.no_speech_prob = std::exp(static_cast<double>(sot_logits[*no_speech]) - generation::log_sum_exp(sot_logits));
     rest = initial.subspan(head.size());
   }
   if (!rest.empty()) row = session.decode(rest, static_cast<int>(rest.size())).row(0);
@@ -130,8 +130,8 @@ void sample_group(DecoderSession& session, const Plan& p, const WindowDecodeOpti
       }
       std::memcpy(scores.data(), logits ? logits->row(b) : first.data(), sizeof(float) * scores.size());
       p.processors.apply(seq, scores);
-      const int token = o.temperature > 0 ? sample_token(scores, o.temperature, rng) : argmax(scores);
-      sums[static_cast<size_t>(b)] += scores[static_cast<size_t>(token)] - log_sum_exp(scores);
+      const int token = o.temperature > 0 ? generation::sample_token(scores, o.temperature, rng) : generation::argmax(scores);
+      sums[static_cast<size_t>(b)] += scores[static_cast<size_t>(token)] - generation::log_sum_exp(scores);
       next[static_cast<size_t>(b)] = token;
       all_done = all_done && token == p.eot;
     }

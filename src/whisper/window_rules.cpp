@@ -5,7 +5,7 @@
 #include <set>
 #include <string>
 
-#include "whisper/sampling.h"
+#include "generation/sampling.h"
 
 namespace parley::whisper {
 
@@ -51,7 +51,7 @@ void OpenaiTimestampRules::apply(std::span<const int> tokens, std::span<float> s
   // Text is suppressed when the timestamps' total probability beats every single text token (compared
   // on raw scores: the log-softmax shifts both sides by the same amount).
   const int64_t split = std::min<int64_t>(ts, n);
-  const double ts_mass = log_sum_exp(scores.subspan(split));
+  const double ts_mass = generation::log_sum_exp(scores.subspan(split));
   float best_text = kNegInf;
   for (int64_t i = 0; i < split; ++i) best_text = std::max(best_text, scores[i]);
   if (ts_mass > best_text) fill_range(scores, 0, split);

@@ -1,12 +1,12 @@
 // The logits rules of openai/whisper's decoding (decoding.py), which long-form transcription follows
 // (its reference is openai/whisper's transcribe(), not transformers' generate()). They differ from the
-// Hugging Face rules in logits.h:
+// Hugging Face rules (logits.h, generation/logits.h):
 //  - timestamps: nothing is forced; the first sampled token must be a timestamp (at most
 //    max_initial_index after <|0.00|>), timestamps never decrease and a segment is never empty;
 //  - suppression: the "-1" list is computed from the tokenizer (non_speech_tokens), plus the task
 //    and control tokens, instead of generation_config.json's suppress_tokens;
 //  - SuppressBlank: " " and <|endoftext|> are suppressed at the first sampled position
-//    (SuppressTokensAtBegin in logits.h with blank_tokens()).
+//    (generation::SuppressTokensAtBegin with blank_tokens()).
 #pragma once
 
 #include <optional>
@@ -14,13 +14,13 @@
 #include <vector>
 
 #include "text/whisper_tokenizer.h"
-#include "whisper/logits.h"
+#include "generation/logits.h"
 
 namespace parley::whisper {
 
 // ApplyTimestampRules. `sample_begin` is the length of the initial tokens (prompt and <|startoftranscript|>
 // sequence): the rules look only at what was sampled after it.
-class OpenaiTimestampRules : public LogitsProcessor {
+class OpenaiTimestampRules : public generation::LogitsProcessor {
  public:
   struct Ids {
     int eot = 0;

@@ -39,9 +39,9 @@ TEST(Logits, BadWordsBanSingleTokensAndSequenceEndsButNotEos) {
   EXPECT_EQ(t[4], 1.f);
 }
 
-TEST(Logits, ForceTokenAtForcesOnlyAtItsLength) {
+TEST(Logits, ForceTokensForcesOnlyAtItsLength) {
   LogitsProcessors p;
-  p.add(std::make_unique<ForceTokenAt>(1, 3));
+  p.add(std::make_unique<ForceTokens>(1, 3));
   std::vector<float> s = ones(5);
   p.apply(std::vector<int>{2}, s);
   EXPECT_EQ(s[3], 0.f);

@@ -73,7 +73,7 @@ TEST_P(GenerateGolden, LanguageAndEveryRunMatchReference) {
   for (const auto& run : c.golden["runs"]) {
     SCOPED_TRACE(run["name"].get<std::string>());
     DecodingPlan plan = make_plan(m->config(), options_of(run["generate_kwargs"]));
-    SearchResult r = generate(session, plan);
+    generation::SearchResult r = generate(session, plan);
     EXPECT_EQ(r.tokens, run["sequence"].get<std::vector<int>>());
     if (run.contains("sequence_score")) {
       std::printf("[measured] %s %s %s %s sequence_score: |diff| %.3g\n", c.model.c_str(), c.audio.c_str(),

@@ -120,12 +120,12 @@ TEST(WhisperLoad, MiniatureModelLoadsAndGenerates) {
   GenerateOptions o;
   o.language = "de";
   o.max_new_tokens = 6;
-  SearchResult greedy = generate(session, make_plan(model->config(), o));
+  generation::SearchResult greedy = generate(session, make_plan(model->config(), o));
   ASSERT_GE(greedy.tokens.size(), 4u);
   EXPECT_EQ(std::vector<int>(greedy.tokens.begin(), greedy.tokens.begin() + 4), (std::vector<int>{31, 33, 35, 36}));
   EXPECT_LE(greedy.tokens.size(), 7u);
   o.num_beams = 2;
-  SearchResult beam = generate(session, make_plan(model->config(), o));
+  generation::SearchResult beam = generate(session, make_plan(model->config(), o));
   EXPECT_LE(beam.tokens.size(), 7u);
   EXPECT_LT(beam.score, 0.f);
 }

@@ -10,13 +10,19 @@
 
 #include "common/test_util.h"
 #include "core/files.h"
+#include "generation/logits.h"
+#include "generation/search.h"
 #include "whisper/logits.h"
-#include "whisper/search.h"
 
 namespace parley::whisper {
 namespace {
 
 using nlohmann::json;
+using generation::ForceTokens;
+using generation::LogitsProcessor;
+using generation::LogitsProcessors;
+using generation::SuppressTokens;
+using generation::SuppressTokensAtBegin;
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
 const json& goldens() {
@@ -94,10 +100,10 @@ TEST(LogitsProcessors, ForcedTokensAreReportedForThePrefill) {
   EXPECT_EQ(chain.forced(std::vector<int>{0, 7, 8, 9, 26}), std::nullopt);
 }
 
-TEST(BeamHypotheses, KeepAndStopAsTheReference) {
+TEST(FinishedHypotheses, KeepAndStopAsTheReference) {
   for (const auto& b : goldens()["beam_hypotheses"]) {
     SCOPED_TRACE("length_penalty " + b["length_penalty"].dump() + " early_stopping " + b["early_stopping"].dump());
-    BeamHypotheses h(b["num_beams"].get<int>(), b["length_penalty"].get<float>(), b["early_stopping"].get<bool>());
+    generation::FinishedHypotheses h(b["num_beams"].get<int>(), b["length_penalty"].get<float>(), b["early_stopping"].get<bool>());
     for (const auto& op : b["ops"]) {
       if (op.contains("add")) {
         h.add(std::vector<int>(op["add"][0].get<int>(), 1), op["add"][1].get<float>());

@@ -8,10 +8,15 @@
 #include "test_models.h"
 #include "core/error.h"
 #include "whisper/model.h"
-#include "whisper/search.h"
+#include "generation/search.h"
 
 namespace parley::whisper {
 namespace {
+
+using generation::LogitsProcessors;
+using generation::SearchOptions;
+using generation::SearchResult;
+using generation::search;
 
 std::shared_ptr<const WhisperModel> tiny() { return test::test_model("whisper-tiny-random"); }
 

@@ -1,10 +1,10 @@
-#include "whisper/sampling.h"
+#include "generation/sampling.h"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
-namespace parley::whisper {
+namespace parley::generation {
 
 int argmax(std::span<const float> x) {
   int best = 0;
@@ -37,4 +37,4 @@ double log_sum_exp(std::span<const float> x) {
   return mx + std::log(s);
 }
 
-}  // namespace parley::whisper
+}  // namespace parley::generation

@@ -1,11 +1,11 @@
 // Small numeric helpers the searches and logits rules share: the best token, a seeded draw at a
-// temperature, and log-sum-exp in double precision.
+// temperature (openai/whisper's sampling), and log-sum-exp in double precision.
 #pragma once
 
 #include <random>
 #include <span>
 
-namespace parley::whisper {
+namespace parley::generation {
 
 // Index of the largest score; the first one on ties (as torch.argmax).
 int argmax(std::span<const float> scores);
@@ -17,4 +17,4 @@ int sample_token(std::span<const float> scores, float temperature, std::mt19937_
 // log(sum(exp(x))) in double; -inf for an empty or all -inf range.
 double log_sum_exp(std::span<const float> x);
 
-}  // namespace parley::whisper
+}  // namespace parley::generation
