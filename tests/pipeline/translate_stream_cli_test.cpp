@@ -91,28 +91,19 @@ TEST(TranslateStreamCli, DashWritesRawSamplesToStdoutAndTheReportToStderr) {
   EXPECT_NE(pcm.err.find("first audio after"), std::string::npos) << pcm.err;
 }
 
-TEST(WavStreamWriter, HeaderIsOpenEndedUntilFinishThenExact) {
-  const fs::path path = temp_dir("wav-stream") / "s.wav";
-  const std::vector<float> a = {0.f, 0.5f, -0.5f}, b = {0.25f, 1.f};
-  audio::WavStreamWriter w(path, 16000, audio::SampleFormat::Pcm16);
-  w.write(a);
-  w.write(b);
-  const std::string partial = read_file(path);
-  ASSERT_EQ(partial.size(), 44u + 5 * 2);  // everything written so far is in the file
-  EXPECT_EQ(partial.substr(40, 4), std::string(4, '\xff'));  // data size: unknown yet
-  w.finish();
-  std::vector<float> all = a;
-  all.insert(all.end(), b.begin(), b.end());
-  EXPECT_TRUE(read_file(path) == audio::encode_wav(all, 16000, audio::SampleFormat::Pcm16));
-
-  const fs::path f32 = path.parent_path() / "f.wav";
-  audio::WavStreamWriter wf(f32, 16000, audio::SampleFormat::F32);
-  wf.write(all);
-  wf.finish();
-  EXPECT_TRUE(read_file(f32) == audio::encode_wav(all, 16000, audio::SampleFormat::F32));
-
-  EXPECT_THROW(audio::WavStreamWriter(path.parent_path() / "no" / "such" / "dir.wav", 16000, audio::SampleFormat::Pcm16),
-               Error);
+// The streamed WAV's first header: encode_wav's layout, sizes unknown (0xFFFFFFFF) until the real
+// header replaces it.
+TEST(OpenEndedHeader, SizesUnknownUntilTheEnd) {
+  for (const auto fmt : {audio::SampleFormat::Pcm16, audio::SampleFormat::F32}) {
+    const std::string open = audio::open_ended_header(16000, fmt), real = audio::wav_header(5, 16000, fmt);
+    ASSERT_EQ(open.size(), real.size());
+    EXPECT_EQ(open.substr(4, 4), std::string(4, '\xff'));                 // RIFF size
+    EXPECT_EQ(open.substr(open.size() - 4), std::string(4, '\xff'));      // data size
+    EXPECT_EQ(open.substr(8, 28), real.substr(8, 28));                     // WAVE, fmt chunk: the same
+  }
+  EXPECT_EQ(audio::open_ended_header(16000, audio::SampleFormat::F32).substr(audio::wav_header(0, 16000, audio::SampleFormat::F32).size() - 12, 4),
+            std::string(4, '\xff'));  // f32's fact chunk: frames unknown
+  EXPECT_THROW(audio::open_ended_header(0, audio::SampleFormat::Pcm16), Error);
 }
 
 }  // namespace
