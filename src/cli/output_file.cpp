@@ -158,6 +158,7 @@ void OutputFile::open_direct() {
 }
 
 void OutputFile::write(std::string_view bytes) {
+  if (bytes.empty()) return;  // (an empty view's data() may be null, which fwrite must not be given)
   if (mode_ == Mode::Stdout) {
     if (std::fwrite(bytes.data(), 1, bytes.size(), stdout) != bytes.size() || std::fflush(stdout) != 0)
       cannot_write("stdout", std::strerror(errno));
