@@ -9,6 +9,8 @@ AudioOutput::AudioOutput(OutputFile& out, bool stream, int sample_rate, audio::S
   if (!streaming_ || out_.is_stdout()) return;
   out_.keep_partial();
   out_.write(audio::open_ended_header(rate_, format_));
+  // From now on an interrupted run keeps a valid WAV, even one cut before the first piece's header.
+  out_.set_header(audio::wav_header(0, rate_, format_));
 }
 
 void AudioOutput::piece(std::span<const float> samples) {

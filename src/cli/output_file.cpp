@@ -29,6 +29,7 @@ struct InterruptSlot {
   char target[PATH_MAX] = {};
   char header[2][256] = {};
   std::atomic<int> header_len[2] = {0, 0};
+  std::atomic<long long> length[2] = {0, 0};  // the file's length that header describes
   std::atomic<int> current{-1};  // which header buffer is complete
 };
 
@@ -44,7 +45,12 @@ void on_interrupt(int sig) {
       if (s.temp[0]) ::unlink(s.temp);
       continue;
     }
-    if (fd >= 0) (void)!::pwrite(fd, s.header[h], static_cast<size_t>(s.header_len[h].load()), 0);
+    if (fd >= 0) {
+      // Bytes written after the last set_header() (a piece cut short by the signal) go: the header
+      // must describe the file exactly.
+      (void)!::ftruncate(fd, static_cast<off_t>(s.length[h].load()));
+      (void)!::pwrite(fd, s.header[h], static_cast<size_t>(s.header_len[h].load()), 0);
+    }
     if (s.temp[0]) ::rename(s.temp, s.target);
   }
   _exit(sig == SIGINT ? 130 : 128 + sig);
@@ -166,6 +172,7 @@ void OutputFile::write(std::string_view bytes) {
   }
   if (fd_ < 0) open_direct();
   write_all(fd_, bytes, name_);
+  written_ += bytes.size();
 }
 
 void OutputFile::set_header(std::string_view header) {
@@ -176,6 +183,7 @@ void OutputFile::set_header(std::string_view header) {
   const int next = s.current.load() == 0 ? 1 : 0;
   std::memcpy(s.header[next], header.data(), header.size());
   s.header_len[next].store(static_cast<int>(header.size()));
+  s.length[next].store(static_cast<long long>(written_));
   s.current.store(next);
 }
 

@@ -17,6 +17,7 @@
 // place, so what was written so far is a valid WAV. The process then exits 130 (SIGINT) or 143.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -37,8 +38,9 @@ class OutputFile {
   // Appends bytes. Throws Error(Internal) when the write fails.
   void write(std::string_view bytes);
   // Bytes that belong at offset 0 once the output ends now (a WAV header with the sizes written so
-  // far); written by commit() and by the interrupt handler. Up to 256 bytes; ignored where the output
-  // cannot seek (stdout, FIFOs, devices).
+  // far); written by commit() and by the interrupt handler, which also cuts the file back to what
+  // had been written when this was called. Up to 256 bytes; ignored where the output cannot seek
+  // (stdout, FIFOs, devices).
   void set_header(std::string_view header);
   // On SIGINT/SIGTERM, keep what was written (rename it into place) instead of removing it.
   void keep_partial();
@@ -55,6 +57,7 @@ class OutputFile {
   std::string header_;  // set_header()'s last bytes
   Mode mode_ = Mode::Stdout;
   int fd_ = -1;
+  uint64_t written_ = 0;  // bytes written so far
   int slot_ = -1;  // this output's entry in the interrupt handler's table
 };
 
