@@ -45,7 +45,7 @@ class BlobLock {
  public:
   explicit BlobLock(const fs::path& path) {
     fs::create_directories(path.parent_path());
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);  // (a planted link: refused)
     if (fd_ < 0) fail_io("create the lock file", path, errno);
     while (::flock(fd_, LOCK_EX) != 0) {
       if (errno != EINTR) fail_io("lock", path, errno);
@@ -59,10 +59,34 @@ class BlobLock {
   int fd_ = -1;
 };
 
+// `path` opened (created when missing) when it is a regular file; -1 when it is a link or anything else.
+int open_regular(const fs::path& path) {
+  // O_NONBLOCK: a FIFO planted there must not block the open.
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    if (errno == ELOOP || errno == ENXIO || errno == EISDIR) return -1;
+    fail_io("create", path, errno);
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return -1;
+  }
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags >= 0) ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+  return fd;
+}
+
 class OpenFile {
  public:
+  // Never through a symbolic link or into anything but a regular file: the cache folder may be shared,
+  // and a link planted at blobs/<etag>.incomplete must not make the download write somewhere else.
+  // Such an entry is removed and the file created afresh.
   explicit OpenFile(const fs::path& path) : path_(path) {
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    fd_ = open_regular(path);
+    if (fd_ >= 0) return;
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) fail_io("remove", path, errno);
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd_ < 0) fail_io("create", path, errno);
   }
   ~OpenFile() {

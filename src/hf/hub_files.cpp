@@ -21,11 +21,18 @@ bool ends_with(const std::string& s, const std::string& tail) {
   return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
 }
 
-// Configs, tokenizer and feature-extractor files: small, and whichever a model type uses is among them.
+// Configs, tokenizer and feature-extractor files by name: the ones the engines read (Whisper, SpeechT5,
+// HiFi-GAN, M2M100/NLLB, Marian, VITS), plus normalizer.json (Whisper's, kept for other tools that
+// share the cache). A fixed list rather than "every .json": a repository listing hundreds of
+// top-level files must not make a download fetch them all.
+const char* const kSupportNames[] = {
+    "config.json",          "generation_config.json",  "preprocessor_config.json", "tokenizer_config.json",
+    "tokenizer.json",       "special_tokens_map.json", "added_tokens.json",        "vocab.json",
+    "merges.txt",           "normalizer.json",         "spm_char.model",           "sentencepiece.bpe.model",
+    "source.spm",           "target.spm"};
+
 bool is_support_file(const std::string& name) {
-  if (ends_with(name, ".index.json")) return false;  // weight indexes belong to a weight format
-  // .spm: Marian's source.spm / target.spm tokenizers
-  return ends_with(name, ".json") || ends_with(name, ".txt") || ends_with(name, ".model") || ends_with(name, ".spm");
+  return std::find(std::begin(kSupportNames), std::end(kSupportNames), name) != std::end(kSupportNames);
 }
 
 bool is_weight_index(const std::string& name) { return ends_with(name, ".index.json"); }

@@ -153,6 +153,21 @@ TEST_F(HubTest, DroppedConnectionIsResumedByTheNextRun) {
   EXPECT_FALSE(fs::exists(partial));
 }
 
+TEST_F(HubTest, APlantedLinkInTheCacheIsNotFollowed) {
+  // Someone with write access to a shared cache plants blobs/<etag>.incomplete as a link to a file of
+  // the user's: the download must write its own file, leaving the victim untouched.
+  const std::string content = hifigan.files.at("model.safetensors").content;
+  const fs::path blobs = repo_dir(hifigan) / "blobs";
+  fs::create_directories(blobs);
+  const fs::path victim = parley::test::temp_dir("hub-victim") / "precious.txt";
+  write_file_atomic(victim, "precious");
+  fs::create_symlink(victim, blobs / (parley::test::sha256_hex(content) + ".incomplete"));
+  DownloadReport r = download_model(parse_model_ref(kHifigan), options);
+  EXPECT_EQ(read_file(r.snapshot / "model.safetensors"), content);
+  EXPECT_EQ(read_file(victim), "precious");
+  EXPECT_FALSE(fs::is_symlink(blobs / parley::test::sha256_hex(content)));
+}
+
 TEST_F(HubTest, DroppedConnectionIsResumedWithinTheRun) {
   hub.drop_connection("model.safetensors", 50000, 2);  // two drops, then a good answer
   DownloadReport r = download_model(parse_model_ref(kHifigan), options);

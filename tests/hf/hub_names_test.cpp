@@ -109,6 +109,19 @@ TEST(HubFiles, ChoosesConfigsTokenizerAndOneWeightFormat) {
   EXPECT_EQ(kind, ErrorKind::BadModel);
 }
 
+TEST(HubFiles, AListingOfManyFilesFetchesOnlyKnownOnes) {
+  // A repository with hundreds of top-level .json/.txt files: only the configs and tokenizer files the
+  // engines read are chosen, whatever else is listed.
+  std::vector<std::string> listed = {"config.json", "vocab.json", "model.safetensors"};
+  for (int i = 0; i < 500; ++i) {
+    listed.push_back("junk" + std::to_string(i) + ".json");
+    listed.push_back("notes" + std::to_string(i) + ".txt");
+  }
+  listed.push_back("huge.model");
+  FileChoice c = choose_files(listed, "m/many-files");
+  EXPECT_EQ(c.files, (std::vector<std::string>{"config.json", "vocab.json", "model.safetensors"}));
+}
+
 TEST(HubFiles, ShardListsAreCheckedToo) {
   auto index = nlohmann::json::parse(
       R"({"metadata":{},"weight_map":{"a":"model-1.safetensors","b":"model-2.safetensors","c":"model-1.safetensors"}})");
