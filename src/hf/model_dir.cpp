@@ -62,6 +62,20 @@ int64_t json_int_or(const nlohmann::json& j, const std::string& key, int64_t fal
   return field(j, key) ? json_int(j, key, source) : fallback;
 }
 
+int64_t json_int_in(const nlohmann::json& j, const std::string& key, int64_t lo, int64_t hi,
+                    const std::string& source) {
+  const int64_t v = json_int(j, key, source);
+  if (v < lo || v > hi)
+    bad_model(source + ": \"" + key + "\" must lie in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " +
+              std::to_string(v));
+  return v;
+}
+
+int64_t json_int_in_or(const nlohmann::json& j, const std::string& key, int64_t fallback, int64_t lo, int64_t hi,
+                       const std::string& source) {
+  return field(j, key) ? json_int_in(j, key, lo, hi, source) : fallback;
+}
+
 double json_number(const nlohmann::json& j, const std::string& key, const std::string& source) {
   const auto* v = field(j, key);
   if (!v) bad_model(source + " lacks \"" + key + "\"");

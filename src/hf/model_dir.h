@@ -32,6 +32,12 @@ class ModelDir {
 // The *_or forms return `fallback` when the key is absent or null.
 int64_t json_int(const nlohmann::json& j, const std::string& key, const std::string& source);
 int64_t json_int_or(const nlohmann::json& j, const std::string& key, int64_t fallback, const std::string& source);
+// An integer that must lie in [lo, hi]: how every model config bounds its sizes, so that a hostile or
+// broken config.json is refused before it can ask for gigantic buffers.
+int64_t json_int_in(const nlohmann::json& j, const std::string& key, int64_t lo, int64_t hi,
+                    const std::string& source);
+int64_t json_int_in_or(const nlohmann::json& j, const std::string& key, int64_t fallback, int64_t lo, int64_t hi,
+                       const std::string& source);
 double json_number(const nlohmann::json& j, const std::string& key, const std::string& source);
 double json_number_or(const nlohmann::json& j, const std::string& key, double fallback, const std::string& source);
 bool json_bool_or(const nlohmann::json& j, const std::string& key, bool fallback, const std::string& source);

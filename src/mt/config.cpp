@@ -12,9 +12,7 @@ namespace {
 using nlohmann::json;
 
 int positive(const json& j, const std::string& key, const std::string& src, int64_t max) {
-  const int64_t v = json_int(j, key, src);
-  if (v < 1 || v > max) bad_model(src + ": \"" + key + "\" is " + std::to_string(v) + ", outside 1.." + std::to_string(max));
-  return static_cast<int>(v);
+  return static_cast<int>(json_int_in(j, key, 1, max, src));
 }
 
 Activation parse_activation(const std::string& name, const std::string& src) {

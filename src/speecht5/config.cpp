@@ -12,10 +12,12 @@ namespace {
 // Dimensions are required: the published config.json files carry every one of them, and a guess
 // would load the wrong shapes. Only behavioural settings fall back to the reference's defaults.
 int64_t positive(const nlohmann::json& j, const std::string& key, const std::string& source) {
-  const int64_t v = json_int(j, key, source);
-  if (v <= 0 || v > (int64_t{1} << 24)) bad_model(source + ": \"" + key + "\" must be a positive size, got " + std::to_string(v));
-  return v;
+  return json_int_in(j, key, 1, 1 << 20, source);
 }
+
+// Position tables absent from the weights are computed at load: max_*_positions rows of hidden_size.
+// The published model has 600 and 4000; the bound keeps a hostile config from asking for gigabytes.
+constexpr int64_t kMaxPositions = 1 << 14;
 
 Activation activation(const std::string& name, const std::string& source) {
   if (name == "gelu") return Activation::Gelu;
@@ -56,8 +58,8 @@ TtsConfig TtsConfig::from_json(const nlohmann::json& j, const std::string& sourc
   c.num_mel_bins = positive(j, "num_mel_bins", source);
   c.reduction_factor = positive(j, "reduction_factor", source);
   c.speaker_embedding_dim = positive(j, "speaker_embedding_dim", source);
-  c.max_text_positions = positive(j, "max_text_positions", source);
-  c.max_speech_positions = positive(j, "max_speech_positions", source);
+  c.max_text_positions = json_int_in(j, "max_text_positions", 1, kMaxPositions, source);
+  c.max_speech_positions = json_int_in(j, "max_speech_positions", 1, kMaxPositions, source);
   c.prenet_layers = positive(j, "speech_decoder_prenet_layers", source);
   c.prenet_units = positive(j, "speech_decoder_prenet_units", source);
   c.prenet_dropout = json_number(j, "speech_decoder_prenet_dropout", source);

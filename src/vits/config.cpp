@@ -24,11 +24,7 @@ void require(bool ok, const std::string& source, const std::string& what) {
 
 int64_t bounded(const nlohmann::json& j, const std::string& key, int64_t fallback, int64_t lo, int64_t hi,
                 const std::string& source) {
-  const int64_t v = fallback < 0 ? json_int(j, key, source) : json_int_or(j, key, fallback, source);
-  require(v >= lo && v <= hi, source,
-          "\"" + key + "\" must lie in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " +
-              std::to_string(v));
-  return v;
+  return fallback < 0 ? json_int_in(j, key, lo, hi, source) : json_int_in_or(j, key, fallback, lo, hi, source);
 }
 
 // A required size.

@@ -373,7 +373,12 @@ TEST(BrokenModel, ConfigErrorsAreOneLineBadModel) {
                         {"speech_decoder_postnet_kernel", 4, "odd"},
                         {"decoder_attention_heads", 3, "divisible"},
                         {"hidden_act", "mish", "hidden_act"},
-                        {"hidden_size", 64, "shape"}};
+                        {"hidden_size", 64, "shape"},
+                        // Hostile sizes are refused from the config alone, before any allocation (the
+                        // position tables absent from the weights would be built at this size: 2 GB).
+                        {"max_speech_positions", 8000000, "must lie in [1, 16384]"},
+                        {"max_text_positions", -1, "must lie in"},
+                        {"hidden_size", int64_t{1} << 40, "must lie in"}};
   for (const Edit& edit : edits) {
     const auto dir = broken_copy("speecht5-tiny-random", edit.key, edit.value);
     const Error e = error_of([&] { SpeechT5Tts::load(dir); });
