@@ -16,6 +16,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   clang libclang-rt-14-dev
   chromium wrk python3
+  nginx-light openssl curl systemd
 )
 # Node.js for the browser and HTTP-client tests; npm comes with some Node.js builds, else from Debian.
 command -v node >/dev/null || PACKAGES+=(nodejs)

@@ -1,5 +1,5 @@
 -- wrk script for scripts/load.sh: sends the request given in the environment (PARLEY_LOAD_BODY file,
--- PARLEY_LOAD_TYPE content type, PARLEY_LOAD_PATH) and counts the answers by HTTP status.
+-- PARLEY_LOAD_TYPE content type, PARLEY_LOAD_PATH, optional PARLEY_LOAD_KEY) and counts the answers by HTTP status.
 local threads = {}
 
 function setup(thread)
@@ -14,6 +14,8 @@ function init(args)
   wrk.method = "POST"
   wrk.path = os.getenv("PARLEY_LOAD_PATH")
   wrk.headers["Content-Type"] = os.getenv("PARLEY_LOAD_TYPE")
+  local key = os.getenv("PARLEY_LOAD_KEY")  -- an API key (serve --api-key), sent as OpenAI clients do
+  if key and key ~= "" then wrk.headers["Authorization"] = "Bearer " .. key end
 end
 
 function response(status, headers, body)
