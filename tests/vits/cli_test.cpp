@@ -2,6 +2,7 @@
 // --format f32 (recorded noise or zero noise scales), streaming, and bad input — one line each.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 
@@ -25,11 +26,13 @@ std::string fmt(double v) {
   return buf;
 }
 
-std::vector<std::string> args_for(const VitsGoldenCase& c, const fs::path& out) {
-  const std::string prefix = test::data_path(std::string("cases/") + kVitsModel + "/" + c.name).string();
-  std::vector<std::string> args = {"synthesize", "--model", model_dir(), "--text", c.text, "-o", out.string(),
-                                   "--format", "f32", "--noise-scale", fmt(c.noise_scale), "--noise-scale-duration",
-                                   fmt(c.noise_scale_duration), "--speaking-rate", fmt(c.speaking_rate)};
+std::vector<std::string> args_for(const VitsGoldenCase& c, const fs::path& out, const std::string& model = kVitsModel) {
+  const std::string prefix = test::data_path("cases/" + model + "/" + c.name).string();
+  std::vector<std::string> args = {"synthesize", "--model", test::data_path("models/" + model).string(), "--text", c.text,
+                                   "-o", out.string(), "--format", "f32", "--noise-scale", fmt(c.noise_scale),
+                                   "--noise-scale-duration", fmt(c.noise_scale_duration), "--speaking-rate",
+                                   fmt(c.speaking_rate)};
+  if (c.speaker_id != 0) args.insert(args.end(), {"--speaker-id", std::to_string(c.speaker_id)});
   if (c.noise_files)
     for (const std::string& a : {std::string("--duration-noise"), prefix + ".duration_noise.npy",
                                   std::string("--prior-noise"), prefix + ".prior_noise.npy"})
@@ -37,21 +40,37 @@ std::vector<std::string> args_for(const VitsGoldenCase& c, const fs::path& out) 
   return args;
 }
 
+void expect_binary_matches(const std::string& model, const VitsGoldenCase& c, const fs::path& dir) {
+  SCOPED_TRACE(model + " " + c.name);
+  const fs::path out = dir / (model + "." + c.name + ".wav");
+  const auto r = test::run_parley(args_for(c, out, model));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const audio::WavData wav = audio::read_wav(out);
+  EXPECT_EQ(wav.format, audio::SampleFormat::F32);
+  EXPECT_EQ(wav.sample_rate, 16000);
+  ASSERT_EQ(wav.frames(), c.samples);
+  const Tensor want = test::load_npy("cases/" + model + "/" + c.name + ".wave.npy");
+  EXPECT_TRUE(test::AllClose(Tensor::from_vector({c.samples}, wav.samples), want.reshaped({want.numel()}), kWaveTol));
+}
+
 // Two cases (one of each kind) keep the test fast; golden_test.cpp runs every case in process.
 TEST(VitsCli, GoldensThroughTheBinary) {
   const fs::path dir = test::temp_dir("vits-cli");
-  for (const VitsGoldenCase& c : read_vits_golden()) {
-    if (c.name != "text1.zero_noise_fast" && c.name != "text0.injected_noise") continue;
-    SCOPED_TRACE(c.name);
-    const fs::path out = dir / (c.name + ".wav");
-    const auto r = test::run_parley(args_for(c, out));
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    const audio::WavData wav = audio::read_wav(out);
-    EXPECT_EQ(wav.format, audio::SampleFormat::F32);
-    EXPECT_EQ(wav.sample_rate, 16000);
-    ASSERT_EQ(wav.frames(), c.samples);
-    const Tensor want = test::load_npy(std::string("cases/") + kVitsModel + "/" + c.name + ".wave.npy");
-    EXPECT_TRUE(test::AllClose(Tensor::from_vector({c.samples}, wav.samples), want.reshaped({want.numel()}), kWaveTol));
+  for (const VitsGoldenCase& c : read_vits_golden())
+    if (c.name == "text1.zero_noise_fast" || c.name == "text0.injected_noise") expect_binary_matches(kVitsModel, c, dir);
+}
+
+// One injected-noise case of each variant: the plain predictor, --speaker-id on a .bin checkpoint,
+// capitals kept.
+TEST(VitsCli, VariantGoldensThroughTheBinary) {
+  const fs::path dir = test::temp_dir("vits-cli-variants");
+  for (const std::string model : kVitsVariants) {
+    const auto cases = read_vits_golden(model);
+    const auto chosen = std::find_if(cases.begin(), cases.end(), [](const VitsGoldenCase& c) {
+      return c.noise_files && (c.speaker_id != 0 || c.name.find("speaker") == std::string::npos);
+    });
+    ASSERT_NE(chosen, cases.end()) << model;
+    expect_binary_matches(model, *chosen, dir);
   }
 }
 

@@ -7,8 +7,8 @@
 
 namespace parley::vits {
 
-std::vector<VitsGoldenCase> read_vits_golden() {
-  const auto j = nlohmann::json::parse(read_file(test::data_path(std::string("cases/") + kVitsModel + "/golden.json")));
+std::vector<VitsGoldenCase> read_vits_golden(const std::string& model) {
+  const auto j = nlohmann::json::parse(read_file(test::data_path("cases/" + model + "/golden.json")));
   std::vector<VitsGoldenCase> cases;
   for (const auto& c : j.at("cases")) {
     VitsGoldenCase g;
@@ -22,6 +22,7 @@ std::vector<VitsGoldenCase> read_vits_golden() {
     g.durations = c.at("durations").get<std::vector<int64_t>>();
     g.min_ceil_margin = c.at("min_ceil_margin").get<double>();
     g.noise_files = c.at("noise_files").get<bool>();
+    g.speaker_id = c.value("speaker_id", int64_t{0});
     cases.push_back(std::move(g));
   }
   return cases;

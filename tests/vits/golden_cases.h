@@ -1,5 +1,6 @@
-// Reading the VITS goldens (tests/data/cases/vits-tiny-random/golden.json, from the shared
-// fixtures' tools/make_xy_fixtures.py: transformers' models/vits as released in v4.33).
+// Reading the VITS goldens (tests/data/cases/<model>/golden.json): vits-tiny-random from the shared
+// fixtures' make_xy_fixtures.py, the variants from our tools/make_vits_variants.py; both computed by
+// transformers' models/vits as released in v4.33.
 #pragma once
 
 #include <string>
@@ -16,6 +17,7 @@ struct VitsGoldenCase {
   std::vector<int64_t> durations;
   double min_ceil_margin = 0;
   bool noise_files = false;  // <name>.duration_noise.npy and <name>.prior_noise.npy exist
+  int64_t speaker_id = 0;    // multi-speaker models
 };
 
 inline constexpr const char* kVitsModel = "vits-tiny-random";
@@ -23,6 +25,10 @@ inline constexpr const char* kVitsModel = "vits-tiny-random";
 inline constexpr double kWaveTol = 2e-3;
 inline constexpr double kLogDurationTol = 1e-4;
 
-std::vector<VitsGoldenCase> read_vits_golden();
+// What the fixtures lack, from tools/make_vits_variants.py: the plain duration predictor, a
+// multi-speaker checkpoint stored as pytorch_model.bin, and a tokenizer with normalize false.
+inline constexpr const char* kVitsVariants[] = {"vits-plain-random", "vits-speakers-random", "vits-cased-random"};
+
+std::vector<VitsGoldenCase> read_vits_golden(const std::string& model = kVitsModel);
 
 }  // namespace parley::vits

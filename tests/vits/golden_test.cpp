@@ -1,5 +1,5 @@
-// VitsModel against transformers' models/vits (v4.33) on the tiny random MMS-TTS-layout fixture:
-// every zero-noise and injected-noise case — token ids exact, durations exact, log durations to
+// VitsModel against transformers' models/vits (v4.33) on the tiny random MMS-TTS-layout fixture and
+// on our variants (tools/make_vits_variants.py): every zero-noise and injected-noise case — token ids exact, durations exact, log durations to
 // 1e-4, waveform to 2e-3 with the same length.
 #include <gtest/gtest.h>
 
@@ -11,13 +11,12 @@
 namespace parley::vits {
 namespace {
 
-std::shared_ptr<const VitsModel> model() {
-  static auto m = VitsModel::load(test::data_path(std::string("models/") + kVitsModel));
-  return m;
+std::shared_ptr<const VitsModel> load(const std::string& name) {
+  return VitsModel::load(test::data_path("models/" + name));
 }
 
-RecordedNoise noise_for(const VitsGoldenCase& c) {
-  const std::string prefix = test::data_path(std::string("cases/") + kVitsModel + "/" + c.name).string();
+RecordedNoise noise_for(const std::string& model, const VitsGoldenCase& c) {
+  const std::string prefix = test::data_path("cases/" + model + "/" + c.name).string();
   // Zero-noise cases scale the draws by 0: any draws do, the seeded ones here.
   return c.noise_files ? RecordedNoise::from_files(prefix + ".duration_noise.npy", prefix + ".prior_noise.npy", 0)
                        : RecordedNoise::from_files("", "", 0);
@@ -28,26 +27,23 @@ VitsOptions options_for(const VitsGoldenCase& c) {
   o.noise_scale = c.noise_scale;
   o.noise_scale_duration = c.noise_scale_duration;
   o.speaking_rate = c.speaking_rate;
+  o.speaker = c.speaker_id;
   return o;
 }
 
-TEST(VitsGolden, TokenizerGivesTheReferenceIds) {
-  for (const VitsGoldenCase& c : read_vits_golden()) {
-    SCOPED_TRACE(c.name);
-    EXPECT_EQ(model()->tokenizer().encode(c.text), c.input_ids);
-  }
-}
-
-TEST(VitsGolden, EveryCaseMatchesTheReference) {
+// Token ids exact, durations exact, log durations and the waveform within the stated tolerances.
+void expect_cases_match(const std::string& name, size_t at_least) {
   TimeConv1d::set_default_algorithm(TimeConv1d::Algorithm::Direct);
-  const auto cases = read_vits_golden();
-  ASSERT_GE(cases.size(), 10u);
+  const auto model = load(name);
+  const auto cases = read_vits_golden(name);
+  ASSERT_GE(cases.size(), at_least);
   for (const VitsGoldenCase& c : cases) {
-    SCOPED_TRACE(c.name);
-    RecordedNoise noise = noise_for(c);
-    const VitsOutput out = model()->synthesize(c.text, options_for(c), noise);
+    SCOPED_TRACE(name + " " + c.name);
+    EXPECT_EQ(model->tokenizer().encode(c.text), c.input_ids);
+    RecordedNoise noise = noise_for(name, c);
+    const VitsOutput out = model->synthesize(c.text, options_for(c), noise);
     EXPECT_EQ(out.durations, c.durations);
-    const std::string prefix = std::string("cases/") + kVitsModel + "/" + c.name;
+    const std::string prefix = "cases/" + name + "/" + c.name;
     const Tensor log_duration = test::load_npy(prefix + ".log_duration.npy");
     EXPECT_TRUE(test::AllClose(Tensor::from_vector({static_cast<int64_t>(out.log_duration.size())}, out.log_duration),
                                log_duration.reshaped({log_duration.numel()}), kLogDurationTol));
@@ -56,6 +52,22 @@ TEST(VitsGolden, EveryCaseMatchesTheReference) {
     EXPECT_TRUE(test::AllClose(Tensor::from_vector({c.samples}, out.audio), wave.reshaped({wave.numel()}), kWaveTol));
   }
 }
+
+TEST(VitsGolden, TokenizerGivesTheReferenceIds) {
+  const auto model = load(kVitsModel);
+  for (const VitsGoldenCase& c : read_vits_golden()) {
+    SCOPED_TRACE(c.name);
+    EXPECT_EQ(model->tokenizer().encode(c.text), c.input_ids);
+  }
+}
+
+TEST(VitsGolden, EveryCaseMatchesTheReference) { expect_cases_match(kVitsModel, 10); }
+
+// The plain duration predictor (no noise of its own), speaker conditioning everywhere a multi-speaker
+// model has it (read from a pytorch_model.bin), and a tokenizer that keeps capitals.
+TEST(VitsGolden, PlainDurationPredictorMatchesTheReference) { expect_cases_match("vits-plain-random", 6); }
+TEST(VitsGolden, SpeakersOfAMultiSpeakerBinCheckpointMatchTheReference) { expect_cases_match("vits-speakers-random", 4); }
+TEST(VitsGolden, UnnormalizedTokenizerKeepsCapitals) { expect_cases_match("vits-cased-random", 4); }
 
 }  // namespace
 }  // namespace parley::vits
