@@ -2,7 +2,7 @@
 // scripts/bench.sh, which makes them with tools/make_bench_models.py and also times the reference).
 //
 //   parley_bench --models DIR [--precision f32|bf16|int8] [--threads N] [--repeats R] [--json FILE]
-//                [--error-report TESTDATA] [--only whisper|tts|vocoder|ttfa]   (--help for more)
+//                [--error-report TESTDATA] [--only whisper|tts|vocoder|ttfa|mt|vits]   (--help for more)
 //
 // The workloads are fixed so that Parley and the reference (tools/bench_reference.py) do the same
 // work whatever the random weights predict: the decoder always runs kDecodeTokens tokens, speech
@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_common.h"
 #include "cli/model_options.h"
 #include "core/error.h"
 #include "pipeline/pipeline.h"
@@ -39,6 +40,7 @@
 
 namespace fs = std::filesystem;
 using namespace parley;
+using namespace parley::bench;
 
 namespace {
 
@@ -49,36 +51,6 @@ constexpr int kTtsSteps = 100;         // TTS steps timed
 constexpr double kClipSeconds = 10.0;  // the end-to-end clip
 const char* kText = "The quick brown fox jumps over the lazy dog, and then it runs far away into the woods.";
 
-struct Args {
-  fs::path models;
-  Precision precision = Precision::F32;
-  int threads = 0;
-  int repeats = 3;
-  fs::path json_out;
-  fs::path error_data;  // tests/data: reduced-precision error report on the golden fixtures
-  std::string only;     // "whisper", "tts", "vocoder" or "ttfa": time that part alone
-  bool want(const char* part) const { return only.empty() || only == part; }
-};
-
-double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n == 0 ? 0 : n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-// One warm-up run, then the median of `repeats` timed runs, in seconds.
-double timed(int repeats, const std::function<void()>& fn) {
-  fn();
-  std::vector<double> t;
-  for (int i = 0; i < repeats; ++i) {
-    const double t0 = now();
-    fn();
-    t.push_back(now() - t0);
-  }
-  return median(t);
-}
 
 std::vector<float> noise(size_t n, uint32_t seed) {
   std::vector<float> x(n);
@@ -118,19 +90,6 @@ std::vector<double> decode_tokens(whisper::DecoderSession& s, const whisper::Whi
     times.push_back(now() - t0);
   }
   return times;
-}
-
-int64_t peak_rss_bytes() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<int64_t>(u.ru_maxrss) * 1024;
-}
-
-int64_t folder_weight_bytes(const fs::path& dir) {
-  int64_t n = 0;
-  for (const auto& e : fs::directory_iterator(dir))
-    if (e.path().extension() == ".safetensors") n += static_cast<int64_t>(e.file_size());
-  return n;
 }
 
 // Synthesis that never stops early and runs `steps` steps for `ids`.
@@ -322,7 +281,9 @@ int main(int argc, char** argv) {
   app.add_option("--error-report", a.error_data,
                  "Report bf16 and int8 logit error against f32 on the golden fixtures in this folder (tests/data)")
       ->check(CLI::ExistingDirectory);
-  app.add_option("--only", a.only, "Time one part alone")->check(CLI::IsMember({"whisper", "tts", "vocoder", "ttfa"}));
+  app.add_option("--only", a.only,
+                 "Time one part alone; mt (nllb-600m/, opus-mt/) and vits (mms-tts/) run only when asked for")
+      ->check(CLI::IsMember({"whisper", "tts", "vocoder", "ttfa", "mt", "vits"}));
   try {
     app.parse(argc, argv);
     if (a.models.empty() && a.error_data.empty()) throw CLI::RequiredError("--models DIR and/or --error-report TESTDATA");
@@ -337,7 +298,7 @@ int main(int argc, char** argv) {
     if (!a.error_data.empty()) out["error_report"] = error_report(a.error_data);
     if (!a.models.empty()) {
       set_default_precision(a.precision);
-      out["parley"] = run_stages(a);
+      out["parley"] = a.only == "mt" ? run_mt(a) : a.only == "vits" ? run_vits(a) : run_stages(a);
     }
     const std::string text = out.dump(2);
     if (!a.json_out.empty()) {

@@ -2,7 +2,9 @@
 # Benchmarks Parley on checkpoints of the published shapes (random weights) and, where transformers is
 # importable (PYTHONPATH, see tools/bench_reference.py), the reference stack in the same run.
 #   scripts/bench.sh [--threads N] [--repeats R] [--precisions "f32 bf16 int8"] [--no-reference]
-#                    [--whisper-cpp BENCH_BIN GGML_MODEL]
+#                    [--parts "english mt vits"] [--whisper-cpp BENCH_BIN GGML_MODEL]
+# --parts: english (Whisper, SpeechT5, HiFi-GAN), mt (NLLB-200 and opus-mt shapes), vits (MMS-TTS
+# shape); each part runs in processes of its own, Parley's and the reference's.
 # --whisper-cpp: also times whisper.cpp's own bench program (built by you; see docs/performance.md
 # for making its model file from the bench's whisper-base) against Parley's f32 Whisper, the two
 # alternating R times so that both see the same machine.
@@ -12,13 +14,14 @@
 # (cmake -DPARLEY_BENCH=ON, the default).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-THREADS=0 REPEATS=3 PRECISIONS="f32 bf16 int8" REFERENCE=1 WCPP_BIN="" WCPP_MODEL=""
+THREADS=0 REPEATS=3 PRECISIONS="f32 bf16 int8" REFERENCE=1 WCPP_BIN="" WCPP_MODEL="" PARTS="english mt vits"
 while [ $# -gt 0 ]; do
   case "$1" in
     --threads) THREADS=$2; shift 2 ;;
     --repeats) REPEATS=$2; shift 2 ;;
     --precisions) PRECISIONS=$2; shift 2 ;;
     --no-reference) REFERENCE=0; shift ;;
+    --parts) PARTS=$2; shift 2 ;;
     --whisper-cpp) [ $# -ge 3 ] || { echo "--whisper-cpp needs BENCH_BIN GGML_MODEL" >&2; exit 2; }
       WCPP_BIN=$2 WCPP_MODEL=$3; shift 3 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
@@ -34,26 +37,41 @@ if [ -n "$WCPP_BIN" ]; then
   [ -f "$WCPP_MODEL" ] || { echo "whisper.cpp model file not found: $WCPP_MODEL" >&2; exit 1; }
 fi
 has_transformers() { "$PY" -c "import torch, transformers" 2>/dev/null; }
-if [ ! -f "$MODELS/speecht5_hifigan/model.safetensors" ]; then
+if [ ! -f "$MODELS/mms-tts/model.safetensors" ]; then
   has_transformers || { echo "no checkpoints in $MODELS and no transformers to make them (set PYTHONPATH)" >&2; exit 1; }
   "$PY" tools/make_bench_models.py "$MODELS"
 fi
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 echo "== load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+has_part() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 first=1
 for p in $PRECISIONS; do
   extra=()
   [ $first = 1 ] && extra=(--error-report tests/data)
   first=0
-  echo "== parley $p" >&2
-  "$BIN" --models "$MODELS" --precision "$p" --threads "$THREADS" --repeats "$REPEATS" --json "$TMP/parley-$p.json" \
-    "${extra[@]}" >/dev/null
+  if has_part english; then
+    echo "== parley $p" >&2
+    "$BIN" --models "$MODELS" --precision "$p" --threads "$THREADS" --repeats "$REPEATS" --json "$TMP/parley-$p.json" \
+      "${extra[@]}" >/dev/null
+  fi
+  for part in mt vits; do
+    has_part $part || continue
+    echo "== parley $p, $part" >&2
+    "$BIN" --models "$MODELS" --precision "$p" --threads "$THREADS" --repeats "$REPEATS" --only $part \
+      --json "$TMP/$part-$p.json" >/dev/null
+  done
 done
 if [ $REFERENCE = 1 ] && has_transformers; then
-  echo "== reference (transformers)" >&2
-  OMP_NUM_THREADS=$([ "$THREADS" = 0 ] && nproc || echo "$THREADS") "$PY" tools/bench_reference.py "$MODELS" "$REPEATS" \
-    >"$TMP/reference.json" || { echo "the reference failed; no ratios" >&2; rm -f "$TMP/reference.json"; }
+  threads=$([ "$THREADS" = 0 ] && nproc || echo "$THREADS")
+  for part in english mt vits; do
+    has_part $part || continue
+    echo "== reference (transformers), $part" >&2
+    out="$TMP/reference-$part.json"
+    [ $part = english ] && out="$TMP/reference.json"
+    OMP_NUM_THREADS=$threads "$PY" tools/bench_reference.py "$MODELS" "$REPEATS" --part $part >"$out" ||
+      { echo "the reference failed on $part; no ratios there" >&2; rm -f "$out"; }
+  done
 fi
 if [ -n "$WCPP_BIN" ]; then
   echo "== whisper.cpp and parley f32, alternating" >&2

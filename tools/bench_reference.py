@@ -2,9 +2,11 @@
 """Times the reference stack (transformers + PyTorch) on the benchmark's checkpoints, doing the same
 work as bench/parley_bench.cpp (same clip length, token counts and synthesis steps), and prints JSON.
 
-    PYTHONPATH=/tmp/ref/stubs:/tmp/ref/src python3 tools/bench_reference.py MODELS_DIR [REPEATS]
+    PYTHONPATH=/tmp/ref/stubs:/tmp/ref/src python3 tools/bench_reference.py MODELS_DIR [REPEATS] [--part english|mt|vits]
 
-MODELS_DIR is what tools/make_bench_models.py wrote. Used by scripts/bench.sh for its ratios.
+MODELS_DIR is what tools/make_bench_models.py wrote. Used by scripts/bench.sh for its ratios. The
+parts run in processes of their own, as parley_bench's do (--only mt, --only vits), so that each
+peak memory is its own; bench/xy_bench.cpp says what mt and vits time.
 """
 import json
 import resource
@@ -71,10 +73,7 @@ def decode(model, enc, prompt, tokens, eos):
     return times
 
 
-def main():
-    root = Path(sys.argv[1])
-    repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 3
-    torch.set_grad_enabled(False)
+def english(root, repeats):
     r = {}
     t0 = time.perf_counter()
     fe = WhisperFeatureExtractor.from_pretrained(root / "whisper-base")
@@ -121,6 +120,86 @@ def main():
 
     r["e2e_10s_s"] = timed(max(1, repeats - 1), e2e)
     r["ttfa_60s_s"] = None
+    return r
+
+
+MT_SENTENCE_TOKENS, MT_STEPS = 25, 32
+PARAGRAPH = ("The quick brown fox jumps over the lazy dog. Then it runs far away into the woods, where nobody "
+             "can see it any more. The dog does not care at all, and goes back to sleep in the warm sun.")
+
+
+def mt_steps(model, enc, beams, start):
+    """Decoder steps of `beams` rows from the start token, reordered every step as beam search does."""
+    enc = enc.expand(beams, -1, -1)
+    out = model.model.decoder(input_ids=torch.full((beams, 1), start), encoder_hidden_states=enc, use_cache=True)
+    past, logits = out.past_key_values, model.lm_head(out.last_hidden_state[:, -1]) + model.final_logits_bias
+    rotate = torch.tensor([(b + 1) % beams for b in range(beams)])
+    times = []
+    for _ in range(MT_STEPS):
+        tokens = torch.argmax(logits, dim=-1)[:, None]
+        t0 = time.perf_counter()
+        if beams > 1:
+            past = tuple(tuple(p.index_select(0, rotate) for p in layer) for layer in past)
+        out = model.model.decoder(input_ids=tokens, encoder_hidden_states=enc, past_key_values=past, use_cache=True)
+        past, logits = out.past_key_values, model.lm_head(out.last_hidden_state[:, -1]) + model.final_logits_bias
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def mt(root, repeats):
+    from transformers import M2M100ForConditionalGeneration, MarianMTModel
+    r = {}
+    for name, cls in (("nllb-600m", M2M100ForConditionalGeneration), ("opus-mt", MarianMTModel)):
+        folder = root / name
+        t0 = time.perf_counter()
+        model = load(cls, folder)
+        m = {"load_s": time.perf_counter() - t0}
+        if not hasattr(model, "final_logits_bias"):
+            model.final_logits_bias = torch.zeros(1)
+        gen = json.loads((folder / "generation_config.json").read_text()) if (folder / "generation_config.json").exists() else {}
+        eos = gen.get("eos_token_id", model.config.eos_token_id)
+        start = gen.get("decoder_start_token_id", model.config.decoder_start_token_id)
+        vocab = model.config.vocab_size
+        ids = torch.tensor([[4 + (100 + 37 * i) % (vocab - 8) for i in range(MT_SENTENCE_TOKENS - 1)] + [eos]])
+        enc = {}
+        m["encoder_s"] = timed(repeats, lambda: enc.update(s=model.model.encoder(input_ids=ids).last_hidden_state))
+        mt_steps(model, enc["s"], 1, start)
+        m["decoder_token_s"] = statistics.median(mt_steps(model, enc["s"], 1, start))
+        m["decoder_beam4_step_s"] = statistics.median(mt_steps(model, enc["s"], 4, start))
+        r[name] = m
+        del model
+    return r
+
+
+def vits(root, repeats):
+    from transformers.models.vits.modeling_vits import VitsModel
+    from transformers.models.vits.tokenization_vits import VitsTokenizer
+    folder = root / "mms-tts"
+    t0 = time.perf_counter()
+    model = load(VitsModel, folder)
+    r = {"load_s": time.perf_counter() - t0}
+    model.noise_scale = model.noise_scale_duration = 0.0
+    tok = VitsTokenizer.from_pretrained(folder)
+    ids = tok(PARAGRAPH, return_tensors="pt").input_ids
+    out = {}
+    r["paragraph_s"] = timed(repeats, lambda: out.update(w=model(input_ids=ids).waveform))
+    r["audio_s"] = out["w"].shape[-1] / model.config.sampling_rate
+    r["rtf"] = r["paragraph_s"] / r["audio_s"]
+    r["ttfa_s"] = r["paragraph_s"]  # no streaming: the first audio is the whole paragraph's
+    return r
+
+
+def main():
+    args = [a for a in sys.argv[1:] if not a.startswith("--part")]
+    part = "english"
+    for i, a in enumerate(sys.argv):
+        if a == "--part":
+            part = sys.argv[i + 1]
+            args.remove(part)
+    root = Path(args[0])
+    repeats = int(args[1]) if len(args) > 1 else 3
+    torch.set_grad_enabled(False)
+    r = {"english": english, "mt": mt, "vits": vits}[part](root, repeats)
     r["peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     r["threads"] = torch.get_num_threads()
     print(json.dumps({"reference": r}, indent=2))

@@ -68,14 +68,94 @@ def whisper_cpp_table(pairs):
     return lines
 
 
-def main():
-    tmp, out, load = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+def read_runs(tmp, prefix):
+    """{precision: parley's figures} of the files PREFIX-<precision>.json."""
     runs = {}
-    for f in sorted(tmp.glob("parley-*.json")):
+    for f in sorted(tmp.glob(f"{prefix}-*.json")):
         d = json.loads(f.read_text())
         runs[d["precision"]] = d
-    ref_file = tmp / "reference.json"
-    ref = json.loads(ref_file.read_text())["reference"] if ref_file.exists() else None
+    return runs
+
+
+def read_reference(tmp, name):
+    f = tmp / name
+    return json.loads(f.read_text())["reference"] if f.exists() else None
+
+
+def speedup(ref_value, ours):
+    present = [v for v in ours if v]
+    return f"{ref_value / min(present):.1f}x" if ref_value and present else ""
+
+
+def mt_tables(runs, ref):
+    """Per model: the stages in every precision beside the reference, and the decoder step against
+    one read of its weights at the measured bandwidth."""
+    lines = []
+    cols = list(runs)
+    rows = [("load_s", "load", "s"), ("encoder_s", "encoder, 25-token sentence", "ms"),
+            ("decoder_token_s", "decoder, per token (beam 1)", "ms"),
+            ("decoder_beam4_step_s", "decoder, per step of 4 beams", "ms")]
+    for model in ("nllb-600m", "opus-mt"):
+        if not all(model in runs[c]["parley"] for c in cols):
+            continue
+        head = f"| {model} | " + " | ".join(f"parley {c}" for c in cols) + " | reference | best speed-up |"
+        lines += ["", head, "|" + "---|" * (head.count("|") - 1)]
+        theirs = (ref or {}).get(model, {})
+        for key, label, unit in rows:
+            vals = [runs[c]["parley"][model].get(key) for c in cols]
+            lines.append(f"| {label} | " + " | ".join(fmt(v, unit) for v in vals) +
+                         f" | {fmt(theirs.get(key), unit)} | {'' if key == 'load_s' else speedup(theirs.get(key), vals)} |")
+        tps = [1 / runs[c]["parley"][model]["decoder_token_s"] for c in cols]
+        ref_tps = 1 / theirs["decoder_token_s"] if theirs.get("decoder_token_s") else None
+        lines.append("| tokens per second (beam 1) | " + " | ".join(f"{v:.1f}" for v in tps) +
+                     f" | {'n/a' if ref_tps is None else f'{ref_tps:.1f}'} | |")
+        bound = []
+        for c in cols:
+            r = runs[c]["parley"]
+            bound.append(r[model]["decoder_token_s"] / (r[model]["decoder_weight_bytes"] / (r["bandwidth_gb_s"] * 1e9)))
+        lines.append("| step / one read of its weights | " + " | ".join(f"{b:.2f}x" for b in bound) + " | | |")
+    lines.append("")
+    lines.append("peak memory (both models, one process): " +
+                 ", ".join(f"{c} {runs[c]['parley']['peak_rss_bytes'] / 1e6:.0f} MB" for c in cols) +
+                 (f"; reference {ref['peak_rss_bytes'] / 1e6:.0f} MB" if ref else "") +
+                 f"; read bandwidth {runs[cols[0]]['parley']['bandwidth_gb_s']:.1f} GB/s")
+    return lines
+
+
+def vits_table(runs, ref):
+    cols = list(runs)
+    head = "| mms-tts | " + " | ".join(f"parley {c}" for c in cols) + " | reference | best speed-up |"
+    lines = ["", head, "|" + "---|" * (head.count("|") - 1)]
+    for key, label, unit in (("load_s", "load", "s"), ("paragraph_s", "paragraph, one piece", "s"),
+                             ("rtf", "real-time factor", "x"), ("ttfa_s", "time to first audio (sentence by sentence)", "s"),
+                             ("peak_rss_bytes", "peak memory", "MB")):
+        vals = [runs[c]["parley"].get(key) for c in cols]
+        rv = (ref or {}).get(key)
+        ratio = speedup(rv, vals) if key in ("paragraph_s", "rtf", "ttfa_s") else ""
+        lines.append(f"| {label} | " + " | ".join(fmt(v, unit) for v in vals) + f" | {fmt(rv, unit)} | {ratio} |")
+    lines.append("")
+    lines.append(f"audio: {runs[cols[0]]['parley']['audio_s']:.2f} s in {runs[cols[0]]['parley']['sentences']} sentences")
+    return lines
+
+
+def main():
+    tmp, out, load = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+    runs = read_runs(tmp, "parley")
+    ref = read_reference(tmp, "reference.json")
+    mt_runs, mt_ref = read_runs(tmp, "mt"), read_reference(tmp, "reference-mt.json")
+    vits_runs, vits_ref = read_runs(tmp, "vits"), read_reference(tmp, "reference-vits.json")
+    lines = english_tables(tmp, runs, ref, load) if runs else []
+    if mt_runs:
+        lines += mt_tables(mt_runs, mt_ref)
+    if vits_runs:
+        lines += vits_table(vits_runs, vits_ref)
+    print("\n".join(lines))
+    out.write_text(json.dumps({"parley": runs, "reference": ref, "mt": mt_runs, "reference_mt": mt_ref,
+                               "vits": vits_runs, "reference_vits": vits_ref,
+                               "whisper_cpp_and_parley_f32": whisper_cpp_pairs(tmp), "load_average": load}, indent=2) + "\n")
+
+
+def english_tables(tmp, runs, ref, load):
     cols = list(runs)
     head = "| stage | " + " | ".join(f"parley {c}" for c in cols) + (" | reference | best speed-up |" if ref else " |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
@@ -104,9 +184,7 @@ def main():
     if wcpp:
         lines.append("")
         lines.extend(whisper_cpp_table(wcpp))
-    print("\n".join(lines))
-    out.write_text(json.dumps({"parley": runs, "reference": ref, "whisper_cpp_and_parley_f32": wcpp,
-                               "load_average": load}, indent=2) + "\n")
+    return lines
 
 
 if __name__ == "__main__":

@@ -26,6 +26,9 @@ fs::path tiny_models_folder() {
   fs::create_directory_symlink(data_path("models/whisper-tiny-random"), dir / "whisper-base");
   fs::create_directory_symlink(data_path("models/speecht5-tiny-random"), dir / "speecht5_tts");
   fs::create_directory_symlink(data_path("models/hifigan-tiny-random"), dir / "speecht5_hifigan");
+  fs::create_directory_symlink(data_path("models/nllb-tiny-random"), dir / "nllb-600m");
+  fs::create_directory_symlink(data_path("models/marian-tiny-random"), dir / "opus-mt");
+  fs::create_directory_symlink(data_path("models/vits-tiny-random"), dir / "mms-tts");
   return dir;
 }
 
@@ -74,6 +77,28 @@ TEST(BenchProgram, OnlyTimesThePartAsked) {
   expect_positive_number(p, "vocoder_rtf");
   for (const char* absent : {"encoder_s", "decoder_token_s", "tts_step_s", "e2e_10s_s", "ttfa_60s_s"})
     EXPECT_FALSE(p.contains(absent)) << absent;
+}
+
+// The X->Y parts run only when asked for, each alone (its own peak memory), with every figure the
+// report needs.
+TEST(BenchProgram, TranslationAndVitsPartsReportTheirFigures) {
+  const fs::path models = tiny_models_folder();
+  auto r = bench({"--models", models.string(), "--repeats", "1", "--only", "mt", "--precision", "bf16"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json p = json::parse(r.out).at("parley");
+  expect_positive_number(p, "bandwidth_gb_s");
+  expect_positive_number(p, "peak_rss_bytes");
+  for (const char* model : {"nllb-600m", "opus-mt"}) {
+    SCOPED_TRACE(model);
+    for (const char* key : {"load_s", "encoder_s", "decoder_token_s", "decoder_beam4_step_s", "decoder_weight_bytes"})
+      expect_positive_number(p.at(model), key);
+  }
+  EXPECT_FALSE(p.contains("encoder_s"));  // no English stage
+  r = bench({"--models", models.string(), "--repeats", "1", "--only", "vits"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  p = json::parse(r.out).at("parley");
+  for (const char* key : {"load_s", "paragraph_s", "audio_s", "rtf", "ttfa_s", "peak_rss_bytes"}) expect_positive_number(p, key);
+  EXPECT_EQ(p.at("sentences"), 3);
 }
 
 TEST(BenchProgram, ErrorReportComparesReducedPrecisionsWithF32OnTheGoldens) {
