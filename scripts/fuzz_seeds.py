@@ -159,6 +159,20 @@ def seeds_text(out):
         put(out, "fuzz_whisper_tokenizer", t)
 
 
+# fuzz/fuzz_tokenizer_files.cpp: the first byte picks (fixture, file) from its table, in this order.
+TOKENIZER_FILES = [("nllb-tiny-random", "sentencepiece.bpe.model"), ("nllb-tiny-random", "tokenizer_config.json"),
+                   ("m2m100-tiny-random", "vocab.json"), ("m2m100-tiny-random", "sentencepiece.bpe.model"),
+                   ("marian-tiny-random", "source.spm"), ("marian-tiny-random", "vocab.json"),
+                   ("marian-tiny-random", "target.spm"), ("vits-tiny-random", "vocab.json"),
+                   ("vits-tiny-random", "tokenizer_config.json")]
+
+
+def seeds_tokenizer_files(out):
+    for i, (model, name) in enumerate(TOKENIZER_FILES):
+        put(out, "fuzz_tokenizer_files", bytes([i]) + (DATA / "models" / model / name).read_bytes()[:MAX_SEED])
+        put(out, "fuzz_tokenizer_files", bytes([i]) + b"{}")
+
+
 def seeds_server(out):
     b = b"----parley7MA4YWxkTrZu0gW"
     ctype = b"multipart/form-data; boundary=" + b
@@ -205,6 +219,7 @@ def main():
     seeds_configs(out)
     seeds_text(out)
     seeds_server(out)
+    seeds_tokenizer_files(out)
     for folder in sorted(out.iterdir()):
         print(f"{folder.name}: {len(list(folder.iterdir()))} seeds")
 
