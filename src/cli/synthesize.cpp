@@ -42,6 +42,7 @@ struct SynthesizeArgs {
   std::string precision = "f32";
   int threads = 0;
   bool stream = false;
+  bool fold_accents = false;  // SpeechT5: letters the model lacks read without their accents
   // VITS.
   vits::VitsOptions vits;
   std::string duration_noise, prior_noise;
@@ -58,6 +59,18 @@ void refuse(const std::vector<CLI::Option*>& given, const std::string& engine) {
     if (o->count() > 0) invalid_argument(o->get_name() + " does not apply to this " + engine + " model");
 }
 
+// SpeechT5 reads a character its vocabulary lacks as <unk>: say which, and what --fold-accents does.
+void warn_unknown_characters(const SpeechT5Tokenizer& tokenizer, const std::string& text, bool fold) {
+  const std::vector<std::string> unknown = tokenizer.unknown_characters(fold ? tokenizer.fold_unknown(text) : text);
+  if (unknown.empty()) return;
+  std::string list;
+  for (const auto& c : unknown) list += (list.empty() ? "'" : ", '") + c + "'";
+  std::fprintf(stderr, "parley: warning: the speech model has no %s; it reads %s as unknown%s\n", list.c_str(),
+               unknown.size() == 1 ? "it" : "them",
+               fold ? "" : " (--fold-accents reads accented letters as their base letters, as a model fine-tuned "
+                           "with the audio course's recipe expects)");
+}
+
 int synthesize_speecht5(const SynthesizeArgs& a, const std::string& text, const std::filesystem::path& folder,
                         OutputFile& out) {
   using namespace speecht5;
@@ -67,6 +80,7 @@ int synthesize_speecht5(const SynthesizeArgs& a, const std::string& text, const 
   auto tts = SpeechT5Tts::load(folder);
   auto vocoder = HifiGan::load(a.vocoder);
   Synthesizer synth(tts, vocoder);
+  warn_unknown_characters(tts->tokenizer(), text, a.fold_accents);
 
   // The prenet's dropout is random by design; a seed (the fixed default unless given) or recorded
   // masks make the run reproducible.
@@ -83,6 +97,7 @@ int synthesize_speecht5(const SynthesizeArgs& a, const std::string& text, const 
 
   SynthesisOptions options;
   options.generate = a.generate;
+  options.fold_accents = a.fold_accents;
   AudioOutput sink(out, a.stream, synth.sample_rate(), a.sample_format());
   std::function<void(const SpeechPiece&)> on_piece;
   size_t streamed = 0;
@@ -206,6 +221,9 @@ void register_synthesize(CLI::App& app, Runner& run) {
   seed->excludes(s.back());
   s.push_back(cmd->add_option("--mel-out", args->mel_out,
                               "SpeechT5: also write the mel spectrogram (after the postnet), .npy [frames, mels]"));
+  s.push_back(cmd->add_flag("--fold-accents", args->fold_accents,
+                            "SpeechT5: read letters the model lacks without their accents (é as e), as the audio "
+                            "course's recipe maps the data of a SpeechT5 fine-tuned on another language"));
   add_vits_options(*cmd, *args);
   cmd->add_flag("--stream", args->stream, "speak sentence by sentence, writing each sentence's audio as soon as it is made");
   cmd->add_option("--format", args->format, "sample format (WAV, or the raw samples of -o -)")

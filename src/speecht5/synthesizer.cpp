@@ -83,7 +83,9 @@ void Synthesizer::start(std::string_view text, const Tensor& speaker, const Synt
     bad_input("the speaker x-vector has " + std::to_string(speaker.numel()) + " values; this model needs " +
               std::to_string(c.speaker_embedding_dim));
   masks.check(c.prenet_layers, c.prenet_units);
-  pieces_ = plan_pieces(tts_->tokenizer(), text, tts_->max_tokens(), options.split);
+  const std::string folded = options.fold_accents ? tts_->tokenizer().fold_unknown(text) : std::string();
+  pieces_ = plan_pieces(tts_->tokenizer(), options.fold_accents ? std::string_view(folded) : text, tts_->max_tokens(),
+                        options.split);
   next_piece_ = 0;
   speaker_ = speaker;
   options_ = options;

@@ -34,6 +34,9 @@ struct SynthesisOptions {
   GenerateOptions generate;
   SplitMode split = SplitMode::WhenTooLong;
   double pause_seconds = 0.25;  // silence between pieces
+  // Letters the model lacks read without their accents (SpeechT5Tokenizer::fold_unknown); off, they
+  // are <unk> as in the reference.
+  bool fold_accents = false;
 };
 
 // One synthesized piece of the text.

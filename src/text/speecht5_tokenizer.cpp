@@ -1,6 +1,9 @@
 #include "text/speecht5_tokenizer.h"
 
 #include <sentencepiece_processor.h>
+#include <unicode/normalizer2.h>
+#include <unicode/uchar.h>
+#include <unicode/unistr.h>
 
 #include <algorithm>
 #include <map>
@@ -184,6 +187,59 @@ bool SpeechT5Tokenizer::has_speakable(std::span<const int> ids) const {
     if (!special) return true;
   }
   return false;
+}
+
+namespace {
+
+// `c` decomposed (NFD) with its combining marks dropped: "é" -> "e", "Å" -> "A"; "" when nothing is left.
+std::string without_accents(char32_t c) {
+  UErrorCode status = U_ZERO_ERROR;
+  const icu::Normalizer2* nfd = icu::Normalizer2::getNFDInstance(status);
+  if (U_FAILURE(status)) fail(ErrorKind::Internal, "ICU has no NFD normalizer");
+  const icu::UnicodeString decomposed = nfd->normalize(icu::UnicodeString(static_cast<UChar32>(c)), status);
+  icu::UnicodeString kept;
+  for (int32_t i = 0; i < decomposed.length(); i = decomposed.moveIndex32(i, 1)) {
+    const UChar32 cp = decomposed.char32At(i);
+    if (u_charType(cp) != U_NON_SPACING_MARK) kept.append(cp);
+  }
+  std::string out;
+  kept.toUTF8String(out);
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> SpeechT5Tokenizer::unknown_characters(std::string_view text) const {
+  utf8::require_valid(text, "the text");
+  std::vector<std::string> unknown;
+  for (size_t pos = 0; pos < text.size();) {
+    const size_t start = pos;
+    const char32_t c = utf8::next_code_point(text, pos);
+    const std::string ch(text.substr(start, pos - start));
+    if (u_isUWhiteSpace(static_cast<UChar32>(c)) || std::find(unknown.begin(), unknown.end(), ch) != unknown.end()) continue;
+    const std::vector<int> ids = encode(ch);
+    if (std::find(ids.begin(), ids.end(), unk_id()) != ids.end()) unknown.push_back(ch);
+  }
+  return unknown;
+}
+
+std::string SpeechT5Tokenizer::fold_unknown(std::string_view text) const {
+  const std::vector<std::string> unknown = unknown_characters(text);
+  if (unknown.empty()) return std::string(text);
+  std::string out;
+  for (size_t pos = 0; pos < text.size();) {
+    const size_t start = pos;
+    const char32_t c = utf8::next_code_point(text, pos);
+    const std::string ch(text.substr(start, pos - start));
+    std::string folded = ch;
+    if (std::find(unknown.begin(), unknown.end(), ch) != unknown.end()) {
+      const std::string base = without_accents(c);
+      const std::vector<int> ids = encode(base);
+      if (!base.empty() && std::find(ids.begin(), ids.end(), unk_id()) == ids.end()) folded = base;
+    }
+    out += folded;
+  }
+  return out;
 }
 
 int SpeechT5Tokenizer::vocab_size() const { return impl_ ? impl_->vocab_size : 0; }

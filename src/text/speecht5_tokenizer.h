@@ -37,6 +37,15 @@ class SpeechT5Tokenizer {
   // token, not the word-boundary piece alone. Text without one has nothing to say.
   bool has_speakable(std::span<const int> ids) const;
 
+  // The distinct characters of `text` the model lacks (each would be read as `<unk>`), in order of
+  // first appearance. Whitespace is never among them.
+  std::vector<std::string> unknown_characters(std::string_view text) const;
+  // `text` with each character the model lacks replaced by its letter without accents where the
+  // model has that (é -> e, ß stays), as the audio course's recipe for fine-tuning SpeechT5 on another
+  // language maps its data: such a checkpoint was trained on the folded text. Known characters are
+  // left as they are, so text the model fully knows is unchanged (and so are the reference's ids).
+  std::string fold_unknown(std::string_view text) const;
+
   // SentencePiece pieces plus added tokens (ids run from 0 to this - 1).
   int vocab_size() const;
   int unk_id() const;

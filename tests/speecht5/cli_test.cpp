@@ -110,6 +110,30 @@ TEST(SynthesizeCliBin, ReadsPytorchModelBinFolders) {
                        test::load_npy("cases/speecht5-tiny-random/text2.wave.npy"), kWaveTol));
 }
 
+// Letters the model lacks: a warning names them; with --fold-accents "Café in München" is spoken
+// exactly as "Cafe in Munchen" is (same seed, same samples), and only what is left is named.
+TEST(SynthesizeCliFold, UnknownLettersAreNamedAndFoldedOnRequest) {
+  const GoldenFile g = read_golden("cases/speecht5-small-a/golden.json");
+  const fs::path dir = test::temp_dir("synth-fold");
+  auto run = [&](const std::string& text, const std::string& name, bool fold) {
+    auto args = base_args(g, text, dir / name);
+    for (const char* a : {"--maxlenratio", "3", "--format", "f32"}) args.push_back(a);
+    if (fold) args.push_back("--fold-accents");
+    return run_parley(args);
+  };
+  auto r = run("Caf\u00e9 in M\u00fcnchen.", "accents.wav", false);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("parley: warning: the speech model has no '\u00e9', '\u00fc'; it reads them as unknown (--fold-accents"),
+            std::string::npos) << r.err;
+  r = run("Caf\u00e9 in M\u00fcnchen \u00df.", "folded.wav", true);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("has no '\u00df'; it reads it as unknown\n"), std::string::npos) << r.err;
+  r = run("Cafe in Munchen \u00df.", "plain.wav", false);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(audio::read_wav(dir / "folded.wav").samples, audio::read_wav(dir / "plain.wav").samples);
+  EXPECT_NE(audio::read_wav(dir / "accents.wav").samples.size(), 0u);
+}
+
 TEST(SynthesizeCliSeed, SameSeedSameBytesDifferentSeedDifferentAudio) {
   const GoldenFile g = read_golden("cases/speecht5-tiny-random/golden.json");
   const fs::path dir = test::temp_dir("synth-seed");

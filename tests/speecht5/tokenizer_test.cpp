@@ -41,6 +41,19 @@ TEST(SpeechT5Tokenizer, SpeakableMeansAKnownOrdinaryCharacter) {
   EXPECT_EQ(tok.vocab_size(), 80);
 }
 
+// Letters the model lacks: listed once each (whitespace never), and folded to their base letter where
+// the model has it, as the audio course's fine-tuning recipe maps its data; what the model knows stays.
+TEST(SpeechT5Tokenizer, UnknownCharactersAreListedAndAccentsFolded) {
+  const SpeechT5Tokenizer tok = SpeechT5Tokenizer::load(test::data_path("models/speecht5-small-a"));
+  const std::string text = "Caf\u00e9 in M\u00fcnchen, caf\u00e9 \u00df \u65e5\u3000ok";
+  EXPECT_EQ(tok.unknown_characters(text),
+            (std::vector<std::string>{"\u00e9", "\u00fc", "\u00df", "\u65e5"}));
+  EXPECT_EQ(tok.fold_unknown(text), "Cafe in Munchen, cafe \u00df \u65e5\u3000ok");
+  EXPECT_EQ(tok.unknown_characters(tok.fold_unknown(text)), (std::vector<std::string>{"\u00df", "\u65e5"}));
+  EXPECT_EQ(tok.fold_unknown("Plain text."), "Plain text.");
+  EXPECT_TRUE(tok.unknown_characters("Plain text.").empty());
+}
+
 TEST(SpeechT5Tokenizer, RejectsInvalidUtf8) {
   const SpeechT5Tokenizer tok = SpeechT5Tokenizer::load(test::data_path("models/speecht5-tiny-random"));
   try {
