@@ -28,6 +28,7 @@
 #include "speecht5/voices.h"
 #include "tensor/ops.h"
 #include "tensor/precision.h"
+#include "text/utf8.h"
 #include "weights/npy.h"
 
 namespace parley::cli {
@@ -61,7 +62,10 @@ void refuse(const std::vector<CLI::Option*>& given, const std::string& engine) {
 
 // SpeechT5 reads a character its vocabulary lacks as <unk>: say which, and what --fold-accents does.
 void warn_unknown_characters(const SpeechT5Tokenizer& tokenizer, const std::string& text, bool fold) {
-  const std::vector<std::string> unknown = tokenizer.unknown_characters(fold ? tokenizer.fold_unknown(text) : text);
+  if (!utf8::is_valid(text)) return;  // the synthesis says so, in one line
+  const std::string read = fold ? tokenizer.fold_unknown(text) : text;
+  if (!tokenizer.has_speakable(tokenizer.encode(read))) return;  // nothing to say: the error says it all
+  const std::vector<std::string> unknown = tokenizer.unknown_characters(read);
   if (unknown.empty()) return;
   std::string list;
   for (const auto& c : unknown) list += (list.empty() ? "'" : ", '") + c + "'";

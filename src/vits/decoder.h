@@ -1,16 +1,16 @@
-// VITS's waveform decoder (VitsHifiGan): HiFi-GAN from the flow's latent frames, built from the same
-// time-major layers as the project's SpeechT5 vocoder (tensor/time_conv.h). Differences from
-// speecht5/hifigan: the input is the flow's latent (flow_size channels, no mean/scale
-// normalisation), conv_post has no bias, and multi-speaker models add a speaker projection after
-// conv_pre. Whole-signal passes: an utterance's latent is short (a sentence at a time).
+// VITS's waveform decoder (VitsHifiGan): the project's HiFi-GAN (vocoder/hifigan.h, shared with
+// SpeechT5's vocoder) from the flow's latent frames. As a VITS checkpoint has it: layers under
+// "decoder.", weight-normalised (weight_g / weight_v, folded at load), conv_post without bias, no
+// input normalisation, and for multi-speaker models a speaker projection (decoder.cond) added after
+// conv_pre.
 #pragma once
 
 #include <vector>
 
 #include "tensor/linear.h"
 #include "tensor/tensor.h"
-#include "tensor/time_conv.h"
 #include "vits/config.h"
+#include "vocoder/hifigan.h"
 #include "weights/weights.h"
 
 namespace parley::vits {
@@ -23,17 +23,9 @@ class Decoder {
   std::vector<float> forward(const Tensor& latent, const Tensor& speaker) const;
 
  private:
-  struct ResBlock {
-    std::vector<TimeConv1d> conv1, conv2;  // pairs, conv1 dilated
-  };
-  void resblock(const ResBlock& b, Tensor& h, Tensor& u) const;
-
-  VitsConfig config_;
-  TimeConv1d conv_pre_, conv_post_;
+  vocoder::HifiGan hifigan_;
   Linear cond_;
   bool has_cond_ = false;
-  std::vector<TimeConvTranspose1d> upsamples_;
-  std::vector<ResBlock> resblocks_;  // upsamples x kernels, row-major
 };
 
 }  // namespace parley::vits
