@@ -15,45 +15,19 @@
 """
 import json
 import shutil
-import struct
 import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from safetensors_io import read_safetensors, write_safetensors  # noqa: E402
+
 SENTENCES = ["Penso che questo sia un passo in avanti importante nella costruzione di uno spazio giuridico.",
              "La libertà di circolazione e la protezione dei diritti per le persone in Europa.",
              "Creo que este es un paso importante en la construcción de un espacio jurídico.",
              "Acho que este é um passo importante na construção de um espaço jurídico."]
-
-
-def read_safetensors(path: Path):
-    raw = path.read_bytes()
-    n = struct.unpack("<Q", raw[:8])[0]
-    header = json.loads(raw[8:8 + n])
-    state = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        begin, end = info["data_offsets"]
-        state[name] = torch.from_numpy(np.frombuffer(raw[8 + n + begin:8 + n + end], np.float32).reshape(info["shape"]).copy())
-    return state
-
-
-def write_safetensors(path: Path, state: dict):
-    entries, offset, payload = {}, 0, []
-    for name, t in state.items():
-        raw = t.detach().float().contiguous().numpy().tobytes()
-        entries[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
-        payload.append(raw)
-        offset += len(raw)
-    head = json.dumps(entries, separators=(",", ":")).encode()
-    head += b" " * (-len(head) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(head)) + head)
-        for raw in payload:
-            f.write(raw)
 
 
 def load(cls, folder: Path):

@@ -18,30 +18,16 @@ parley_bench; it is not test data (about 145 MB).
 import argparse
 import json
 import shutil
-import struct
 import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from safetensors_io import read_safetensors, write_safetensors  # noqa: E402
+
 LOWER = list("abcdefghijklmnopqrstuvwxyzàéèçäöüß'-,.?!")
-
-
-def tensor_file(path: Path, state: dict):
-    """model.safetensors in float32 (this reference predates the safetensors package)."""
-    entries, offset, payload = {}, 0, []
-    for name, t in state.items():
-        raw = t.detach().float().contiguous().numpy().tobytes()
-        entries[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
-        payload.append(raw)
-        offset += len(raw)
-    head = json.dumps(entries, separators=(",", ":")).encode()
-    head += b" " * (-len(head) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(head)) + head)
-        for raw in payload:
-            f.write(raw)
 
 
 def fill_random(model, seed):
@@ -128,7 +114,7 @@ def make_variant(out: Path, name: str, cfg, chars, normalize, texts, settings, s
     if as_bin:
         torch.save(model.state_dict(), d / "pytorch_model.bin")
     else:
-        tensor_file(d / "model.safetensors", model.state_dict())
+        write_safetensors(d / "model.safetensors", model.state_dict())
     cases = []
     for ti, text in enumerate(texts):
         ids = tok(text).input_ids
@@ -172,7 +158,7 @@ def make_bench(out: Path):
     with torch.no_grad():
         model.duration_predictor.flows[0].translate[0] -= 1.4
     cfg.save_pretrained(out)
-    tensor_file(out / "model.safetensors", model.state_dict())
+    write_safetensors(out / "model.safetensors", model.state_dict())
 
 
 def main():

@@ -4,23 +4,6 @@
 
 namespace parley::speecht5 {
 
-namespace {
-
-vocoder::HifiGanShape shape_of(const HifiGanConfig& c) {
-  vocoder::HifiGanShape s;
-  s.in_channels = c.model_in_dim;
-  s.sampling_rate = c.sampling_rate;
-  s.upsample_initial_channel = c.upsample_initial_channel;
-  s.upsample_rates = c.upsample_rates;
-  s.upsample_kernel_sizes = c.upsample_kernel_sizes;
-  s.resblock_kernel_sizes = c.resblock_kernel_sizes;
-  s.resblock_dilation_sizes = c.resblock_dilation_sizes;
-  s.leaky_relu_slope = c.leaky_relu_slope;
-  return s;
-}
-
-}  // namespace
-
 std::shared_ptr<const HifiGan> HifiGan::load(const std::filesystem::path& folder) {
   ModelDir dir(folder);
   HifiGanConfig c = HifiGanConfig::from_json(dir.json("config.json"), (folder / "config.json").string());
@@ -31,12 +14,13 @@ std::shared_ptr<const HifiGan> HifiGan::load(const std::filesystem::path& folder
 }
 
 HifiGan::HifiGan(HifiGanConfig config, const Weights& weights)
-    : vocoder::HifiGan(shape_of(config),
-                       vocoder::HifiGanWeights{weights, "",
-                                               [&weights](const std::string& name, const Shape& shape) {
-                                                 return weights.get(name + ".weight", shape);
-                                               },
-                                               true}),
+    : vocoder::HifiGan(vocoder::HifiGanShape::of(config, config.model_in_dim),
+                       vocoder::HifiGanWeights{
+                           weights, "",
+                           [&weights](const std::string& name, const Shape& shape) {
+                             return weights.get(name + ".weight", shape);
+                           },
+                           /*post_bias=*/true}),
       config_(std::move(config)) {
   if (config_.normalize_before)
     normalize_input(weights.get("mean", {config_.model_in_dim}), weights.get("scale", {config_.model_in_dim}));

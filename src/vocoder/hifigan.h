@@ -44,6 +44,13 @@ struct HifiGanShape {
 
   // Samples per input frame (the product of the upsampling rates).
   int64_t hop_length() const;
+
+  // From a family's config, which names these fields alike (speecht5::HifiGanConfig, vits::VitsConfig).
+  template <class Config>
+  static HifiGanShape of(const Config& c, int64_t in_channels) {
+    return {in_channels,           c.sampling_rate,         c.upsample_initial_channel, c.upsample_rates,
+            c.upsample_kernel_sizes, c.resblock_kernel_sizes, c.resblock_dilation_sizes, c.leaky_relu_slope};
+  }
 };
 
 // Where a checkpoint keeps the generator's layers.
