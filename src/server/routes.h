@@ -74,16 +74,21 @@ double ms_since(std::chrono::steady_clock::time_point start);
 // adds a "decode" timing.
 std::vector<float> decode_upload(Context& ctx, std::string_view bytes, const std::string& filename, Timings& timings);
 
-// Runs `job` on a worker, timing the wait in line as "queue".
+// Runs `job` on a worker, timing the wait in line as "queue"; in the place `place` holds, if given.
 template <class F>
-auto run_on_worker(Context& ctx, Timings& timings, F&& job) {
+auto run_on_worker(Context& ctx, Timings& timings, F&& job, WorkQueue::Reservation* place = nullptr) {
   auto queued = std::chrono::steady_clock::now();
   return ctx.queue.run([&] {
     double wait = ms_since(queued);
     timings.emplace_back("queue", wait);
     return job();
-  });
+  }, place);
 }
+
+// A streamed answer's final status, for the access log and the metrics (which record a stream when
+// it ends, not when its headers go out): the stream's content provider notes it on the connection's
+// thread (200 done, the error event's status, 499 when the client left); server.cpp reads it.
+void note_stream_status(int status);
 
 // Records each timing in the metrics and renders them as {"<stage>_ms": ms, ..., "total_ms": ms}.
 nlohmann::ordered_json timings_json(Context& ctx, const Timings& timings, double total_ms);
