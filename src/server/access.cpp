@@ -132,7 +132,10 @@ std::optional<ApiError> AccessControl::check(const httplib::Request& req) const 
                     "requests from the origin '" + printable(req.get_header_value("Origin"), 100) +
                         "' are not allowed (see parley serve --cors-origin)");
   }
-  if (options_.api_keys.empty() || open_without_key(req.method, req.path) || key_accepted(req)) return std::nullopt;
+  // A CORS preflight carries no credentials (browsers never send them on OPTIONS); it changes nothing.
+  if (options_.api_keys.empty() || req.method == "OPTIONS" || open_without_key(req.method, req.path) ||
+      key_accepted(req))
+    return std::nullopt;
   if (!req.has_header("Authorization")) {
     return ApiError(401, "missing_api_key",
                     "You didn't provide an API key. Provide it in an Authorization header using Bearer auth "
