@@ -11,10 +11,11 @@ namespace parley::server {
 namespace {
 
 // What the web page needs and no more: its own scripts, styles, icon and API; audio it plays from
-// blob: URLs it makes itself; no inline script or style, no plugins, no framing (clickjacking).
+// blob: URLs it makes itself (and may read back: connect-src blob:, which reaches nothing remote); no
+// inline script or style, no plugins, no framing (clickjacking).
 constexpr const char* kContentSecurityPolicy =
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; media-src 'self' blob:; "
-    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+    "connect-src 'self' blob:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 std::string lowercase(std::string_view s) {
   std::string out(s);
