@@ -12,7 +12,9 @@
 #include <nlohmann/json.hpp>
 
 #include "pipeline/service.h"
+#include "core/run_control.h"
 #include "server/audio_io.h"
+#include "server/connections.h"
 #include "server/metrics.h"
 #include "server/request_body.h"
 #include "server/server.h"
@@ -75,14 +77,21 @@ double ms_since(std::chrono::steady_clock::time_point start);
 std::vector<float> decode_upload(Context& ctx, std::string_view bytes, const std::string& filename, Timings& timings);
 
 // Runs `job` on a worker, timing the wait in line as "queue"; in the place `place` holds, if given.
+// `control` (the request's RunControl) is cancelled when the client closes its connection meanwhile,
+// so the models stop within a second (Error(Cancelled), 499) and the worker is free.
 template <class F>
-auto run_on_worker(Context& ctx, Timings& timings, F&& job, WorkQueue::Reservation* place = nullptr) {
+auto run_on_worker(Context& ctx, Timings& timings, RunControl& control, F&& job, WorkQueue::Reservation* place = nullptr) {
   auto queued = std::chrono::steady_clock::now();
-  return ctx.queue.run([&] {
-    double wait = ms_since(queued);
-    timings.emplace_back("queue", wait);
-    return job();
-  }, place);
+  return ctx.queue.run(
+      [&] {
+        double wait = ms_since(queued);
+        timings.emplace_back("queue", wait);
+        control.check();  // the client left while the job waited in line
+        return job();
+      },
+      place, [&control] {
+        if (!client_still_connected()) control.cancel();
+      });
 }
 
 // A streamed answer's final status, for the access log and the metrics (which record a stream when

@@ -69,6 +69,7 @@ struct StreamJob {
   Timings timings;  // decode so far
   std::chrono::steady_clock::time_point start;
   WorkQueue::Reservation place;  // the worker queue's place, held from before the headers are sent
+  RunControl control;            // cancelled when the client leaves (request.control points here)
 };
 
 // The error event for what the translation threw.
@@ -114,7 +115,8 @@ bool run_stream(Context& ctx, StreamJob& job, httplib::DataSink& sink) {
                                {"audio", base64(wav)}}));
     };
     TranslateResult r =
-        run_on_worker(ctx, job.timings, [&] { return ctx.service.translate(job.audio, job.request); }, &job.place);
+        run_on_worker(ctx, job.timings, job.control, [&] { return ctx.service.translate(job.audio, job.request); },
+                      &job.place);
     job.timings.insert(job.timings.end(), r.timings.begin(), r.timings.end());
     ctx.metrics.add_audio(kRoute, "output", static_cast<double>(r.audio.size()) / std::max(1, r.sample_rate));
     ordered_json done = {{"language", r.language},
@@ -153,6 +155,7 @@ void stream_translation(Context& ctx, const Request& req, const RequestBody& bod
   if (audio_bytes.empty()) throw ApiError(400, "empty_file", "no audio was sent", "file");
   job->request = translate_options(ctx, req, body);
   job->request.sentence_by_sentence = true;
+  job->request.control = &job->control;
   // Decided before the stream starts, so these come back as plain JSON errors with their status: a
   // full queue is a 503 with Retry-After, and the place taken here is the one the job runs in.
   job->place = ctx.queue.reserve();

@@ -35,6 +35,7 @@ struct TranscriptJob {
   Timings timings;
   std::chrono::steady_clock::time_point start;
   WorkQueue::Reservation place;  // the worker queue's place, held from before the headers are sent
+  RunControl control;            // cancelled when the client leaves (request.control points here)
 };
 
 bool run(Context& ctx, TranscriptJob& job, httplib::DataSink& sink) {
@@ -53,7 +54,7 @@ bool run(Context& ctx, TranscriptJob& job, httplib::DataSink& sink) {
       send_delta_upto(sentences::trim(joined));
     };
     AsrResult r = run_on_worker(
-        ctx, job.timings, [&] { return ctx.service.speech_to_text(job.audio, job.request); }, &job.place);
+        ctx, job.timings, job.control, [&] { return ctx.service.speech_to_text(job.audio, job.request); }, &job.place);
     send_delta_upto(r.text);  // what the segments' text lacked of the whole text, if anything
     job.timings.insert(job.timings.end(), r.timings.begin(), r.timings.end());
     timings_json(ctx, job.timings, ms_since(job.start));  // records the stages in the metrics
@@ -82,6 +83,7 @@ void stream_transcript(Context& ctx, const char* route, AsrRequest request, std:
   job->start = std::chrono::steady_clock::now();
   job->route = route;
   job->request = std::move(request);
+  job->request.control = &job->control;
   // Decided before the stream starts, so these come back as plain JSON errors with their status: a
   // full queue is a 503 with Retry-After, and the place taken here is the one the job runs in.
   job->place = ctx.queue.reserve();

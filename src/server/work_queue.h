@@ -5,6 +5,7 @@
 // piling up connections and memory.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -49,13 +50,18 @@ class WorkQueue {
 
   // Runs `job` on a worker and waits for it; returns its result or rethrows its exception.
   // Throws Error(Busy) without running it when `capacity` jobs are already waiting (unless `place`
-  // holds a reservation, which it uses up), or after shutdown().
+  // holds a reservation, which it uses up), or after shutdown(). While it waits, `while_waiting`
+  // (if set) is called every 100 ms (to notice a client that left).
   template <class F>
-  auto run(F&& job, Reservation* place = nullptr) -> std::invoke_result_t<F&> {
+  auto run(F&& job, Reservation* place = nullptr, const std::function<void()>& while_waiting = nullptr)
+      -> std::invoke_result_t<F&> {
     using R = std::invoke_result_t<F&>;
     std::packaged_task<R()> task(std::ref(job));
     std::future<R> done = task.get_future();
     submit([&task] { task(); }, place);
+    if (while_waiting) {
+      while (done.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) while_waiting();
+    }
     return done.get();
   }
 
