@@ -76,12 +76,20 @@ TEST(AccessTest, ApiKeyIsRequiredAsBearerExceptForHealthAndThePage) {
   EXPECT_EQ(c.Get("/metrics", {{"Authorization", "Bearer key-one"}})->status, 200);
 }
 
-// PARLEY_API_KEY, several keys comma-separated, read by the server program at start.
+// PARLEY_API_KEY, several keys comma-separated, read by the server program at start. (Its "listening
+// on" line is a JSON object here, --log-format json, and still names the URL.)
 TEST(AccessTest, ApiKeysComeFromTheEnvironment) {
   ::setenv("PARLEY_API_KEY", "env-a, env-b", 1);
-  Child server({PARLEY_FAKE_SERVER, "--port", "0", "--quiet"});
+  Child server({PARLEY_FAKE_SERVER, "--port", "0", "--quiet", "--json-log"});
   ::unsetenv("PARLEY_API_KEY");
-  int port = server.read_port();
+  std::string first_line;
+  for (char ch = 0; ch != '\n' && ::read(server.out, &ch, 1) == 1;) first_line += ch;
+  const nlohmann::json listening = nlohmann::json::parse(first_line, nullptr, false);
+  ASSERT_TRUE(listening.is_object()) << first_line;
+  EXPECT_EQ(listening.value("level", ""), "info");
+  const std::string message = listening.value("message", "");
+  ASSERT_EQ(message.rfind("listening on http://127.0.0.1:", 0), 0u) << message;
+  const int port = std::atoi(message.c_str() + std::string("listening on http://127.0.0.1:").size());
   ASSERT_GT(port, 0);
   httplib::Client c("127.0.0.1", port);
   EXPECT_EQ(c.Get("/v1/voices")->status, 401);
