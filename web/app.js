@@ -49,7 +49,7 @@
   async function loadVoices() {
     const select = $("voice");
     try {
-      const response = await fetch("/v1/voices");
+      const response = await ParleyAuth.fetch("/v1/voices");
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       const { voices, default: fallback } = await response.json();
       select.innerHTML = "";

@@ -22,7 +22,7 @@ const ParleyLanguages = (() => {
   // Resolves to { list, fromServer }: the server's languages, or the fallback when it has no such route.
   async function load() {
     try {
-      const response = await fetch("/v1/languages");
+      const response = await ParleyAuth.fetch("/v1/languages");
       if (response.ok) {
         const body = await response.json();
         if (body && Array.isArray(body.data) && body.data.length) {

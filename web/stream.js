@@ -102,7 +102,7 @@ const ParleyStream = (() => {
   // Sends one recording; calls handlers.language(data), .text(data), .audio(data) and .done(data)
   // as the events arrive, queueing the audio into `player`. Throws Error with the server's message.
   async function translate(form, player, handlers) {
-    const response = await fetch("/v1/speech-translation/stream", { method: "POST", body: form });
+    const response = await ParleyAuth.fetch("/v1/speech-translation/stream", { method: "POST", body: form });
     if (!response.ok) {
       const body = await response.json().catch(() => null);
       const message = body && body.error ? body.error.message : `the server answered ${response.status}`;

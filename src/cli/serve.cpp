@@ -31,6 +31,20 @@ SpeechServiceFactory service_factory(const ServeArgs& args) {
   };
 }
 
+void add_access_options(CLI::App& cmd, server::AccessOptions& access) {
+  cmd.add_option("--api-key", access.api_keys,
+                 "Require this key as 'Authorization: Bearer KEY' on the API (repeatable; also PARLEY_API_KEY, "
+                 "comma-separated). /health and the web page stay open")
+      ->allow_extra_args(false);
+  cmd.add_option("--allowed-host", access.allowed_hosts,
+                 "Also answer requests whose Host header names this (repeatable; '*': any, behind a proxy). "
+                 "Always: the --host address, localhost, 127.0.0.1, [::1]")
+      ->allow_extra_args(false);
+  cmd.add_option("--cors-origin", access.cors_origins,
+                 "Let web pages from this origin (https://example.org, repeatable; '*': any) call the API")
+      ->allow_extra_args(false);
+}
+
 }  // namespace
 
 void register_serve(CLI::App& app, Runner& run) {
@@ -57,9 +71,16 @@ void register_serve(CLI::App& app, Runner& run) {
       ->capture_default_str()
       ->check(CLI::Range(1, 1000000));
   cmd->add_flag("--quiet", [args](int64_t) { args->server.log_requests = false; }, "Do not log each request on stderr");
+  cmd->add_option_function<std::string>(
+         "--log-format", [args](const std::string& f) { args->server.log_format = f == "json" ? server::LogFormat::Json : server::LogFormat::Text; },
+         "Log lines as text, or as one JSON object each (for log collectors)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->default_str("text");
+  add_access_options(*cmd, s.access);
   cmd->callback([&run, args] {
     run = [args] {
       args->server.max_upload_bytes = static_cast<size_t>(args->max_upload_mb * 1024 * 1024);
+      server::add_environment_api_keys(args->server.access);
       // Each worker runs one request at a time on its share of the cores.
       ops::set_threads(pipeline::threads_per_worker(args->threads, args->server.workers));
       set_default_precision(parse_precision(args->precision));

@@ -30,6 +30,7 @@ using Clock = std::chrono::steady_clock;
 // Per connection thread: what the HTTP layer above asks about the connection it is serving.
 thread_local bool tl_reserved = false;
 thread_local bool tl_body_too_slow = false;
+thread_local int tl_client_fd = -1;  // the socket of the connection being served
 
 // Rounded up: a poll() that returns early would end a wait before the deadline it stands for.
 int to_ms(Clock::duration d) {
@@ -385,8 +386,10 @@ void ConnectionServer::Impl::worker_loop(size_t index) {
       slots[index] = Slot{fd, Phase::Waiting, Clock::now(), false, reserved, nullptr};
     }
     tl_reserved = reserved;
+    tl_client_fd = fd;
     if (serve(index, fd)) linger(index, fd);
     tl_reserved = false;
+    tl_client_fd = -1;
     std::lock_guard lock(mutex);
     ::shutdown(fd, SHUT_RDWR);
     ::close(fd);  // under the lock: an eviction never shuts down a reused descriptor
@@ -506,6 +509,16 @@ void ConnectionServer::stop() {
 
 bool serving_reserved_connection() { return tl_reserved; }
 bool request_body_too_slow() { return tl_body_too_slow; }
+
+bool client_still_connected() {
+  if (tl_client_fd < 0) return true;
+  pollfd p{tl_client_fd, POLLIN | POLLRDHUP, 0};
+  if (::poll(&p, 1, 0) <= 0) return true;
+  if (p.revents & (POLLHUP | POLLERR | POLLRDHUP)) return false;
+  // Readable: either the next pipelined request (still there) or the end of the stream (gone).
+  char byte;
+  return ::recv(tl_client_fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) != 0;
+}
 
 ConnectionStats ConnectionServer::stats() const {
   std::lock_guard lock(impl_->mutex);

@@ -73,6 +73,9 @@ bool serving_reserved_connection();
 // True when the calling thread's request body fell below the minimum transfer rate (for the 408's
 // message; request_body.cpp).
 bool request_body_too_slow();
+// False once the client of the calling thread's connection has closed it or reset it (a request it
+// no longer waits for can be cancelled); true on any other thread. Does not block.
+bool client_still_connected();
 
 class ConnectionServer {
  public:

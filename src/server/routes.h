@@ -12,7 +12,9 @@
 #include <nlohmann/json.hpp>
 
 #include "pipeline/service.h"
+#include "core/run_control.h"
 #include "server/audio_io.h"
+#include "server/connections.h"
 #include "server/metrics.h"
 #include "server/request_body.h"
 #include "server/server.h"
@@ -74,16 +76,28 @@ double ms_since(std::chrono::steady_clock::time_point start);
 // adds a "decode" timing.
 std::vector<float> decode_upload(Context& ctx, std::string_view bytes, const std::string& filename, Timings& timings);
 
-// Runs `job` on a worker, timing the wait in line as "queue".
+// Runs `job` on a worker, timing the wait in line as "queue"; in the place `place` holds, if given.
+// `control` (the request's RunControl) is cancelled when the client closes its connection meanwhile,
+// so the models stop within a second (Error(Cancelled), 499) and the worker is free.
 template <class F>
-auto run_on_worker(Context& ctx, Timings& timings, F&& job) {
+auto run_on_worker(Context& ctx, Timings& timings, RunControl& control, F&& job, WorkQueue::Reservation* place = nullptr) {
   auto queued = std::chrono::steady_clock::now();
-  return ctx.queue.run([&] {
-    double wait = ms_since(queued);
-    timings.emplace_back("queue", wait);
-    return job();
-  });
+  return ctx.queue.run(
+      [&] {
+        double wait = ms_since(queued);
+        timings.emplace_back("queue", wait);
+        control.check();  // the client left while the job waited in line
+        return job();
+      },
+      place, [&control] {
+        if (!client_still_connected()) control.cancel();
+      });
 }
+
+// A streamed answer's final status, for the access log and the metrics (which record a stream when
+// it ends, not when its headers go out): the stream's content provider notes it on the connection's
+// thread (200 done, the error event's status, 499 when the client left); server.cpp reads it.
+void note_stream_status(int status);
 
 // Records each timing in the metrics and renders them as {"<stage>_ms": ms, ..., "total_ms": ms}.
 nlohmann::ordered_json timings_json(Context& ctx, const Timings& timings, double total_ms);

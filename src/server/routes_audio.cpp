@@ -54,7 +54,9 @@ void speech_to_text(Context& ctx, AsrTask task, const Request& req, const Reques
     return;
   }
   Timings timings;
-  AsrResult result = run_on_worker(ctx, timings, [&] {
+  RunControl control;
+  request.control = &control;
+  AsrResult result = run_on_worker(ctx, timings, control, [&] {
     std::vector<float> audio = decode_upload(ctx, file->data, file->filename, timings);
     ctx.metrics.add_audio(route, "input", static_cast<double>(audio.size()) / 16000.0);
     return ctx.service.speech_to_text(audio, request);
@@ -76,12 +78,14 @@ void text_to_speech(Context& ctx, const Request& req, const RequestBody& body, R
   }
   SpeechRequest parsed = parse_speech_request(
       body.raw, {ctx.options.max_text_chars, ctx.codec.formats, ctx.service.voices(), ctx.service.default_voice()});
+  RunControl control;
+  parsed.tts.control = &control;
   const TtsRequest& request = parsed.tts;
   const std::string& format = parsed.format;
 
   Timings timings;
   int sample_rate = 0;
-  std::string audio = run_on_worker(ctx, timings, [&] {
+  std::string audio = run_on_worker(ctx, timings, control, [&] {
     TtsResult result = ctx.service.text_to_speech(request);
     timings.insert(timings.end(), result.timings.begin(), result.timings.end());
     ctx.metrics.add_audio("/v1/audio/speech", "output",

@@ -115,8 +115,7 @@ void static_file(const Request& req, Response& res) {
   std::string name = req.path == "/" ? "index.html" : req.path.substr(1);
   for (const auto& file : embedded::web_files()) {
     if (file.name == name) {
-      res.set_header("Cache-Control", "no-cache");
-      res.set_header("X-Content-Type-Options", "nosniff");
+      res.set_header("Cache-Control", "no-cache");  // security headers: server.cpp (access.h)
       res.set_content(std::string(file.data), mime_type(file.name).c_str());
       return;
     }

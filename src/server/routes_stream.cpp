@@ -68,11 +68,12 @@ struct StreamJob {
   TranslateRequest request;
   Timings timings;  // decode so far
   std::chrono::steady_clock::time_point start;
+  WorkQueue::Reservation place;  // the worker queue's place, held from before the headers are sent
+  RunControl control;            // cancelled when the client leaves (request.control points here)
 };
 
-// The error event for whatever the translation threw.
-std::string error_event(const std::exception_ptr& e) {
-  const ApiError error = to_api_error(e);
+// The error event for what the translation threw.
+std::string error_event(const ApiError& error) {
   ordered_json body = ordered_json::parse(error.json());
   body["status"] = error.status();
   return sse_event("error", body);
@@ -113,7 +114,9 @@ bool run_stream(Context& ctx, StreamJob& job, httplib::DataSink& sink) {
                                {"format", "wav"},
                                {"audio", base64(wav)}}));
     };
-    TranslateResult r = run_on_worker(ctx, job.timings, [&] { return ctx.service.translate(job.audio, job.request); });
+    TranslateResult r =
+        run_on_worker(ctx, job.timings, job.control, [&] { return ctx.service.translate(job.audio, job.request); },
+                      &job.place);
     job.timings.insert(job.timings.end(), r.timings.begin(), r.timings.end());
     ctx.metrics.add_audio(kRoute, "output", static_cast<double>(r.audio.size()) / std::max(1, r.sample_rate));
     ordered_json done = {{"language", r.language},
@@ -129,11 +132,17 @@ bool run_stream(Context& ctx, StreamJob& job, httplib::DataSink& sink) {
     done["timings"] = timings_json(ctx, job.timings, ms_since(job.start));
     send(sse_event("done", done));
   } catch (const ClientGone&) {
+    note_stream_status(499);
     return false;
   } catch (...) {
-    const std::string event = error_event(std::current_exception());
+    const ApiError error = to_api_error(std::current_exception());
+    note_stream_status(error.status());
+    const std::string event = error_event(error);
     if (!sink.write(event.data(), event.size())) return false;
+    sink.done();
+    return true;
   }
+  note_stream_status(200);
   sink.done();
   return true;
 }
@@ -146,9 +155,10 @@ void stream_translation(Context& ctx, const Request& req, const RequestBody& bod
   if (audio_bytes.empty()) throw ApiError(400, "empty_file", "no audio was sent", "file");
   job->request = translate_options(ctx, req, body);
   job->request.sentence_by_sentence = true;
-  // Checked before the stream starts, so these come back as plain JSON errors with their status.
-  if (ctx.queue.waiting() >= static_cast<size_t>(ctx.queue.capacity()))
-    throw Error(ErrorKind::Busy, "the server is busy; try again in a moment");
+  job->request.control = &job->control;
+  // Decided before the stream starts, so these come back as plain JSON errors with their status: a
+  // full queue is a 503 with Retry-After, and the place taken here is the one the job runs in.
+  job->place = ctx.queue.reserve();
   job->audio = decode_upload(ctx, audio_bytes, filename, job->timings);
   ctx.metrics.add_audio(kRoute, "input", static_cast<double>(job->audio.size()) / 16000.0);
 

@@ -98,11 +98,13 @@ void speech_translation(Context& ctx, const Request& req, const RequestBody& bod
   std::string filename;
   std::string_view audio_bytes = uploaded_audio(req, body, filename);
   if (audio_bytes.empty()) throw ApiError(400, "empty_file", "no audio was sent", "file");
-  const TranslateRequest request = translate_options(ctx, req, body);
+  TranslateRequest request = translate_options(ctx, req, body);
+  RunControl control;
+  request.control = &control;
 
   Timings timings;
   std::string wav;
-  TranslateResult result = run_on_worker(ctx, timings, [&] {
+  TranslateResult result = run_on_worker(ctx, timings, control, [&] {
     std::vector<float> audio = decode_upload(ctx, audio_bytes, filename, timings);
     ctx.metrics.add_audio(kRoute, "input", static_cast<double>(audio.size()) / 16000.0);
     TranslateResult r = ctx.service.translate(audio, request);

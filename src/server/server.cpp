@@ -5,12 +5,12 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <ctime>
 #include <thread>
 
-#include "core/printable.h"
+#include "server/access.h"
 #include "server/api_error.h"
 #include "server/connections.h"
+#include "server/request_log.h"
 #include "server/routes.h"
 
 namespace parley::server {
@@ -31,23 +31,18 @@ std::string route_label(const std::string& path) {
   return path.rfind("/v1/", 0) == 0 ? "other" : "web";
 }
 
-// One access-log line: UTC time, client address, method, path (control bytes escaped, so a decoded
-// %0a cannot forge a line), status, body bytes, duration.
-void log_request(const httplib::Request& req, const httplib::Response& res, double seconds) {
-  char when[32] = "";
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  const size_t bytes = res.body.empty() ? res.content_length_ : res.body.size();
-  std::fprintf(stderr, "parley: %s %s %s %s %d %zu %.1f ms\n", when, printable(req.remote_addr, 64).c_str(),
-               printable(req.method, 16).c_str(), printable(req.path, 200).c_str(), res.status, bytes, seconds * 1000);
-}
-
 // Set by the pre-routing handler, read by the logger: both run on the connection's thread.
 thread_local std::chrono::steady_clock::time_point request_start;
+// A streamed answer's final status, noted by its content provider on the same thread (0: none yet).
+thread_local int stream_status = 0;
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
 
 }  // namespace
+
+void note_stream_status(int status) { stream_status = status; }
 
 struct Server::Impl {
   std::shared_ptr<SpeechService> service;
@@ -56,6 +51,7 @@ struct Server::Impl {
   WorkQueue queue;
   Metrics metrics;
   Context ctx;
+  AccessControl access;
   HttpEngine http;
   std::unique_ptr<ConnectionServer> connections;  // owns the sockets; httplib parses and routes
   int port = 0;
@@ -81,7 +77,8 @@ struct Server::Impl {
                   [this] { return connection_stat(&ConnectionStats::slow_bodies); }},
                  {"parley_connections_reserved", "Connections admitted to a slot kept for /health and /metrics (since start).",
                   [this] { return connection_stat(&ConnectionStats::reserved); }}}),
-        ctx{*service, options, codec, queue, metrics, {}} {
+        ctx{*service, options, codec, queue, metrics, {}},
+        access(options.access, options.host) {
     ctx.limits.max_bytes = options.max_upload_bytes;
     ctx.limits.deadline = std::chrono::seconds(options.body_timeout_s);
     ctx.limits.read_timeout = std::chrono::seconds(options.read_timeout_s);
@@ -90,6 +87,9 @@ struct Server::Impl {
 
   void configure();
   void reject_misrouted();
+  bool refuse_by_access(const httplib::Request& req, httplib::Response& res, bool has_body) const;
+  void record(const RequestRecord& r);
+  void record_when_streamed(httplib::Response& res, RequestRecord r, std::chrono::steady_clock::time_point start);
   ConnectionLimits connection_limits() const;
   double connection_stat(int64_t ConnectionStats::*field) const {
     return connections ? static_cast<double>(connections->stats().*field) : 0.0;
@@ -123,6 +123,7 @@ void Server::Impl::configure() {
 
   http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     request_start = std::chrono::steady_clock::now();
+    stream_status = 0;
     if (serving_reserved_connection() && !(req.method == "GET" && contains(kAlwaysOpen, req.path))) {
       ApiError busy(503, "server_busy", "the server has no free connection; retry shortly");
       respond_and_close(res, 503, busy.json(), "application/json");
@@ -146,6 +147,8 @@ void Server::Impl::configure() {
                         "application/json");
       return httplib::Server::HandlerResponse::Handled;
     }
+    if (refuse_by_access(req, res, has_body) || access.answer_preflight(req, res))
+      return httplib::Server::HandlerResponse::Handled;
     if (req.method != "GET" && req.method != "HEAD" && req.method != "POST") {
       set_error(res, 405, "method_not_allowed", req.method + " is not supported here");
       res.set_header("Allow", contains(kPostRoutes, req.path) ? "POST" : "GET, HEAD");
@@ -168,14 +171,20 @@ void Server::Impl::configure() {
   http.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
     set_error(res, 500, "internal_error", "internal error");
   });
-  // Runs just before the response is written, so a client that has its answer sees it counted.
+  // Runs just before the response is written, so a client that has its answer sees it counted; a
+  // streamed answer is counted when it ends.
   http.set_post_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    access.add_headers(req, res);
     // No start time: httplib rejected the request before routing (a malformed request line).
-    bool started = request_start != std::chrono::steady_clock::time_point{};
-    double seconds = started ? std::chrono::duration<double>(std::chrono::steady_clock::now() - request_start).count() : 0;
-    request_start = {};
-    metrics.observe_request(route_label(req.path), req.method, res.status, seconds);
-    if (options.log_requests) log_request(req, res, seconds);
+    const auto start = std::exchange(request_start, {});
+    const bool started = start != std::chrono::steady_clock::time_point{};
+    RequestRecord r{req.remote_addr, req.method, req.path, res.status,
+                    res.body.empty() ? res.content_length_ : res.body.size(), started ? seconds_since(start) : 0};
+    if (started && res.content_provider_) {
+      record_when_streamed(res, std::move(r), start);
+    } else {
+      record(r);
+    }
   });
 
   add_audio_routes(http, ctx);
@@ -183,6 +192,57 @@ void Server::Impl::configure() {
   add_stream_route(http, ctx);
   add_info_routes(http, ctx);
   reject_misrouted();
+}
+
+// The access checks (access.h): 403 for a foreign Host or Origin, 401 without a valid API key. A body
+// not read is not waited for: the connection is closed after the answer.
+bool Server::Impl::refuse_by_access(const httplib::Request& req, httplib::Response& res, bool has_body) const {
+  const std::optional<ApiError> refused = access.check(req);
+  if (!refused) return false;
+  if (has_body) {
+    respond_and_close(res, refused->status(), refused->json(), "application/json");
+  } else {
+    set_error(res, refused->status(), refused->code(), refused->what());
+  }
+  if (refused->status() == 401) res.set_header("WWW-Authenticate", "Bearer");
+  return true;
+}
+
+void Server::Impl::record(const RequestRecord& r) {
+  metrics.observe_request(route_label(r.path), r.method, r.status, r.seconds);
+  if (options.log_requests) log_request(options.log_format, r);
+}
+
+// A streamed answer (server-sent events) is recorded when httplib is done with it, with the status
+// the stream ended with (an error event's, 499 when the client left) and the bytes it sent: its
+// headers (200) went out before the work was done.
+void Server::Impl::record_when_streamed(httplib::Response& res, RequestRecord r,
+                                        std::chrono::steady_clock::time_point start) {
+  auto bytes = std::make_shared<size_t>(0);
+  res.content_provider_ = [provider = std::move(res.content_provider_), bytes](size_t offset, size_t length,
+                                                                               httplib::DataSink& sink) {
+    httplib::DataSink counted;
+    counted.write = [&sink, &bytes](const char* data, size_t n) {
+      if (!sink.write(data, n)) return false;
+      *bytes += n;
+      return true;
+    };
+    counted.done = [&sink] { sink.done(); };
+    counted.is_writable = [&sink] { return sink.is_writable(); };
+    return provider(offset, length, counted);
+  };
+  // The releaser runs when the Response is destroyed; copies of it share one record.
+  auto recorded = std::make_shared<bool>(false);
+  res.content_provider_resource_releaser_ = [this, release = std::move(res.content_provider_resource_releaser_), bytes,
+                                             recorded, r = std::move(r), start](bool success) mutable {
+    if (release) release(success);
+    if (std::exchange(*recorded, true)) return;
+    const int noted = std::exchange(stream_status, 0);
+    r.status = noted != 0 ? noted : success ? r.status : 499;
+    r.bytes = *bytes;
+    r.seconds = seconds_since(start);
+    record(r);
+  };
 }
 
 // POST to anything but the POST routes: drop the body (within limits), then 404 or 405.
@@ -239,14 +299,14 @@ int serve_until_signal(const SpeechServiceFactory& factory, const ServerOptions&
   std::shared_ptr<SpeechService> service = factory();
   Server server(service, options, std::move(codec));
   server.start();
-  std::printf("parley: listening on %s (web page and API; Ctrl-C to stop)\n", server.url().c_str());
-  std::fflush(stdout);
+  log_message(options.log_format, "listening on " + server.url() + " (web page and API; Ctrl-C to stop)", stdout);
 
   int sig = 0;
   sigwait(&signals, &sig);
-  std::fprintf(stderr, "parley: %s received: finishing requests in flight, then exiting\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  log_message(options.log_format,
+              std::string(sig == SIGINT ? "SIGINT" : "SIGTERM") + " received: finishing requests in flight, then exiting");
   server.stop();
-  std::fprintf(stderr, "parley: stopped\n");
+  log_message(options.log_format, "stopped");
   return 0;
 }
 

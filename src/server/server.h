@@ -12,9 +12,12 @@
 #include <string>
 
 #include "pipeline/service.h"
+#include "server/access.h"
 #include "server/audio_io.h"
 
 namespace parley::server {
+
+enum class LogFormat { Text, Json };  // the server's log lines: for people, or one JSON object each
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
@@ -37,6 +40,8 @@ struct ServerOptions {
   // More connections kept for one /health or /metrics request each, when all the others are busy.
   int reserved_connections = 4;
   bool log_requests = true;         // one line per request on stderr
+  LogFormat log_format = LogFormat::Text;
+  AccessOptions access;             // API keys, allowed Host names, CORS origins (server/access.h)
 };
 
 class Server {

@@ -34,6 +34,8 @@ struct TranscriptJob {
   std::vector<float> audio;
   Timings timings;
   std::chrono::steady_clock::time_point start;
+  WorkQueue::Reservation place;  // the worker queue's place, held from before the headers are sent
+  RunControl control;            // cancelled when the client leaves (request.control points here)
 };
 
 bool run(Context& ctx, TranscriptJob& job, httplib::DataSink& sink) {
@@ -51,17 +53,24 @@ bool run(Context& ctx, TranscriptJob& job, httplib::DataSink& sink) {
       joined += s.text;
       send_delta_upto(sentences::trim(joined));
     };
-    AsrResult r = run_on_worker(ctx, job.timings, [&] { return ctx.service.speech_to_text(job.audio, job.request); });
+    AsrResult r = run_on_worker(
+        ctx, job.timings, job.control, [&] { return ctx.service.speech_to_text(job.audio, job.request); }, &job.place);
     send_delta_upto(r.text);  // what the segments' text lacked of the whole text, if anything
     job.timings.insert(job.timings.end(), r.timings.begin(), r.timings.end());
     timings_json(ctx, job.timings, ms_since(job.start));  // records the stages in the metrics
     send(sse_data({{"type", "transcript.text.done"}, {"text", r.text}}));
   } catch (const ClientGone&) {
+    note_stream_status(499);
     return false;
   } catch (...) {
-    const std::string event = sse_data(ordered_json::parse(to_api_error(std::current_exception()).json()));
+    const ApiError error = to_api_error(std::current_exception());
+    note_stream_status(error.status());
+    const std::string event = sse_data(ordered_json::parse(error.json()));
     if (!sink.write(event.data(), event.size())) return false;
+    sink.done();
+    return true;
   }
+  note_stream_status(200);
   sink.done();
   return true;
 }
@@ -74,9 +83,10 @@ void stream_transcript(Context& ctx, const char* route, AsrRequest request, std:
   job->start = std::chrono::steady_clock::now();
   job->route = route;
   job->request = std::move(request);
-  // Checked before the stream starts, so these come back as plain JSON errors with their status.
-  if (ctx.queue.waiting() >= static_cast<size_t>(ctx.queue.capacity()))
-    throw Error(ErrorKind::Busy, "the server is busy; try again in a moment");
+  job->request.control = &job->control;
+  // Decided before the stream starts, so these come back as plain JSON errors with their status: a
+  // full queue is a 503 with Retry-After, and the place taken here is the one the job runs in.
+  job->place = ctx.queue.reserve();
   job->audio = decode_upload(ctx, upload, filename, job->timings);
   ctx.metrics.add_audio(route, "input", static_cast<double>(job->audio.size()) / 16000.0);
   res.set_header("Cache-Control", "no-cache");

@@ -22,15 +22,49 @@ void WorkQueue::shutdown() {
   }
 }
 
-void WorkQueue::submit(std::function<void()> job) {
+void WorkQueue::check_room() const {
+  if (stopping_) fail(ErrorKind::Busy, "the server is shutting down");
+  // A job that finds an idle worker never waits, so it does not count against the line.
+  size_t idle = threads_.size() - running_;
+  if (jobs_.size() + reserved_ >= idle + static_cast<size_t>(capacity_)) {
+    fail(ErrorKind::Busy, "the server is busy (" + std::to_string(running_) + " requests running, " +
+                              std::to_string(jobs_.size() + reserved_) + " waiting); try again shortly");
+  }
+}
+
+WorkQueue::Reservation WorkQueue::reserve() {
+  std::lock_guard lock(mutex_);
+  check_room();
+  ++reserved_;
+  return Reservation(this);
+}
+
+void WorkQueue::release() {
+  std::lock_guard lock(mutex_);
+  --reserved_;
+}
+
+WorkQueue::Reservation& WorkQueue::Reservation::operator=(Reservation&& other) noexcept {
+  if (this != &other) {
+    if (queue_) queue_->release();
+    queue_ = std::exchange(other.queue_, nullptr);
+  }
+  return *this;
+}
+
+WorkQueue::Reservation::~Reservation() {
+  if (queue_) queue_->release();
+}
+
+void WorkQueue::submit(std::function<void()> job, Reservation* place) {
   {
     std::lock_guard lock(mutex_);
-    if (stopping_) fail(ErrorKind::Busy, "the server is shutting down");
-    // A job that finds an idle worker never waits, so it does not count against the line.
-    size_t idle = threads_.size() - running_;
-    if (jobs_.size() >= idle + static_cast<size_t>(capacity_)) {
-      fail(ErrorKind::Busy, "the server is busy (" + std::to_string(running_) + " requests running, " +
-                                std::to_string(jobs_.size()) + " waiting); try again shortly");
+    if (place && place->queue_ == this) {
+      if (stopping_) fail(ErrorKind::Busy, "the server is shutting down");
+      place->queue_ = nullptr;  // the held place becomes this job's
+      --reserved_;
+    } else {
+      check_room();
     }
     jobs_.push_back(std::move(job));
   }
@@ -56,7 +90,7 @@ void WorkQueue::work() {
 
 size_t WorkQueue::waiting() const {
   std::lock_guard lock(mutex_);
-  return jobs_.size();
+  return jobs_.size() + reserved_;
 }
 
 size_t WorkQueue::running() const {

@@ -84,6 +84,16 @@ TEST(ExitCodes, APortInUseIsAFailureAtRunTime) {
   EXPECT_NE(r.err.find("parley: error: cannot listen"), std::string::npos) << r.err;
 }
 
+// serve's access and log options are checked before any model loads: a usage error, one line.
+TEST(ExitCodes, ServeRefusesABadLogFormatOrAnEmptyHostOption) {
+  auto r = run_parley({"serve", "--port", "0", "--log-format", "xml"});
+  EXPECT_EQ(r.exit_code, 2);
+  expect_one_line_error(r, "--log-format");
+  r = run_parley({"serve", "--port", "0", "--allowed-host"});
+  EXPECT_EQ(r.exit_code, 2);
+  expect_one_line_error(r, "--allowed-host");
+}
+
 TEST(ExitCodes, AnAttachedShortValueIsRefusedNotGuessed) {
   // whisper.cpp's -osrt must never mean "-o srt" (a file named srt); on translate it is no option.
   const auto r = run_parley({"translate", data_path("audio/jfk.wav").string(), "-osrt"});

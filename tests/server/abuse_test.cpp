@@ -31,7 +31,7 @@ class SlowHeads {
       if (fd >= 0) fds_.push_back(fd);
     }
     thread_ = std::thread([this, pause_ms] {
-      const std::string head = "GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+      const std::string head = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ";
       for (size_t i = 0; !stop_; ++i) {
         for (int fd : fds_) {
           char c = i < head.size() ? head[i] : 'a';

@@ -23,12 +23,24 @@ double rms(std::span<const float> x) {
 
 }  // namespace
 
-void FakeSpeechService::enter() {
+void FakeSpeechService::enter(const RunControl* control) {
   ++calls_;
   ++active_;
-  if (int ms = delay_ms_; ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  // Checked every 10 ms, as the real models' loops check it, while delayed or held.
+  auto cancelled = [&] {
+    if (!control || !control->cancelled()) return false;
+    leave();
+    return true;
+  };
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(delay_ms_.load());
+  while (std::chrono::steady_clock::now() < until) {
+    if (cancelled()) throw Error(ErrorKind::Cancelled, "cancelled");
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   std::unique_lock lock(mutex_);
-  released_.wait(lock, [this] { return !held_; });
+  while (!released_.wait_for(lock, std::chrono::milliseconds(10), [this] { return !held_; })) {
+    if (cancelled()) throw Error(ErrorKind::Cancelled, "cancelled");
+  }
 }
 
 void FakeSpeechService::hold() {
@@ -51,7 +63,7 @@ AsrResult FakeSpeechService::speech_to_text(std::span<const float> audio, const 
     std::lock_guard lock(mutex_);
     asr_requests_.push_back(request);
   }
-  enter();
+  enter(request.control);
   AsrResult r;
   r.language = request.language.empty() ? "es" : request.language;
   r.language_name = r.language == "es" ? "spanish" : r.language == "en" ? "english" : "language " + r.language;
@@ -88,7 +100,7 @@ TtsResult FakeSpeechService::text_to_speech(const TtsRequest& request) {
     std::lock_guard lock(mutex_);
     tts_requests_.push_back(request);
   }
-  enter();
+  enter(request.control);
   if (request.text == "error: bad input") {
     leave();
     bad_input("the fake service refuses this text");
@@ -136,6 +148,7 @@ TranslateResult FakeSpeechService::translate(std::span<const float> audio, const
   AsrRequest asr;
   asr.task = english ? AsrTask::Translate : AsrTask::Transcribe;
   asr.language = request.language;
+  asr.control = request.control;
   AsrResult heard = speech_to_text(audio, asr);
   if (request.on_recognized) request.on_recognized(heard);
   TranslateResult r;

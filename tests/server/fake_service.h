@@ -52,7 +52,9 @@ class FakeSpeechService : public SpeechService {
   std::vector<TranslateRequest> translate_requests() const;
 
  private:
-  void enter();
+  // Counts the call, then waits out the delay and any hold(); Error(Cancelled) when `control` is
+  // cancelled meanwhile.
+  void enter(const RunControl* control);
   void leave() { --active_; }
 
   std::atomic<bool> lists_languages_{true};

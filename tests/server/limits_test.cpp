@@ -85,10 +85,10 @@ TEST_F(LimitsTest, UnknownRoutesAndMethods) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 405);
   // A POST with neither Content-Length nor chunked framing, and a GET with a body.
-  RawResponse raw = raw_request(srv.port(), {"POST /v1/audio/speech HTTP/1.1\r\nHost: x\r\n\r\n"});
+  RawResponse raw = raw_request(srv.port(), {"POST /v1/audio/speech HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"});
   EXPECT_EQ(raw.status, 411);
   EXPECT_EQ(error_code(raw.body), "length_required");
-  raw = raw_request(srv.port(), {"GET /health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"});
+  raw = raw_request(srv.port(), {"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"});
   EXPECT_EQ(raw.status, 400);
   EXPECT_EQ(error_code(raw.body), "unexpected_body");
   EXPECT_TRUE(raw.closed);
@@ -121,7 +121,7 @@ TEST_F(LimitsTest, OversizedBodiesGet413) {
   EXPECT_EQ(r->status, 413);
   EXPECT_EQ(error_code(r->body), "file_too_large");
   // A body far beyond the limit (and what the server drains) ends with the connection closed.
-  std::string head = "POST /v1/speech-translation HTTP/1.1\r\nHost: x\r\nContent-Type: audio/wav\r\nContent-Length: 1000000000\r\n\r\n";
+  std::string head = "POST /v1/speech-translation HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: audio/wav\r\nContent-Length: 1000000000\r\n\r\n";
   RawResponse raw = raw_request(srv.port(), {head, std::string(20u << 20, 'x')});
   EXPECT_EQ(raw.status, 413);
   EXPECT_TRUE(raw.closed);
@@ -144,7 +144,7 @@ TEST_F(LimitsTest, SlowSendersTimeOut) {
   o.body_timeout_s = 1;
   o.read_timeout_s = 1;
   TestServer srv(o);
-  std::string head = "POST /v1/speech-translation HTTP/1.1\r\nHost: x\r\nContent-Type: audio/wav\r\nContent-Length: " +
+  std::string head = "POST /v1/speech-translation HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: audio/wav\r\nContent-Length: " +
                      std::to_string(es.size()) + "\r\n\r\n";
   // Trickles a byte every 300 ms: never silent for the read timeout, but too slow overall.
   std::vector<std::string> pieces = {head};

@@ -173,3 +173,48 @@ TEST(OperatorTest, AccessLogLinesCannotBeForged) {
 
 }  // namespace
 }  // namespace parley::test
+
+namespace parley::test {
+namespace {
+
+// A client that closes its connection while its request runs frees the worker within a second: the
+// request's RunControl is cancelled, the models stop at their next check, and the metrics count a 499.
+TEST(OperatorTest, AClientThatLeavesFreesItsWorkerWithinASecond) {
+  auto o = test_options();
+  o.workers = 1;
+  TestServer srv(o);
+  srv.fake->set_delay_ms(20000);  // a long job: only cancellation ends it early
+  const std::string wav = fixture("audio/es.wav");
+  for (const std::string route : {"/v1/speech-translation", "/v1/speech-translation/stream", "/v1/audio/transcriptions?stream=true"}) {
+    const std::string path = route.substr(0, route.find('?'));
+    const std::string request = "POST " + route + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: " +
+                                (path == "/v1/audio/transcriptions" ? "multipart/form-data; boundary=B" : "audio/wav") +
+                                "\r\nContent-Length: ";
+    std::string body = wav;
+    if (path == "/v1/audio/transcriptions")
+      body = "--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"es.wav\"\r\nContent-Type: audio/wav\r\n\r\n" +
+             wav + "\r\n--B--\r\n";
+    const std::string all = request + std::to_string(body.size()) + "\r\n\r\n" + body;
+    int fd = connect_loopback(srv.port());
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::send(fd, all.data(), all.size(), MSG_NOSIGNAL), static_cast<ssize_t>(all.size()));
+    auto start = Clock::now();
+    while (srv.fake->active() < 1 && seconds_since(start) < 5) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ASSERT_EQ(srv.fake->active(), 1) << route;
+    ::close(fd);
+    auto left = Clock::now();
+    while ((srv.fake->active() > 0 || metric(srv.port(), "parley_requests_in_flight") != 0) && seconds_since(left) < 3)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_LT(seconds_since(left), 1.0) << route << ": the worker must be free within a second";
+    const std::string cancelled = "parley_http_requests_total{route=\"" + path + "\",method=\"POST\",status=\"499\"}";
+    double counted = 0;
+    for (int i = 0; i < 50 && counted < 1; ++i) {
+      counted = metric(srv.port(), cancelled);
+      if (counted < 1) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_EQ(counted, 1) << route;
+  }
+}
+
+}  // namespace
+}  // namespace parley::test

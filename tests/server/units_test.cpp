@@ -28,6 +28,26 @@ TEST(WorkQueue, RunsJobsAndPropagatesResultsAndErrors) {
   EXPECT_NE(worker, std::this_thread::get_id());
 }
 
+// A reserved place (a stream's, taken before its headers) counts as waiting: others are refused, the
+// holder's own job runs in it, and a reservation dropped unused gives the place back.
+TEST(WorkQueue, ReservedPlacesCountAgainstTheLine) {
+  WorkQueue q(1, 0);  // one worker, no line: one place in all
+  WorkQueue::Reservation place = q.reserve();
+  EXPECT_TRUE(place);
+  EXPECT_EQ(q.waiting(), 1u);
+  EXPECT_THROW(q.reserve(), Error);
+  EXPECT_THROW(q.run([] { return 1; }), Error);
+  EXPECT_EQ(q.run([] { return 2; }, &place), 2);
+  EXPECT_FALSE(place);
+  EXPECT_EQ(q.waiting(), 0u);
+  while (q.running() > 0) std::this_thread::yield();  // the worker counts itself free just after
+  {
+    WorkQueue::Reservation dropped = q.reserve();
+    EXPECT_THROW(q.run([] { return 3; }), Error);
+  }
+  EXPECT_EQ(q.run([] { return 4; }), 4);
+}
+
 TEST(WorkQueue, RefusesWhenTheLineIsFull) {
   WorkQueue q(1, 1);
   std::promise<void> gate;

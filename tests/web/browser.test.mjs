@@ -44,10 +44,18 @@ after(async () => {
   assert.equal(await server?.stop(), 0);
 });
 
-async function openPage() {
-  const page = await context.newPage();
+// Script errors, and Content-Security-Policy violations (Chromium reports them on the console): the
+// page must run under the policy the server sends.
+function watchErrors(page) {
   const errors = [];
   page.on("pageerror", (err) => errors.push(err.message));
+  page.on("console", (msg) => { if (/Content Security Policy/i.test(msg.text())) errors.push(msg.text()); });
+  return errors;
+}
+
+async function openPage() {
+  const page = await context.newPage();
+  const errors = watchErrors(page);
   await page.goto(server.url, { waitUntil: "load" });
   await page.waitForFunction(() => !document.getElementById("voice").disabled);
   return { page, errors };
@@ -504,4 +512,24 @@ test("autoplay blocked: the result shows, with a tap-to-play control that plays 
   await page.waitForSelector("#tap-to-play", { state: "hidden" });
   assert.deepEqual(errors, []);
   await page.close();
+});
+
+test("API key: the page asks for the key once, keeps it and sends it (parley serve --api-key)", async () => {
+  const keyed = await startServer(["--api-key", "page-key"]);
+  try {
+    const page = await context.newPage();
+    const errors = watchErrors(page);
+    const asked = [];
+    page.on("dialog", async (dialog) => { asked.push(dialog.message()); await dialog.accept("page-key"); });
+    await page.goto(keyed.url, { waitUntil: "load" });
+    await page.waitForFunction(() => [...document.querySelectorAll("#voice option")].some((o) => o.textContent.includes("(default)")));
+    assert.equal(asked.length, 1, `asked: ${asked}`);
+    assert.equal(await page.evaluate(() => localStorage.getItem("parley-api-key")), "page-key");
+    const csp = (await page.request.get(keyed.url)).headers()["content-security-policy"];
+    assert.match(csp, /frame-ancestors 'none'/);
+    assert.deepEqual(errors, []);
+    await page.close();
+  } finally {
+    assert.equal(await keyed.stop(), 0);
+  }
 });

@@ -13,7 +13,7 @@ export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "
 export const fixture = (name) => path.join(repo, "tests/data/audio", name);
 const model = (name) => path.join(repo, "tests/data/models", name);
 
-function serverCommand() {
+function serverCommand(extraArgs) {
   const parley = process.env.PARLEY_BINARY || path.join(repo, "build/parley");
   return [parley, [
     "serve", "--port", "0", "--quiet",
@@ -21,11 +21,13 @@ function serverCommand() {
     "--tts-model", model("speecht5-tiny-random"),
     "--vocoder", model("hifigan-tiny-random"),
     "--max-new-tokens", "12",
+    ...extraArgs,
   ]];
 }
 
-export async function startServer() {
-  const [command, args] = serverCommand();
+// extraArgs: more `parley serve` options (e.g. --api-key).
+export async function startServer(extraArgs = []) {
+  const [command, args] = serverCommand(extraArgs);
   const child = spawn(command, args, { stdio: ["ignore", "pipe", "inherit"] });
   const url = await new Promise((resolve, reject) => {
     let out = "";

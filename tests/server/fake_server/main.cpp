@@ -23,7 +23,12 @@ int main(int argc, char** argv) {
   app.add_option("--max-audio-seconds", options.max_audio_seconds);
   app.add_option("--delay-ms", delay_ms);
   app.add_flag("--quiet", [&](int64_t) { options.log_requests = false; });
+  app.add_option("--api-key", options.access.api_keys)->allow_extra_args(false);
+  app.add_option("--allowed-host", options.access.allowed_hosts)->allow_extra_args(false);
+  app.add_option("--cors-origin", options.access.cors_origins)->allow_extra_args(false);
+  app.add_flag("--json-log", [&](int64_t) { options.log_format = parley::server::LogFormat::Json; });
   CLI11_PARSE(app, argc, argv);
+  parley::server::add_environment_api_keys(options.access);
   options.max_upload_bytes = static_cast<size_t>(max_upload_mb * 1024 * 1024);
   try {
     return parley::server::serve_until_signal(
