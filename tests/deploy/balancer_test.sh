@@ -22,6 +22,7 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; for f in "$WORK"/*.log; do echo "--- $f" >&2; tail -5 "$f" >&2; done; exit 1; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
+export PARLEY_API_KEY=deploy-test-key  # the replicas' key (serve reads it), passed through by nginx
 start_replica() {  # index port
   "$PARLEY" serve --port "$2" --asr-model "$MODELS/whisper-tiny-random" --tts-model "$MODELS/speecht5-tiny-random" \
     --vocoder "$MODELS/hifigan-tiny-random" --workers 1 --queue 16 --threads 1 --quiet >"$WORK/replica$1.log" 2>&1 &
@@ -55,12 +56,15 @@ nginx -t -q -c "$WORK/nginx.conf" -p "$WORK" 2>"$WORK/nginx-check.log" || fail "
 nginx -c "$WORK/nginx.conf" -p "$WORK" -g "daemon on; user $(id -un);" || fail "nginx did not start"
 url="https://127.0.0.1:$front"
 for _ in $(seq 50); do curl -sk -o /dev/null "$url/health" && break; sleep 0.1; done
+[ "$(curl -sk -o /dev/null -w '%{http_code}' "$url/v1/models")" = 401 ] || fail "a request without the key was not refused"
+[ "$(curl -sk -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $PARLEY_API_KEY" "$url/v1/models")" = 200 ] ||
+  fail "the key did not pass through nginx"
 
 printf '{"input":"Hello there, how are you?","response_format":"wav"}' >"$WORK/tts.json"
 ( sleep 3; kill -9 "${pids[1]}"; sleep 4; start_replica 1 "${ports[1]}" ) &
 chaos=$!
 PARLEY_LOAD_BODY=$WORK/tts.json PARLEY_LOAD_TYPE=application/json PARLEY_LOAD_PATH=/v1/audio/speech \
-  wrk -t2 -c6 -d12s --timeout 20s -s "$ROOT/tools/load/count_status.lua" "$url" \
+  PARLEY_LOAD_KEY=$PARLEY_API_KEY wrk -t2 -c6 -d12s --timeout 20s -s "$ROOT/tools/load/count_status.lua" "$url" \
   >"$WORK/wrk.log" 2>&1 || fail "wrk failed"
 wait "$chaos" || fail "the replica did not restart"
 cat "$WORK/wrk.log"
@@ -73,9 +77,9 @@ grep -q '^socket errors: connect 0, read 0, write 0, timeout 0$' "$WORK/wrk.log"
 # The restarted replica rejoins: within nginx's fail_timeout it gets its share again.
 sleep 2.5
 for _ in $(seq 12); do
-  curl -sk -o /dev/null -H 'Content-Type: application/json' \
+  curl -sk -o /dev/null -H "Authorization: Bearer $PARLEY_API_KEY" -H 'Content-Type: application/json' \
     --data @"$WORK/tts.json" "$url/v1/audio/speech"
 done
-served=$(curl -s "http://127.0.0.1:${ports[1]}/metrics" | grep '^parley_http_requests_total{.*/v1/audio/speech.*status="200"' | awk '{s+=$2} END {print s+0}')
+served=$(curl -s -H "Authorization: Bearer $PARLEY_API_KEY" "http://127.0.0.1:${ports[1]}/metrics" | grep '^parley_http_requests_total{.*/v1/audio/speech.*status="200"' | awk '{s+=$2} END {print s+0}')
 [ "$served" -gt 0 ] || fail "the restarted replica served nothing"
 echo "PASS: ${ok} requests answered 200 while a replica was killed and restarted; it served $served after rejoining"
