@@ -14,10 +14,14 @@ AudioOutput::AudioOutput(OutputFile& out, bool stream, int sample_rate, audio::S
 }
 
 void AudioOutput::piece(std::span<const float> samples) {
-  if (!out_.is_stdout()) audio::wav_header(written_ + samples.size(), rate_, format_);  // throws past 4 GiB
-  out_.write(audio::encode_samples(samples, format_));
+  const std::string bytes = audio::encode_samples(samples, format_);
+  if (!out_.is_stdout()) {
+    // The header counting this piece goes first: Ctrl-C during the write keeps the whole piece.
+    const std::string header = audio::wav_header(written_ + samples.size(), rate_, format_);  // throws past 4 GiB
+    out_.set_header(header, out_.bytes_written() + bytes.size());
+  }
+  out_.write(bytes);
   written_ += samples.size();
-  if (!out_.is_stdout()) out_.set_header(audio::wav_header(written_, rate_, format_));
 }
 
 void AudioOutput::finish(const std::vector<float>& all) {

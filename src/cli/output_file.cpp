@@ -46,8 +46,8 @@ void on_interrupt(int sig) {
       continue;
     }
     if (fd >= 0) {
-      // Bytes written after the last set_header() (a piece cut short by the signal) go: the header
-      // must describe the file exactly.
+      // The file becomes exactly what the header describes: bytes written after it was set go, and
+      // a write it already counts but the signal cut short is completed with zeros.
       (void)!::ftruncate(fd, static_cast<off_t>(s.length[h].load()));
       (void)!::pwrite(fd, s.header[h], static_cast<size_t>(s.header_len[h].load()), 0);
     }
@@ -175,7 +175,7 @@ void OutputFile::write(std::string_view bytes) {
   written_ += bytes.size();
 }
 
-void OutputFile::set_header(std::string_view header) {
+void OutputFile::set_header(std::string_view header, std::optional<uint64_t> file_length) {
   if (mode_ != Mode::Replace) return;
   header_ = header;
   if (slot_ < 0 || header.size() > sizeof(g_slots[0].header[0])) return;
@@ -183,7 +183,7 @@ void OutputFile::set_header(std::string_view header) {
   const int next = s.current.load() == 0 ? 1 : 0;
   std::memcpy(s.header[next], header.data(), header.size());
   s.header_len[next].store(static_cast<int>(header.size()));
-  s.length[next].store(static_cast<long long>(written_));
+  s.length[next].store(static_cast<long long>(file_length.value_or(written_)));
   s.current.store(next);
 }
 

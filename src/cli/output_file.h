@@ -13,11 +13,12 @@
 //
 // Interrupted by SIGINT or SIGTERM (install_interrupt_handlers), an output is cleaned up from the
 // signal handler: its temporary file removed, unless keep_partial() was asked (translate --stream),
-// in which case the header last given to set_header() is put at offset 0 and the file renamed into
-// place, so what was written so far is a valid WAV. The process then exits 130 (SIGINT) or 143.
+// in which case the header last given to set_header() is put at offset 0, the file set to the length
+// that header describes, and the file renamed into place, so what was written is a valid WAV. The process then exits 130 (SIGINT) or 143.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -37,11 +38,14 @@ class OutputFile {
   bool is_stdout() const { return mode_ == Mode::Stdout; }
   // Appends bytes. Throws Error(Internal) when the write fails.
   void write(std::string_view bytes);
-  // Bytes that belong at offset 0 once the output ends now (a WAV header with the sizes written so
-  // far); written by commit() and by the interrupt handler, which also cuts the file back to what
-  // had been written when this was called. Up to 256 bytes; ignored where the output cannot seek
-  // (stdout, FIFOs, devices).
-  void set_header(std::string_view header);
+  // Bytes that belong at offset 0 if the output ends now (a WAV header), and the file's length they
+  // describe (default: what has been written so far). Written by commit(), and by the interrupt
+  // handler, which also sets the file to that length: a header given before a write of the bytes it
+  // counts keeps that write whole if the signal comes during it (the unwritten rest reads as zeros).
+  // Up to 256 bytes; ignored where the output cannot seek (stdout, FIFOs, devices).
+  void set_header(std::string_view header, std::optional<uint64_t> file_length = std::nullopt);
+  // Bytes written so far.
+  uint64_t bytes_written() const { return written_; }
   // On SIGINT/SIGTERM, keep what was written (rename it into place) instead of removing it.
   void keep_partial();
   // Completes the output: header rewritten, temporary file renamed over the target.
