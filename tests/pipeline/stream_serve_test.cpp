@@ -42,7 +42,8 @@ struct Stream {
   int status = 0;
   httplib::Headers headers;
   std::string body;  // the whole body as received
-  std::vector<Event> events;
+  std::vector<Event> events;    // all but the progress events
+  std::vector<Event> progress;  // the progress events, in order
   std::string pending;
 
   void feed(const char* data, size_t n) {
@@ -63,7 +64,7 @@ struct Stream {
         if (line.rfind("data: ", 0) == 0) e.data = json::parse(line.substr(6));
         line_start = line_end + 1;
       }
-      events.push_back(std::move(e));
+      (e.name == "progress" ? progress : events).push_back(std::move(e));
     }
   }
   std::vector<const Event*> named(const std::string& name) const {
