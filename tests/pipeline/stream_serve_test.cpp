@@ -234,6 +234,27 @@ TEST_F(StreamServeTest, LongAudioSpeaksTheFirstWindowBeforeTheLastIsDecoded) {
   }
   EXPECT_GT(segments.back()["start"].get<double>(), 30.0);
   EXPECT_EQ(s.events.back().data["text"], want.text);
+
+  // Progress events between them: the seconds recognised window by window, then the speech made;
+  // every event stamped with the server's time. The first audio was sent (server time) before the
+  // last window's recognition was done, and reached the client before it.
+  std::vector<const Event*> asr, tts;
+  for (const auto& e : s.progress) (e.data["stage"] == "asr" ? asr : tts).push_back(&e);
+  ASSERT_EQ(asr.size(), 2u) << s.body;
+  EXPECT_EQ(asr[0]->data["done"], 30.0);
+  EXPECT_EQ(asr[0]->data["total"], 45.0);
+  EXPECT_EQ(asr[0]->data["unit"], "s");
+  EXPECT_EQ(asr[0]->data["detail"], "window 1 of 2");
+  EXPECT_EQ(asr[1]->data["done"], 45.0);
+  EXPECT_EQ(asr[1]->data["detail"], "window 2 of 2");
+  ASSERT_FALSE(tts.empty());
+  EXPECT_EQ(tts.back()->data["stage"], "tts");
+  EXPECT_NEAR(tts.back()->data["done"].get<double>(), s.events.back().data["duration"].get<double>(), 1e-6);
+  const auto first = std::find_if(s.events.begin(), s.events.end(), [](const Event& e) { return e.name == "audio"; });
+  ASSERT_NE(first, s.events.end());
+  EXPECT_LT(first->data["elapsed_ms"].get<double>(), asr[1]->data["elapsed_ms"].get<double>());
+  EXPECT_LT(first->arrived, asr[1]->arrived);
+  EXPECT_LE(asr[0]->data["elapsed_ms"].get<double>(), first->data["elapsed_ms"].get<double>());
 }
 
 TEST_F(StreamServeTest, ErrorsAfterTheStreamStartedAreAnErrorEvent) {
