@@ -185,12 +185,31 @@
     button.setAttribute("aria-busy", String(busy));
     button.querySelector(".translate-label").textContent = busy ? "Translating…" : `Translate to ${targetName()}`;
     $("progress").hidden = !busy;
+    if (busy) $("progress").querySelector("progress").removeAttribute("value");  // moving, no amount yet
     updateTranslateButton();
   }
   // What the server is doing now, shown under the button while it works (and kept for tests).
   function showStage(text) {
     $("progress-text").textContent = text;
     if (window.parleyStream) window.parleyStream.stages.push(text);
+  }
+  // A progress event of the stream (stage, done, total, unit, detail): the bar fills with the share of
+  // the recording recognised; translation and speech, whose amount is not known ahead, keep the bar
+  // where it is and show their count.
+  const stageWords = { asr: "Recognising", mt: "Translating", tts: "Speaking" };
+  function showProgress(data) {
+    const bar = $("progress").querySelector("progress");
+    if (data.total > 0) {
+      bar.max = data.total;
+      bar.value = Math.min(data.done, data.total);
+    }
+    const amount = data.unit === "s"
+      ? `${data.done.toFixed(1)}${data.total > 0 ? ` of ${data.total.toFixed(1)}` : ""} s`
+      : `${data.done} ${data.unit}${data.done === 1 ? "" : "s"}`;
+    showStage(`${stageWords[data.stage] || data.stage}: ${amount}${data.detail ? ` (${data.detail})` : ""}…`);
+    if (window.parleyStream) {
+      window.parleyStream.bar.push({ stage: data.stage, value: bar.hasAttribute("value") ? bar.value : null, max: bar.max });
+    }
   }
   function showError(message) {
     const box = $("error");
@@ -276,7 +295,7 @@
     if (state.player) state.player.stop();
     const player = new ParleyStream.Player();  // created on the click, so the browser lets it play
     state.player = player;
-    const record = { started: performance.now(), firstPlay: null, done: null, chunks: 0, stages: [], blocked: false };
+    const record = { started: performance.now(), firstPlay: null, done: null, chunks: 0, stages: [], bar: [], blocked: false };
     window.parleyStream = record;
     showStage("Sending the audio and recognising the speech (the first request also loads the models)…");
     let shown = false;
@@ -302,7 +321,7 @@
           record.chunks++;
           if (!textSeen) appendText(data.text);
         },
-        progress: (data) => { if (data && data.message) showStage(data.message); },
+        progress: (data) => { if (data) showProgress(data); },
         done: (data) => {
           record.done = performance.now();
           showSource(data);

@@ -99,8 +99,8 @@ const ParleyStream = (() => {
     }
   }
 
-  // Sends one recording; calls handlers.language(data), .text(data), .audio(data) and .done(data)
-  // as the events arrive, queueing the audio into `player`. Throws Error with the server's message.
+  // Sends one recording; calls handlers.language(data), .text(data), .audio(data), .progress(data)
+  // and .done(data) as the events arrive, queueing the audio into `player`. Throws Error with the server's message.
   async function translate(form, player, handlers) {
     const response = await fetch("/v1/speech-translation/stream", { method: "POST", body: form });
     if (!response.ok) {
