@@ -17,7 +17,8 @@
 //
 // Audio of any length: up to 30 s is recognised in one window, longer audio in windows with
 // openai/whisper's transcribe() semantics (pipeline/pipeline.h); with --stream (or `-o -`) each
-// window's English text is spoken as soon as it is decoded.
+// window's English text is spoken as soon as it is decoded (with --to, the window's finished
+// sentences are translated and spoken; one that runs into the next window waits for it).
 //
 // --output-format writes the English text with the source's timings, as `parley transcribe` does
 // (text/subtitles.h): to --text-output FILE, else to stdout when stdout is free (then the report goes
