@@ -2,8 +2,9 @@
 // loopback: a chunked text/event-stream whose events come in order (language, text, one audio
 // event per sentence, done), whose audio is byte for byte the pipeline's sentence-by-sentence
 // speech for the same request (each chunk in the server's WAV encoding), whose done event reports
-// the time to first audio (also in /metrics); and errors before the stream as JSON statuses, after
-// it has started as an error event.
+// the time to first audio (also in /metrics); progress events (seconds recognised window by window,
+// speech made) with the server's time stamps, the first audio sent before the last window is
+// recognised; and errors before the stream as JSON statuses, after it has started as an error event.
 #include <gtest/gtest.h>
 
 #include <httplib.h>

@@ -1,6 +1,7 @@
 // The other-language side of the pipeline through its API (fixture models): the bounded LRU model
 // cache; TtsRequest::language and speed (VITS's speaking rate; SpeechT5 refuses); translate() into
-// French streamed chunk by chunk after the transcript is known; languages() with models and disk state.
+// French streamed chunk by chunk after the transcript is known; a long recording into French streamed
+// window by window equals the unstreamed run, with progress reports; languages() with models and disk state.
 #include <gtest/gtest.h>
 
 #include <atomic>
