@@ -196,17 +196,13 @@
   // A progress event of the stream (stage, done, total, unit, detail): the bar fills with the share of
   // the recording recognised; translation and speech, whose amount is not known ahead, keep the bar
   // where it is and show their count.
-  const stageWords = { asr: "Recognising", mt: "Translating", tts: "Speaking" };
   function showProgress(data) {
     const bar = $("progress").querySelector("progress");
     if (data.total > 0) {
       bar.max = data.total;
       bar.value = Math.min(data.done, data.total);
     }
-    const amount = data.unit === "s"
-      ? `${data.done.toFixed(1)}${data.total > 0 ? ` of ${data.total.toFixed(1)}` : ""} s`
-      : `${data.done} ${data.unit}${data.done === 1 ? "" : "s"}`;
-    showStage(`${stageWords[data.stage] || data.stage}: ${amount}${data.detail ? ` (${data.detail})` : ""}…`);
+    showStage(ParleyStream.describeProgress(data));
     if (window.parleyStream) {
       window.parleyStream.bar.push({ stage: data.stage, value: bar.hasAttribute("value") ? bar.value : null, max: bar.max });
     }
@@ -321,7 +317,7 @@
           record.chunks++;
           if (!textSeen) appendText(data.text);
         },
-        progress: (data) => { if (data) showProgress(data); },
+        progress: (data) => { if (data && typeof data.done === "number") showProgress(data); },
         done: (data) => {
           record.done = performance.now();
           showSource(data);

@@ -506,6 +506,7 @@ test("conversation: two people on a 375 px phone, each speaks in turn, both text
   assert.deepEqual([second.language, second.to], ["en", spanish && spanish.speak ? "es" : "en"]);
   const progress = await page.evaluate(() => window.parleyConversation.progress);
   assert.ok(progress.some((t) => /Translating into/.test(t)), JSON.stringify(progress));
+  assert.ok(progress.some((t) => /^Recognising: [0-9.]+ of [0-9.]+ s \(window 1 of 1\)/.test(t)), JSON.stringify(progress));
   assert.equal(await page.isVisible("#conversation-progress"), false);
 
   // Long unbroken text wraps inside its turn instead of widening the page.
