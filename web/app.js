@@ -185,12 +185,27 @@
     button.setAttribute("aria-busy", String(busy));
     button.querySelector(".translate-label").textContent = busy ? "Translating…" : `Translate to ${targetName()}`;
     $("progress").hidden = !busy;
+    if (busy) $("progress").querySelector("progress").removeAttribute("value");  // moving, no amount yet
     updateTranslateButton();
   }
   // What the server is doing now, shown under the button while it works (and kept for tests).
   function showStage(text) {
     $("progress-text").textContent = text;
     if (window.parleyStream) window.parleyStream.stages.push(text);
+  }
+  // A progress event of the stream (stage, done, total, unit, detail): the bar fills with the share of
+  // the recording recognised; translation and speech, whose amount is not known ahead, keep the bar
+  // where it is and show their count.
+  function showProgress(data) {
+    const bar = $("progress").querySelector("progress");
+    if (data.total > 0) {
+      bar.max = data.total;
+      bar.value = Math.min(data.done, data.total);
+    }
+    showStage(ParleyStream.describeProgress(data));
+    if (window.parleyStream) {
+      window.parleyStream.bar.push({ stage: data.stage, value: bar.hasAttribute("value") ? bar.value : null, max: bar.max });
+    }
   }
   function showError(message) {
     const box = $("error");
@@ -276,7 +291,7 @@
     if (state.player) state.player.stop();
     const player = new ParleyStream.Player();  // created on the click, so the browser lets it play
     state.player = player;
-    const record = { started: performance.now(), firstPlay: null, done: null, chunks: 0, stages: [], blocked: false };
+    const record = { started: performance.now(), firstPlay: null, done: null, chunks: 0, stages: [], bar: [], blocked: false };
     window.parleyStream = record;
     showStage("Sending the audio and recognising the speech (the first request also loads the models)…");
     let shown = false;
@@ -302,7 +317,7 @@
           record.chunks++;
           if (!textSeen) appendText(data.text);
         },
-        progress: (data) => { if (data && data.message) showStage(data.message); },
+        progress: (data) => { if (data && typeof data.done === "number") showProgress(data); },
         done: (data) => {
           record.done = performance.now();
           showSource(data);

@@ -175,7 +175,7 @@
           showProgress(`Speaking ${nameOf(to)}…`);
         },
         audio: (data) => { if (!textSeen) addTranslated(item, data.text); },
-        progress: (data) => { if (data && data.message) showProgress(data.message); },
+        progress: (data) => { if (data && typeof data.done === "number") showProgress(ParleyStream.describeProgress(data)); },
       });
       turn.done = done;
       finishTexts(item, done, from);

@@ -99,8 +99,8 @@ const ParleyStream = (() => {
     }
   }
 
-  // Sends one recording; calls handlers.language(data), .text(data), .audio(data) and .done(data)
-  // as the events arrive, queueing the audio into `player`. Throws Error with the server's message.
+  // Sends one recording; calls handlers.language(data), .text(data), .audio(data), .progress(data)
+  // and .done(data) as the events arrive, queueing the audio into `player`. Throws Error with the server's message.
   async function translate(form, player, handlers) {
     const response = await ParleyAuth.fetch("/v1/speech-translation/stream", { method: "POST", body: form });
     if (!response.ok) {
@@ -147,5 +147,15 @@ const ParleyStream = (() => {
     }
   }
 
-  return { translate, Player, readEvents, playOrOffer };
+  // A progress event (stage, done, total, unit, detail) in words: "Recognising: 30.0 of 45.0 s
+  // (window 1 of 2)…", "Translating: 2 sentences…", "Speaking: 3.8 s (piece 1)…".
+  const stageWords = { asr: "Recognising", mt: "Translating", tts: "Speaking" };
+  function describeProgress(data) {
+    const amount = data.unit === "s"
+      ? `${data.done.toFixed(1)}${data.total > 0 ? ` of ${data.total.toFixed(1)}` : ""} s`
+      : `${data.done} ${data.unit}${data.done === 1 ? "" : "s"}`;
+    return `${stageWords[data.stage] || data.stage}: ${amount}${data.detail ? ` (${data.detail})` : ""}…`;
+  }
+
+  return { translate, Player, readEvents, playOrOffer, describeProgress };
 })();

@@ -75,8 +75,9 @@ ProgressLine::ProgressLine(ProgressMode mode, int fd) : mode_(mode), fd_(fd), st
 
 ProgressLine::~ProgressLine() { clear(); }
 
-void ProgressLine::update(const Progress& p, const std::string& detail) {
+void ProgressLine::update(const Progress& p, const std::string& detail_given) {
   if (!enabled()) return;
+  const std::string& detail = detail_given.empty() ? p.detail : detail_given;
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   const bool known = p.total > 0 && p.done > 0;
   const double left = known ? elapsed * std::max(0.0, p.total - p.done) / p.done : 0;

@@ -37,7 +37,7 @@ class ProgressLine {
   ProgressLine& operator=(const ProgressLine&) = delete;
 
   bool enabled() const { return mode_ != ProgressMode::Off; }
-  // One update: `p` counts the work, `detail` names the part running ("window 3").
+  // One update: `p` counts the work, `detail` (else p.detail) names the part running ("window 3").
   void update(const Progress& p, const std::string& detail = "");
   // Erases the line now (before the command prints its result to the same terminal).
   void clear();

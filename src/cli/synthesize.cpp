@@ -5,7 +5,8 @@
 // languages, its own decoder). Options of one engine given for the other are a usage error.
 // --stream (implied by `-o -`) speaks sentence by sentence and writes each sentence's audio as soon
 // as it is made; the samples are those of a run without it for SpeechT5, and for VITS those of
-// synthesizing each sentence on its own. `--text -` reads the text from stdin.
+// synthesizing each sentence on its own. `--text -` reads the text from stdin. On a terminal (or with
+// --progress on|json) a progress line on stderr counts the seconds of speech made.
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -20,6 +21,7 @@
 #include "cli/inputs.h"
 #include "cli/model_options.h"
 #include "cli/output_file.h"
+#include "cli/progress.h"
 #include "core/error.h"
 #include "hf/hub.h"
 #include "pipeline/tts_engine.h"
@@ -44,6 +46,7 @@ struct SynthesizeArgs {
   int threads = 0;
   bool stream = false;
   bool fold_accents = false;  // SpeechT5: letters the model lacks read without their accents
+  std::string progress = "auto";  // cli/progress.h
   // VITS.
   vits::VitsOptions vits;
   std::string duration_noise, prior_noise;
@@ -53,6 +56,22 @@ struct SynthesizeArgs {
   audio::SampleFormat sample_format() const {
     return format == "f32" ? audio::SampleFormat::F32 : audio::SampleFormat::Pcm16;
   }
+};
+
+// The progress line: seconds of speech made so far, after each piece (sentence or pack of them).
+class SpeechProgress {
+ public:
+  SpeechProgress(const SynthesizeArgs& a, int sample_rate) : line_(parse_progress_mode(a.progress)), rate_(sample_rate) {}
+  void piece(size_t samples) {
+    made_ += samples;
+    line_.update({"tts", static_cast<double>(made_) / rate_, 0, "s", "piece " + std::to_string(++pieces_)});
+  }
+  void clear() { line_.clear(); }
+
+ private:
+  ProgressLine line_;
+  int rate_;
+  size_t made_ = 0, pieces_ = 0;
 };
 
 void refuse(const std::vector<CLI::Option*>& given, const std::string& engine) {
@@ -103,17 +122,19 @@ int synthesize_speecht5(const SynthesizeArgs& a, const std::string& text, const 
   options.generate = a.generate;
   options.fold_accents = a.fold_accents;
   AudioOutput sink(out, a.stream, synth.sample_rate(), a.sample_format());
-  std::function<void(const SpeechPiece&)> on_piece;
   size_t streamed = 0;
   const std::vector<float> pause(static_cast<size_t>(synth.pause_samples()), 0.f);
-  if (sink.streaming()) {
-    options.split = SplitMode::Sentences;
-    on_piece = [&](const SpeechPiece& p) {
-      if (streamed++ > 0) sink.piece(pause);  // the pause the joined audio has between pieces
-      sink.piece(p.audio);
-    };
-  }
+  if (sink.streaming()) options.split = SplitMode::Sentences;
+  SpeechProgress progress(a, synth.sample_rate());
+  const auto on_piece = [&](const SpeechPiece& p) {
+    const bool first = streamed++ == 0;
+    progress.piece((first ? 0 : pause.size()) + p.audio.size());
+    if (!sink.streaming()) return;
+    if (!first) sink.piece(pause);  // the pause the joined audio has between pieces
+    sink.piece(p.audio);
+  };
   const Speech speech = synth.synthesize(text, speaker, options, *masks, on_piece);
+  progress.clear();
 
   if (!a.mel_out.empty()) write_npy(a.mel_out, speech.mel);
   sink.finish(speech.audio);
@@ -147,10 +168,13 @@ int synthesize_vits(const SynthesizeArgs& a, const std::string& text, const std:
   pipeline::VitsEngine engine(model, a.vits, std::move(noise));
   AudioOutput sink(out, a.stream, engine.sample_rate(), a.sample_format());
   size_t pieces = 0;
+  SpeechProgress progress(a, engine.sample_rate());
   const std::vector<float> audio = engine.speak(text, sink.streaming(), [&](const pipeline::TtsPiece& p) {
     ++pieces;
+    progress.piece(p.audio.size());
     if (sink.streaming()) sink.piece(p.audio);
   });
+  progress.clear();
   sink.finish(audio);
   std::fprintf(out.is_stdout() ? stderr : stdout, "wrote %s: %.2f s at %d Hz, %zu piece(s), VITS, %s\n", a.output.c_str(),
                static_cast<double>(audio.size()) / engine.sample_rate(), engine.sample_rate(), pieces, source.c_str());
@@ -229,6 +253,7 @@ void register_synthesize(CLI::App& app, Runner& run) {
                             "SpeechT5: read letters the model lacks without their accents (é as e), as the audio "
                             "course's recipe maps the data of a SpeechT5 fine-tuned on another language"));
   add_vits_options(*cmd, *args);
+  add_progress_options(*cmd, args->progress);
   cmd->add_flag("--stream", args->stream, "speak sentence by sentence, writing each sentence's audio as soon as it is made");
   cmd->add_option("--format", args->format, "sample format (WAV, or the raw samples of -o -)")
       ->check(CLI::IsMember({"pcm16", "f32"}))

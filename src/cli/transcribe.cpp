@@ -132,7 +132,7 @@ int run_long(const TranscribeArgs& a, const whisper::Whisper& w, const std::vect
   int windows = 0;
   const auto on_window = [&](const whisper::WindowTrace& t, const whisper::LongformLanguage&) {
     const double reached = std::min(seconds, static_cast<double>(t.seek + t.segment_size) / frames_per_second);
-    progress.update({"asr", reached, seconds, "s"}, "window " + std::to_string(++windows));
+    progress.update({"asr", reached, seconds, "s", "window " + std::to_string(++windows)});
   };
   whisper::LongformResult r = w.transcribe_long(samples, o, nullptr, on_window);
   progress.clear();

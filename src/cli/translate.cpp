@@ -5,7 +5,7 @@
 //                    [--asr-model X] [--tts-model [LANG=]X ...] [--mt-model X] [--vocoder X] [--max-new-tokens N]
 //                    [--threads N] [--precision f32|bf16|int8] [--format pcm16|f32] [--stream] [--prompt TEXT]
 //                    [--no-temperature-fallback] [--output-format txt|json|srt|vtt [--text-output FILE]]
-//                    [--source-subtitles FILE]
+//                    [--source-subtitles FILE] [--progress auto|on|off|json | --no-progress]
 //
 // --to English (or none): Whisper "translate" -> SpeechT5 -> HiFi-GAN, as always. --to any other
 // language: Whisper "transcribe" -> MT sentence by sentence (--mt-model; skipped when the speech is
@@ -17,7 +17,8 @@
 //
 // Audio of any length: up to 30 s is recognised in one window, longer audio in windows with
 // openai/whisper's transcribe() semantics (pipeline/pipeline.h); with --stream (or `-o -`) each
-// window's English text is spoken as soon as it is decoded.
+// window's English text is spoken as soon as it is decoded (with --to, the window's finished
+// sentences are translated and spoken; one that runs into the next window waits for it).
 //
 // --output-format writes the English text with the source's timings, as `parley transcribe` does
 // (text/subtitles.h): to --text-output FILE, else to stdout when stdout is free (then the report goes
@@ -27,6 +28,9 @@
 // (the WAV's header is fixed up at the end); `-o -` writes raw little-endian samples (--format) to
 // stdout as they are made, and the report to stderr. time_to_first_audio_ms: from the start of the
 // translation (audio decoded, models loaded) until the first audio was written.
+//
+// On a terminal (or with --progress on|json) a progress line on stderr: audio seconds recognised of
+// the total and the window, then the sentences translated and the seconds of speech made.
 //
 // Prints the source language, the English text, the audio written and the time each stage took;
 // with --json one object instead (language, text, output, timings in ms per stage, and more).
@@ -50,6 +54,7 @@
 #include "cli/inputs.h"
 #include "cli/model_options.h"
 #include "cli/output_file.h"
+#include "cli/progress.h"
 #include "tensor/precision.h"
 #include "core/error.h"
 #include "pipeline/pipeline.h"
@@ -81,6 +86,7 @@ struct TranslateArgs {
   std::string text_output;    // "" = stdout; "-" = stdout
   std::string to;             // target language; "" = English
   std::string source_subtitles;  // file for the source transcript's cues
+  std::string progress = "auto";  // cli/progress.h
   const CLI::Option* voice_option = nullptr;
   // A target other than English (resolved at run time: a typo is a usage error with suggestions).
   const text::Language* target() const {
@@ -278,7 +284,16 @@ int run(const TranslateArgs& a) {
   TranslateRequest request;
   request.language = language;
   request.target_language = a.to;
-  if (!english) request.on_recognized = [&r](const AsrResult& heard) { r.heard = heard; };
+  // The source transcript: whole, or (long audio, streamed) window by window.
+  if (!english)
+    request.on_recognized = [&r](const AsrResult& heard) {
+      if (r.heard.language.empty()) r.heard = heard;
+      else r.heard.segments.insert(r.heard.segments.end(), heard.segments.begin(), heard.segments.end());
+    };
+  ProgressLine progress(parse_progress_mode(a.progress));
+  RunControl control;
+  if (progress.enabled()) control.on_progress = [&progress](const Progress& p) { progress.update(p); };
+  request.control = &control;
   request.seed = a.seed;
   request.prompt = a.prompt;
   request.temperature_fallback = !a.no_fallback;
@@ -287,6 +302,8 @@ int run(const TranslateArgs& a) {
   AudioOutput sink(out, a.stream, sample_rate, a.sample_format());
   if (sink.streaming()) stream_to(sink, request, r, written_ms, translate_start);
   r.result = p->translate(samples, request, speaker, r.stats);
+  progress.clear();
+  r.heard.text = r.result.source_text;
   r.timings.insert(r.timings.end(), r.result.timings.begin(), r.result.timings.end());
   if (!r.stats.spoken)
     std::fprintf(stderr, "parley: note: the %s text has nothing to speak; %s holds no samples\n",
@@ -352,6 +369,7 @@ void register_translate(CLI::App& app, Runner& run_fn) {
   add_target_model_options(*cmd, args->models);
   add_threads_option(*cmd, args->threads, "CPU threads for the models (0: every core)");
   add_precision_option(*cmd, args->precision);
+  add_progress_options(*cmd, args->progress);
   cmd->callback([&run_fn, args] { run_fn = [args] { return run(*args); }; });
 }
 

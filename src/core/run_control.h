@@ -21,6 +21,7 @@ struct Progress {
   double done = 0;    // units done so far
   double total = 0;   // units in all; 0 when not known
   std::string unit;   // what is counted: "s" (seconds of audio), "window", "sentence", "byte", ...
+  std::string detail;  // the part running, for people ("window 2 of 4", "sentence 3"); may be empty
 };
 
 class RunControl {

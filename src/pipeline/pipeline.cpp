@@ -162,6 +162,7 @@ Recognition recognise_window(const whisper::Whisper& w, std::span<const float> a
     s.compression_ratio = window_ratio;
   }
   r.text = trimmed(tr.text);
+  report(request.control, {"asr", seconds, seconds, "s", "window 1 of 1"});
   if (request.on_segment)
     for (const Segment& s : r.segments) request.on_segment(s);
   return r;
@@ -191,6 +192,17 @@ whisper::LongformOptions longform_options(const whisper::Whisper& w, const AsrRe
 
 namespace {
 
+// Recognition's progress after window n: audio seconds decoded of the total; "window n of m", m
+// estimated from the length (a window advances to its last timestamp, so a recording may take more).
+void report_window(const AsrRequest& request, const whisper::WindowTrace& t, const audio::MelConfig& mc,
+                   double seconds, size_t n) {
+  if (!request.control) return;
+  const double frames_per_second = static_cast<double>(mc.sample_rate) / mc.hop_length;
+  const double reached = std::min(seconds, static_cast<double>(t.seek + t.segment_size) / frames_per_second);
+  const double window_seconds = static_cast<double>(mc.n_samples) / mc.sample_rate;
+  const size_t m = std::max(n, static_cast<size_t>(std::ceil(seconds / window_seconds - 1e-9)));
+  report(request.control, {"asr", reached, seconds, "s", "window " + std::to_string(n) + " of " + std::to_string(m)});
+}
 
 // Audio of any length in windows (openai's transcribe()); `on_window` sees each window's text as
 // soon as it is decoded. `paused_ms` is time the callbacks spent (synthesis), not recognition's.
@@ -205,8 +217,10 @@ Recognition recognise_long(const whisper::Whisper& w, std::span<const float> aud
     r.segments.push_back(s);
     if (request.on_segment) request.on_segment(r.segments.back());
   };
-  auto window_done = [&](const whisper::WindowTrace&, const whisper::LongformLanguage& language) {
+  const double seconds = static_cast<double>(audio16k.size()) / w.mel().config().sample_rate;
+  auto window_done = [&](const whisper::WindowTrace& t, const whisper::LongformLanguage& language) {
     ++stats.windows;
+    report_window(request, t, w.mel().config(), seconds, stats.windows);
     if (on_window && r.segments.size() > window_begin)
       on_window(language, std::span<const Segment>(r.segments).subspan(window_begin));
     window_begin = r.segments.size();
@@ -247,11 +261,12 @@ struct Delivery {
   std::function<void(const AudioChunk&)> on_chunk;
   Clock::time_point start;     // the call's start, for AudioChunk::elapsed_ms
   double* first_audio_ms = nullptr;  // set when the first piece is ready
+  const RunControl* control = nullptr;  // speech seconds made, after each piece
 };
 
 template <class Request>
 Delivery delivery_of(const Request& r, Clock::time_point start, double* first_audio_ms) {
-  return {r.seed, r.sentence_by_sentence, r.on_audio, r.on_chunk, start, first_audio_ms};
+  return {r.seed, r.sentence_by_sentence, r.on_audio, r.on_chunk, start, first_audio_ms, r.control};
 }
 
 // text -> sentences -> mel -> wave: SpeechT5 piece by piece (sentences packed to fit the model, or
@@ -320,6 +335,7 @@ class Speaker {
     }
     offset_ += static_cast<int64_t>(pause + p.audio.size());
     ++pieces_;
+    report_speech(d_.control, static_cast<double>(offset_) / rate, pieces_);
   }
 
   speecht5::Synthesizer synth_;
@@ -334,6 +350,19 @@ class Speaker {
   std::vector<float> chunk_;
   std::vector<float> audio_;
 };
+
+// One long-form window's text (its segments' joined, trimmed) as a caller sees it.
+AsrResult window_result(const whisper::LongformLanguage& language, std::span<const Segment> segments, double seconds) {
+  std::string text;
+  for (const Segment& s : segments) text += s.text;
+  AsrResult window;
+  window.language = language.code;
+  window.language_name = language.name;
+  window.text = trimmed(text);
+  window.segments.assign(segments.begin(), segments.end());
+  window.duration_s = seconds;
+  return window;
+}
 
 AsrResult asr_result(Recognition&& r, double duration_s) {
   AsrResult out;
@@ -366,14 +395,7 @@ TranslateResult Pipeline::translate(std::span<const float> audio16k, const Trans
   WindowText on_window;
   if (by_window)
     on_window = [&](const whisper::LongformLanguage& language, std::span<const Segment> segments) {
-      std::string text;
-      for (const Segment& s : segments) text += s.text;
-      AsrResult window;
-      window.language = language.code;
-      window.language_name = language.name;
-      window.text = trimmed(text);
-      window.segments.assign(segments.begin(), segments.end());
-      window.duration_s = seconds;
+      const AsrResult window = window_result(language, segments, seconds);
       if (request.on_recognized) request.on_recognized(window);
       if (speakable(*tts_, window.text)) voice.say(window.text);
     };
@@ -398,11 +420,23 @@ TranslateResult Pipeline::translate(std::span<const float> audio16k, const Trans
 
 AsrResult Pipeline::speech_to_text(std::span<const float> audio16k, const AsrRequest& request,
                                    RunStats& stats) const {
+  const double no_pause = 0;
+  return hear(audio16k, request, nullptr, no_pause, stats);
+}
+
+AsrResult Pipeline::hear(std::span<const float> audio16k, const AsrRequest& request,
+                         const std::function<void(const AsrResult&)>& on_window, const double& paused_ms,
+                         RunStats& stats) const {
   Timings timings;
   StageClock clock(timings);
-  const double no_pause = 0;
-  AsrResult out = asr_result(recognise(*whisper_, audio16k, request, options_.max_new_tokens, nullptr, clock, stats, no_pause),
-                             static_cast<double>(audio16k.size()) / whisper_->mel().config().sample_rate);
+  const double seconds = static_cast<double>(audio16k.size()) / whisper_->mel().config().sample_rate;
+  WindowText each_window;
+  if (on_window)
+    each_window = [&](const whisper::LongformLanguage& language, std::span<const Segment> segments) {
+      on_window(window_result(language, segments, seconds));
+    };
+  AsrResult out = asr_result(
+      recognise(*whisper_, audio16k, request, options_.max_new_tokens, each_window, clock, stats, paused_ms), seconds);
   out.timings = std::move(timings);
   return out;
 }

@@ -29,6 +29,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -149,6 +150,12 @@ class Pipeline final : public SpeechService {
   TranslateResult translate_to(std::span<const float> audio16k, const TranslateRequest& request,
                                const text::Language& target, RunStats& stats) const;
   TtsResult speak_in(const TtsRequest& request, const text::Language& language, RunStats& stats) const;
+  // Recognition (speech_to_text's). Audio decoded in windows: `on_window`, when set, sees each window
+  // that has text (its language, text and segments) as soon as it is decoded; `paused_ms` is the time
+  // on_window has taken so far, kept out of the asr timing.
+  AsrResult hear(std::span<const float> audio16k, const AsrRequest& request,
+                 const std::function<void(const AsrResult&)>& on_window, const double& paused_ms,
+                 RunStats& stats) const;
 
   PipelineOptions options_;
   ModelFolders folders_;

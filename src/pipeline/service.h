@@ -145,8 +145,11 @@ struct TranslateRequest {
   // spoken window by window, so the first audio comes after the first window, not the whole file:
   // then on_recognized is called once per window that has text, with that window's text and
   // segments (times from the start of the recording), before the window's text is synthesized.
-  // Other targets: called once with Whisper's transcript in the spoken language (the whole
-  // recording's), before its first sentence is translated.
+  // Other targets: the same with Whisper's transcript in the spoken language (once for the whole
+  // recording, or once per window as above), before its sentences are translated. Streaming long
+  // audio, each window's finished sentences are translated and spoken before the next window is
+  // decoded; a sentence that goes on into the next window waits for it. Streamed or not, the same
+  // request gives the same text and samples.
   std::function<void(const AsrResult&)> on_recognized;
   const RunControl* control = nullptr;  // (see AsrRequest)
 };

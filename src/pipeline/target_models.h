@@ -35,7 +35,13 @@ inline AsrRequest asr_request_of(const TranslateRequest& r, AsrTask task) {
   asr.temperature_fallback = r.temperature_fallback;
   asr.seed = r.seed;
   asr.on_segment = r.on_segment;
+  asr.control = r.control;
   return asr;
+}
+
+// The speech made so far, after each piece: seconds of it, and which piece ("piece 3").
+inline void report_speech(const RunControl* control, double seconds, size_t pieces) {
+  if (control) control->report({"tts", seconds, 0, "s", "piece " + std::to_string(pieces)});
 }
 
 // nullptr for an empty code or English (today's path); else the language's row. Unknown:

@@ -8,11 +8,13 @@
 // --stream` speaks the joined text (one VITS call per sentence, one noise source for the whole run),
 // so the first sentence's audio reaches the callbacks after the first sentence is translated.
 #include <chrono>
+#include <functional>
 #include <map>
 
 #include "core/error.h"
 #include "hf/hub.h"
 #include "mt/text_translation.h"
+#include "pipeline/sentence_feed.h"
 #include "pipeline/target_models.h"
 #include "pipeline/vits_engine.h"
 #include "text/sentences.h"
@@ -126,6 +128,7 @@ class VoiceOut {
         engine_(model_, options, std::make_unique<vits::SeededNoise>(callbacks.seed.value_or(vits::kDefaultSeed))),
         on_audio_(callbacks.on_audio),
         on_chunk_(callbacks.on_chunk),
+        control_(callbacks.control),
         start_(start),
         first_audio_ms_(first_audio_ms) {}
 
@@ -166,12 +169,14 @@ class VoiceOut {
     }
     offset_ += p.audio.size();
     ++pieces_;
+    report_speech(control_, static_cast<double>(offset_) / rate, pieces_);
   }
 
   std::shared_ptr<const vits::VitsModel> model_;
   VitsEngine engine_;
   std::function<void(std::span<const float>, int)> on_audio_;
   std::function<void(const AudioChunk&)> on_chunk_;
+  const RunControl* control_;
   Clock::time_point start_;
   double* first_audio_ms_;
   double ms_ = 0;
@@ -179,48 +184,71 @@ class VoiceOut {
   std::vector<float> audio_;
 };
 
-// One sentence of the transcript with the times of the segments it came from.
-struct TimedSentence {
-  std::string text;
-  double start = 0, end = 0;
-};
-
-// The sentences of `text` (the segments' text, trimmed), each timed from the start of the segment
-// its first character lies in to the end of the segment its last character lies in.
-std::vector<TimedSentence> timed_sentences(const std::string& text, const std::vector<Segment>& segments) {
-  std::vector<std::pair<size_t, size_t>> spans;  // each segment's bytes in `text`
-  size_t at = 0;
-  for (const Segment& s : segments) {
-    const std::string_view piece = sentences::trim(s.text);
-    const size_t found = piece.empty() ? std::string::npos : text.find(piece, at);
-    const size_t begin = found == std::string::npos ? at : found;
-    at = found == std::string::npos ? at : found + piece.size();
-    spans.emplace_back(begin, at);
-  }
-  auto segment_at = [&](size_t offset) {
-    size_t i = 0;
-    while (i + 1 < spans.size() && offset >= spans[i].second) ++i;
-    return i;
-  };
-  std::vector<TimedSentence> out;
-  size_t from = 0;
-  for (std::string& s : sentences::split(text)) {
-    const size_t found = text.find(s, from);
-    const size_t begin = found == std::string::npos ? from : found;
-    from = begin + (found == std::string::npos ? 0 : s.size());
-    TimedSentence t{std::move(s), 0, 0};
-    if (!segments.empty()) {
-      t.start = segments[segment_at(begin)].start;
-      t.end = segments[segment_at(from > 0 ? from - 1 : 0)].end;
-    }
-    out.push_back(std::move(t));
-  }
-  return out;
-}
-
 }  // namespace
 
 // --- Speech -> the target's speech ----------------------------------------------------------
+
+namespace {
+
+// Sentences of the transcript in, the target's speech out: each translated as `parley translate-text`
+// translates it (skipped when the speech already is in the target language), its text and cue added
+// to the result, then spoken. The one path for a whole transcript and for a window's sentences.
+class SentenceSpeaker {
+ public:
+  SentenceSpeaker(const PipelineOptions& options, Pipeline::TargetModels& models, VoiceOut& voice,
+                  TranslateResult& out, const RunControl* control)
+      : options_(options), models_(models), voice_(voice), out_(out), control_(control),
+        separator_(mt::sentence_separator(out.target_language)) {}
+
+  // `from`: the spoken language's code; `same_language`: it already is the target.
+  void speak(std::vector<TimedSentence>&& sentences, const std::string& from, bool same_language) {
+    for (TimedSentence& s : sentences) {
+      check(control_);
+      const std::string said = same_language ? std::move(s.text) : translate(s.text, from);
+      if (said.empty()) continue;
+      out_.text += (out_.text.empty() ? "" : separator_) + said;
+      Segment cue;
+      cue.id = static_cast<int>(out_.segments.size());
+      cue.start = s.start;
+      cue.end = s.end;
+      cue.text = separator_ + said;
+      out_.segments.push_back(std::move(cue));
+      if (voice_.can_say(said)) voice_.say(said, true);
+    }
+  }
+
+  double load_ms = 0, mt_ms = 0;
+
+ private:
+  std::string translate(const std::string& sentence, const std::string& from) {
+    auto t0 = Clock::now();
+    if (!translator_) {
+      translator_ = translator_of(options_, models_);
+      load_ms += ms_between(t0, Clock::now());
+      t0 = Clock::now();
+    }
+    mt::TextRequest request;
+    request.text = sentence;
+    request.from = from;
+    request.to = out_.target_language;
+    std::string said = mt::translate_text(*translator_, request).text;
+    mt_ms += ms_between(t0, Clock::now());
+    ++translated_;
+    report(control_, {"mt", static_cast<double>(translated_), 0, "sentence", "sentence " + std::to_string(translated_)});
+    return said;
+  }
+
+  const PipelineOptions& options_;
+  Pipeline::TargetModels& models_;
+  VoiceOut& voice_;
+  TranslateResult& out_;
+  const RunControl* control_;
+  const std::string separator_;
+  std::shared_ptr<const mt::Translator> translator_;
+  size_t translated_ = 0;
+};
+
+}  // namespace
 
 TranslateResult Pipeline::translate_to(std::span<const float> audio16k, const TranslateRequest& request,
                                        const text::Language& target, RunStats& stats) const {
@@ -229,46 +257,37 @@ TranslateResult Pipeline::translate_to(std::span<const float> audio16k, const Tr
   out.target_language = std::string(text::short_code(target));
   // The voice first: a target that cannot be spoken fails before any recognition.
   VoiceOut voice(voice_of(options_, *targets_, target), {}, request, start, &out.first_audio_ms);
-  const double voice_ms = ms_between(start, Clock::now());
+  SentenceSpeaker speaker(options_, *targets_, voice, out, request.control);
+  speaker.load_ms = ms_between(start, Clock::now());
+  auto is_target = [&](const std::string& spoken) { return text::find_language(spoken) == &target; };
 
+  // Streaming long audio: each window's settled sentences are translated and spoken as soon as the
+  // window is decoded (SentenceFeed holds a sentence that may go on in the next window).
+  SentenceFeed feed;
+  bool by_window = false;
+  double paused_ms = 0;  // the windows' translation and speech, not recognition
+  std::function<void(const AsrResult&)> on_window;
+  if (request.on_audio || request.on_chunk)
+    on_window = [&](const AsrResult& window) {
+      const auto t0 = Clock::now();
+      by_window = true;
+      if (request.on_recognized) request.on_recognized(window);
+      speaker.speak(feed.add(window.segments), window.language, is_target(window.language));
+      paused_ms += ms_between(t0, Clock::now());
+    };
   const AsrRequest asr = asr_request_of(request, AsrTask::Transcribe);
-  AsrResult heard = speech_to_text(audio16k, asr, stats);
-  if (request.on_recognized) request.on_recognized(heard);  // the source's text, before any speech
+  AsrResult heard = hear(audio16k, asr, on_window, paused_ms, stats);
   out.timings = std::move(heard.timings);
-
-  const bool same_language = text::find_language(heard.language) == &target;
-  std::shared_ptr<const mt::Translator> translator;
-  double load_ms = voice_ms, mt_ms = 0;
-  const std::string separator = mt::sentence_separator(out.target_language);
-  for (TimedSentence& s : timed_sentences(heard.text, heard.segments)) {
-    std::string said = s.text;
-    if (!same_language) {
-      auto t0 = Clock::now();
-      if (!translator) {
-        translator = translator_of(options_, *targets_);
-        load_ms += ms_between(t0, Clock::now());
-        t0 = Clock::now();
-      }
-      mt::TextRequest mt_request;
-      mt_request.text = s.text;
-      mt_request.from = heard.language;
-      mt_request.to = out.target_language;
-      said = mt::translate_text(*translator, mt_request).text;
-      mt_ms += ms_between(t0, Clock::now());
-    }
-    if (said.empty()) continue;
-    out.text += (out.text.empty() ? "" : separator) + said;
-    Segment cue;
-    cue.id = static_cast<int>(out.segments.size());
-    cue.start = s.start;
-    cue.end = s.end;
-    cue.text = separator + said;
-    out.segments.push_back(std::move(cue));
-    if (voice.can_say(said)) voice.say(said, true);
+  const bool same_language = is_target(heard.language);
+  if (by_window) {
+    speaker.speak(feed.finish(), heard.language, same_language);
+  } else {
+    if (request.on_recognized) request.on_recognized(heard);  // the source's text, before any speech
+    speaker.speak(timed_sentences(heard.text, heard.segments), heard.language, same_language);
   }
   if (same_language) out.text = heard.text;  // as heard, spacing included
-  out.timings.emplace_back("model_load", load_ms);
-  out.timings.emplace_back("mt", mt_ms);
+  out.timings.emplace_back("model_load", speaker.load_ms);
+  out.timings.emplace_back("mt", speaker.mt_ms);
   out.timings.emplace_back("tts", voice.ms());
   stats.pieces = voice.pieces();
   stats.spoken = voice.pieces() > 0;

@@ -8,12 +8,22 @@
 //   event: text      data: {"text": "...", "source_text": "...", "segments": [{"start", "end", "text"}]}
 //   ... audio longer than 30 s is recognised window by window: one text event per window with text
 //   (its segments timed from the start of the recording), each followed by that text's audio events
+//   (other targets: the window's finished sentences; one that goes on into the next window is spoken
+//   after it)
 //   event: audio     data: {"index": 0, "text": "Hello there.", "start": 0, "end": 1.3,
 //                           "sample_rate": 16000, "format": "wav", "audio": "<base64 WAV>"}
 //   ... one audio event per sentence, in order; each is a complete small WAV, and their samples
 //   joined are the whole speech (from the second on, each begins with the pause between sentences)
+//   event: progress  data: {"stage": "asr", "done": 30, "total": 45.2, "unit": "s", "detail": "window 1 of 2",
+//                           "elapsed_ms": 812.4}
+//   ... between the others, as the work goes on (core/run_control.h): "asr" counts the seconds of
+//   audio recognised of the total, "mt" the sentences translated, "tts" the seconds of speech made
+//   (total 0: not known ahead)
 //   event: done      data: {"language", "text", "source_text", "target_language", "voice", "chunks",
 //                           "sample_rate", "duration", "time_to_first_audio_ms", "timings": {...}}
+//
+// Every event but done carries "elapsed_ms": the server's time since the request arrived, when the
+// event was sent.
 //
 // The text event reports what TranslateRequest::on_recognized hands over. For English targets that is
 // Whisper's English text: `text` is it, `source_text` is "" (Whisper translates directly). For other
@@ -49,6 +59,8 @@ constexpr const char* kRoute = "/v1/speech-translation/stream";
 
 // The client hung up: stops the translation at the next chunk.
 struct ClientGone {};
+
+double round1(double v) { return std::round(v * 10) / 10; }
 
 std::string sse_event(const std::string& event, const ordered_json& data) {
   // JSON never contains a raw newline, so the data is one `data:` line.
@@ -95,11 +107,21 @@ bool run_stream(Context& ctx, StreamJob& job, httplib::DataSink& sink) {
         send(sse_event("language", {{"language", r.language},
                                     {"language_name", r.language_name},
                                     {"duration", r.duration_s},
-                                    {"target_language", job.request.target_language}}));
+                                    {"target_language", job.request.target_language},
+                                    {"elapsed_ms", round1(ms_since(job.start))}}));
       send(sse_event("text", {{"text", english ? r.text : std::string()},
                               {"source_text", english ? std::string() : r.text},
-                              {"segments", segments_json(r.segments)}}));
+                              {"segments", segments_json(r.segments)},
+                              {"elapsed_ms", round1(ms_since(job.start))}}));
     };
+    RunControl control;
+    control.on_progress = [&](const Progress& p) {
+      ordered_json event = {{"stage", p.stage}, {"done", p.done}, {"total", p.total}, {"unit", p.unit}};
+      if (!p.detail.empty()) event["detail"] = p.detail;
+      event["elapsed_ms"] = round1(ms_since(job.start));
+      send(sse_event("progress", event));
+    };
+    job.request.control = &control;
     job.request.on_chunk = [&](const AudioChunk& c) {
       const std::string wav = ctx.codec.encode(c.audio, c.sample_rate, "wav");
       if (chunks++ == 0) {
@@ -112,7 +134,8 @@ bool run_stream(Context& ctx, StreamJob& job, httplib::DataSink& sink) {
                                {"end", c.end},
                                {"sample_rate", c.sample_rate},
                                {"format", "wav"},
-                               {"audio", base64(wav)}}));
+                               {"audio", base64(wav)},
+                               {"elapsed_ms", round1(ms_since(job.start))}}));
     };
     TranslateResult r =
         run_on_worker(ctx, job.timings, job.control, [&] { return ctx.service.translate(job.audio, job.request); },

@@ -93,5 +93,43 @@ TEST(Progress, NotOnATerminalOnlyWhenAsked) {
   EXPECT_EQ(r.exit_code, 2);
 }
 
+// translate --to: recognition (window 1 of 1), translation and speech on one line, erased before
+// the report.
+TEST(Progress, TranslateShowsEveryStageAndErasesTheLine) {
+  const std::string out_wav = (temp_dir("progress-translate") / "fr.wav").string();
+  const auto [out, status] = run_on_terminal(
+      {"translate", data_path("audio/es.wav").string(), "-o", out_wav, "--language", "es", "--to", "fr",
+       "--asr-model", model("whisper-tiny-random"), "--max-new-tokens", "8", "--mt-model", model("m2m100-tiny-random"),
+       "--tts-model", "fr=" + model("vits-tiny-random")});
+  ASSERT_EQ(status, 0) << out;
+  EXPECT_NE(out.find("\r\033[Kparley: recognising 5.5 / 5.5 s (100%), window 1 of 1, "), std::string::npos) << out;
+  EXPECT_NE(out.find("\r\033[Kparley: translating 1 sentence, sentence 1, "), std::string::npos) << out;
+  const size_t speaking = out.rfind("\r\033[Kparley: speaking ");
+  ASSERT_NE(speaking, std::string::npos) << out;
+  const size_t erased = out.find("\r\033[K", speaking + 1);
+  ASSERT_NE(erased, std::string::npos) << out;
+  EXPECT_NE(out.find("language: ", erased), std::string::npos) << out;  // the report after the line is gone
+}
+
+// synthesize: the seconds of speech made, piece by piece, as JSON lines.
+TEST(Progress, SynthesizeCountsTheSpeechMade) {
+  const std::string out_wav = (temp_dir("progress-synthesize") / "fr.wav").string();
+  const auto r = run_parley({"synthesize", "-m", model("vits-tiny-random"), "--text", "Bonjour. Au revoir.", "-o",
+                             out_wav, "--stream", "--progress", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<nlohmann::json> lines;
+  for (size_t at = 0, end; (end = r.err.find('\n', at)) != std::string::npos; at = end + 1)
+    if (r.err.compare(at, 1, "{") == 0) lines.push_back(nlohmann::json::parse(r.err.substr(at, end - at)));
+  ASSERT_EQ(lines.size(), 2u) << r.err;  // one per sentence
+  EXPECT_EQ(lines[0]["stage"], "tts");
+  EXPECT_EQ(lines[0]["unit"], "s");
+  EXPECT_EQ(lines[1]["detail"], "piece 2");
+  EXPECT_GT(lines[1]["done"].get<double>(), lines[0]["done"].get<double>());
+  const std::string report = r.out.empty() ? r.err : r.out;
+  char made[32];
+  std::snprintf(made, sizeof made, "%.2f s", lines[1]["done"].get<double>());
+  EXPECT_NE(report.find(made), std::string::npos) << report;  // the report's duration: all of it
+}
+
 }  // namespace
 }  // namespace parley::test

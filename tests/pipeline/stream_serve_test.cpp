@@ -2,8 +2,9 @@
 // loopback: a chunked text/event-stream whose events come in order (language, text, one audio
 // event per sentence, done), whose audio is byte for byte the pipeline's sentence-by-sentence
 // speech for the same request (each chunk in the server's WAV encoding), whose done event reports
-// the time to first audio (also in /metrics); and errors before the stream as JSON statuses, after
-// it has started as an error event.
+// the time to first audio (also in /metrics); progress events (seconds recognised window by window,
+// speech made) with the server's time stamps, the first audio sent before the last window is
+// recognised; and errors before the stream as JSON statuses, after it has started as an error event.
 #include <gtest/gtest.h>
 
 #include <httplib.h>
@@ -42,7 +43,8 @@ struct Stream {
   int status = 0;
   httplib::Headers headers;
   std::string body;  // the whole body as received
-  std::vector<Event> events;
+  std::vector<Event> events;    // all but the progress events
+  std::vector<Event> progress;  // the progress events, in order
   std::string pending;
 
   void feed(const char* data, size_t n) {
@@ -63,7 +65,7 @@ struct Stream {
         if (line.rfind("data: ", 0) == 0) e.data = json::parse(line.substr(6));
         line_start = line_end + 1;
       }
-      events.push_back(std::move(e));
+      (e.name == "progress" ? progress : events).push_back(std::move(e));
     }
   }
   std::vector<const Event*> named(const std::string& name) const {
@@ -233,6 +235,27 @@ TEST_F(StreamServeTest, LongAudioSpeaksTheFirstWindowBeforeTheLastIsDecoded) {
   }
   EXPECT_GT(segments.back()["start"].get<double>(), 30.0);
   EXPECT_EQ(s.events.back().data["text"], want.text);
+
+  // Progress events between them: the seconds recognised window by window, then the speech made;
+  // every event stamped with the server's time. The first audio was sent (server time) before the
+  // last window's recognition was done, and reached the client before it.
+  std::vector<const Event*> asr, tts;
+  for (const auto& e : s.progress) (e.data["stage"] == "asr" ? asr : tts).push_back(&e);
+  ASSERT_EQ(asr.size(), 2u) << s.body;
+  EXPECT_EQ(asr[0]->data["done"], 30.0);
+  EXPECT_EQ(asr[0]->data["total"], 45.0);
+  EXPECT_EQ(asr[0]->data["unit"], "s");
+  EXPECT_EQ(asr[0]->data["detail"], "window 1 of 2");
+  EXPECT_EQ(asr[1]->data["done"], 45.0);
+  EXPECT_EQ(asr[1]->data["detail"], "window 2 of 2");
+  ASSERT_FALSE(tts.empty());
+  EXPECT_EQ(tts.back()->data["stage"], "tts");
+  EXPECT_NEAR(tts.back()->data["done"].get<double>(), s.events.back().data["duration"].get<double>(), 1e-6);
+  const auto first = std::find_if(s.events.begin(), s.events.end(), [](const Event& e) { return e.name == "audio"; });
+  ASSERT_NE(first, s.events.end());
+  EXPECT_LT(first->data["elapsed_ms"].get<double>(), asr[1]->data["elapsed_ms"].get<double>());
+  EXPECT_LT(first->arrived, asr[1]->arrived);
+  EXPECT_LE(asr[0]->data["elapsed_ms"].get<double>(), first->data["elapsed_ms"].get<double>());
 }
 
 TEST_F(StreamServeTest, ErrorsAfterTheStreamStartedAreAnErrorEvent) {

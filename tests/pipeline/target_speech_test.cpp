@@ -1,6 +1,7 @@
 // The other-language side of the pipeline through its API (fixture models): the bounded LRU model
 // cache; TtsRequest::language and speed (VITS's speaking rate; SpeechT5 refuses); translate() into
-// French streamed chunk by chunk after the transcript is known; languages() with models and disk state.
+// French streamed chunk by chunk after the transcript is known; a long recording into French streamed
+// window by window equals the unstreamed run, with progress reports; languages() with models and disk state.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -10,6 +11,7 @@
 #include "pipeline/model_cache.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/vits_engine.h"
+#include "audio/decode.h"
 #include "audio/wav.h"
 #include "common/test_util.h"
 #include "pipeline_fixtures.h"
@@ -128,6 +130,75 @@ TEST(TargetSpeech, TranslateIntoFrenchStreamsAfterTheTranscript) {
   bool has_mt = false;
   for (const auto& [stage, ms] : out.timings) has_mt = has_mt || stage == "mt";
   EXPECT_TRUE(has_mt);
+}
+
+// A recording of two windows into French, streamed: each window's transcript is handed over as it
+// is decoded (a sentence that may go on into the next window is held), progress is reported window
+// by window, and the result (text, segments, audio) is the unstreamed run's, sample for sample.
+TEST(TargetSpeech, LongAudioStreamedWindowByWindowEqualsTheWholeRun) {
+  const auto p = french_pipeline();
+  std::vector<float> clip = audio::decode_file(data_path("audio/long_2min.wav"));
+  clip.resize(45 * 16000);
+  TranslateRequest r;
+  r.language = "es";
+  r.target_language = "fr";
+  r.seed = 7;
+  r.temperature_fallback = false;
+  const TranslateResult whole = p->translate(clip, r);
+
+  std::vector<std::string> events;
+  std::vector<AsrResult> windows;
+  std::vector<float> joined;
+  std::vector<Progress> progress;
+  RunControl control;
+  control.on_progress = [&](const Progress& q) { progress.push_back(q); };
+  r.control = &control;
+  r.on_recognized = [&](const AsrResult& w) {
+    events.push_back("text");
+    windows.push_back(w);
+  };
+  r.on_chunk = [&](const AudioChunk& c) {
+    events.push_back("audio");
+    joined.insert(joined.end(), c.audio.begin(), c.audio.end());
+  };
+  const TranslateResult streamed = p->translate(clip, r);
+  ASSERT_GE(windows.size(), 2u) << ::testing::PrintToString(events);
+  EXPECT_EQ(events.front(), "text");
+  ASSERT_FALSE(windows.back().segments.empty());
+  EXPECT_GT(windows.back().segments.back().start, 30.0);  // timed from the recording's start
+  std::string heard;  // the windows' segments make the whole transcript
+  for (const AsrResult& w : windows)
+    for (const Segment& s : w.segments) heard += s.text;
+  EXPECT_EQ(trimmed(heard), whole.source_text);
+
+  EXPECT_EQ(streamed.source_text, whole.source_text);
+  EXPECT_EQ(streamed.text, whole.text);
+  ASSERT_EQ(streamed.segments.size(), whole.segments.size());
+  for (size_t i = 0; i < whole.segments.size(); ++i) {
+    EXPECT_EQ(streamed.segments[i].text, whole.segments[i].text);
+    EXPECT_EQ(streamed.segments[i].start, whole.segments[i].start);
+    EXPECT_EQ(streamed.segments[i].end, whole.segments[i].end);
+  }
+  ASSERT_FALSE(whole.audio.empty());
+  EXPECT_EQ(streamed.audio, whole.audio);
+  EXPECT_EQ(joined, whole.audio);
+
+  // Progress: the seconds recognised window by window, then translation and speech.
+  std::vector<const Progress*> asr;
+  for (const Progress& q : progress)
+    if (q.stage == "asr") asr.push_back(&q);
+  ASSERT_GE(asr.size(), windows.size());
+  for (size_t i = 0; i < asr.size(); ++i) {
+    EXPECT_EQ(asr[i]->detail.rfind("window " + std::to_string(i + 1) + " of ", 0), 0u) << asr[i]->detail;
+    EXPECT_EQ(asr[i]->total, 45.0);
+    EXPECT_EQ(asr[i]->unit, "s");
+    if (i > 0) EXPECT_GE(asr[i]->done, asr[i - 1]->done);
+  }
+  EXPECT_EQ(asr.front()->done, 30.0);
+  EXPECT_EQ(asr.back()->done, 45.0);
+  ASSERT_FALSE(progress.empty());
+  EXPECT_EQ(progress.back().stage, "tts");
+  EXPECT_NEAR(progress.back().done, static_cast<double>(whole.audio.size()) / whole.sample_rate, 1e-9);
 }
 
 TEST(TargetSpeech, LanguagesListModelsAndWhatIsOnDisk) {

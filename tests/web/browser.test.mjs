@@ -6,6 +6,7 @@
 // The target-language picker is checked against the server's /v1/languages (or its absence), and
 // once against a fixed list (a network double, for the UI alone); conversation mode runs both sides
 // on the fake microphone in a 375 px wide viewport; autoplay blocking is a browser double (init script).
+// A 45 s recording shows the progress bar filling from the stream's progress events.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -191,6 +192,55 @@ test("streaming: the text shows while the speech streams in, and each chunk is p
   assert.match(await page.textContent("#timings"), /First audio ready/);
   await checkPlayableResult(page);
   await page.screenshot({ path: path.join(screenshots, "streaming.png"), fullPage: true });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+// The first `seconds` of a 16-bit mono WAV fixture, as a WAV of its own (a canonical 44-byte header).
+function wavClip(file, seconds) {
+  const bytes = fs.readFileSync(file);
+  let at = 12;
+  let format = null;
+  while (at + 8 <= bytes.length) {
+    const id = bytes.toString("ascii", at, at + 4);
+    const size = bytes.readUInt32LE(at + 4);
+    if (id === "fmt ") format = bytes.subarray(at + 8, at + 8 + 16);
+    if (id === "data") {
+      const rate = format.readUInt32LE(4);
+      const data = bytes.subarray(at + 8, at + 8 + Math.min(size, seconds * rate * 2));
+      const header = Buffer.alloc(44);
+      header.write("RIFF", 0, "ascii");
+      header.writeUInt32LE(36 + data.length, 4);
+      header.write("WAVEfmt ", 8, "ascii");
+      header.writeUInt32LE(16, 16);
+      format.copy(header, 20);
+      header.write("data", 36, "ascii");
+      header.writeUInt32LE(data.length, 40);
+      return Buffer.concat([header, data]);
+    }
+    at += 8 + size + (size % 2);
+  }
+  throw new Error(`${file} has no data chunk`);
+}
+
+test("progress: a long recording shows a bar that fills window by window", async () => {
+  const { page, errors } = await openPage();
+  await page.click("#tab-file");
+  const clip = wavClip(fixture("long_2min.wav"), 45);  // two 30 s windows
+  await page.setInputFiles("#file-input", { name: "long45.wav", mimeType: "audio/wav", buffer: clip });
+  await page.click("#translate");
+  // The bar appears with an amount once the first window is recognised.
+  await page.waitForSelector("#progress progress[value]", { state: "visible", timeout: 60000 });
+  await page.screenshot({ path: path.join(screenshots, "progress.png"), fullPage: true });
+  await page.waitForSelector('#result[data-state="done"]', { timeout: 120000 });
+  const record = await page.evaluate(() => window.parleyStream);
+  const asr = record.bar.filter((b) => b.stage === "asr");
+  assert.equal(asr.length, 2, JSON.stringify(record.bar));
+  assert.deepEqual(asr.map((b) => [b.value, b.max]), [[30, 45], [45, 45]]);  // it moved
+  assert.ok(record.stages.some((t) => t.startsWith("Recognising: 30.0 of 45.0 s (window 1 of 2)")), JSON.stringify(record.stages));
+  assert.ok(record.bar.some((b) => b.stage === "tts"), JSON.stringify(record.bar));
+  assert.equal(await page.isVisible("#progress"), false);  // gone with the result
+  await checkPlayableResult(page);
   assert.deepEqual(errors, []);
   await page.close();
 });
@@ -464,6 +514,7 @@ test("conversation: two people on a 375 px phone, each speaks in turn, both text
   assert.deepEqual([second.language, second.to], ["en", spanish && spanish.speak ? "es" : "en"]);
   const progress = await page.evaluate(() => window.parleyConversation.progress);
   assert.ok(progress.some((t) => /Translating into/.test(t)), JSON.stringify(progress));
+  assert.ok(progress.some((t) => /^Recognising: [0-9.]+ of [0-9.]+ s \(window 1 of 1\)/.test(t)), JSON.stringify(progress));
   assert.equal(await page.isVisible("#conversation-progress"), false);
 
   // Long unbroken text wraps inside its turn instead of widening the page.
