@@ -232,10 +232,14 @@ TEST(TranscribeCli, WordTimestampsInJsonAndSubtitles) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const json out = json::parse(r.out);
   const double duration = out["duration"];
+  std::vector<json> kept;  // segments that start after the audio's end are dropped from the output
+  for (const json& s : (*run)["segments"])
+    if (s["start"].get<double>() < duration) kept.push_back(s);
+  ASSERT_EQ(out["segments"].size(), kept.size());
   size_t words = 0;
-  for (size_t i = 0; i < out["segments"].size(); ++i) {
-    const json& got = out["segments"][i]["words"];
-    const json& want = (*run)["segments"][i]["words"];
+  for (size_t i = 0; i < kept.size(); ++i) {
+    const json got = out["segments"][i].value("words", json::array());
+    const json& want = kept[i]["words"];
     ASSERT_EQ(got.size(), want.size()) << "segment " << i;
     for (size_t k = 0; k < got.size(); ++k, ++words) {
       EXPECT_EQ(got[k]["word"], want[k]["word"]);
