@@ -84,7 +84,8 @@ void add_word_timestamp_options(CLI::App& cmd, bool& word_timestamps, subtitles:
                "Time every word (Whisper's cross-attention, as openai/whisper): `words` in each JSON segment, "
                "SRT/VTT cues cut at words");
   cmd.add_option("--max-line-width", cues.max_line_width,
-                 "With --word-timestamps and --max-line-count: SRT/VTT lines of at most this many characters")
+                 "With --word-timestamps: SRT/VTT lines of at most this many characters (each segment's cue wraps; "
+                 "with --max-line-count the words flow into cues of that many lines)")
       ->check(CLI::Range(1, 100000));
   cmd.add_option("--max-line-count", cues.max_line_count,
                  "With --word-timestamps and --max-line-width: at most this many lines per SRT/VTT cue")

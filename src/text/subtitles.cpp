@@ -82,12 +82,12 @@ std::string timestamp(double seconds, char decimal_marker) {
   return buf;
 }
 
-Cue segment_cue(const Segment& s) {
+Cue segment_cue(const Segment& s, bool with_words) {
   Cue c{s.start, s.end, s.text, {{"seek", s.seek}, {"tokens", s.tokens}, {"temperature", s.temperature}}};
   if (s.avg_logprob) c.extra["avg_logprob"] = *s.avg_logprob;
   if (s.compression_ratio) c.extra["compression_ratio"] = *s.compression_ratio;
   if (s.no_speech_prob) c.extra["no_speech_prob"] = *s.no_speech_prob;
-  if (!s.words.empty()) {
+  if (with_words || !s.words.empty()) {
     nlohmann::json words = nlohmann::json::array();
     for (const Word& w : s.words)
       words.push_back({{"word", w.word}, {"start", w.start}, {"end", w.end}, {"probability", w.probability}});
@@ -175,7 +175,9 @@ Transcript transcript_of(const std::string& task, const std::string& language_na
   t.language = language_name;
   t.duration = duration;
   t.text = text;
-  for (const Segment& s : segments) t.cues.push_back(segment_cue(s));
+  // Word timestamps were asked for when any segment has words: then every segment lists its own.
+  const bool words = std::any_of(segments.begin(), segments.end(), [](const Segment& s) { return !s.words.empty(); });
+  for (const Segment& s : segments) t.cues.push_back(segment_cue(s, words));
   return t;
 }
 

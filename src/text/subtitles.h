@@ -41,8 +41,9 @@ struct Transcript {
 
 // The cue of one recognised segment, carrying openai's per-segment fields (seek, tokens,
 // temperature, the decoding statistics that are known, and `words` [{word, start, end,
-// probability}] with word timestamps) into the json output.
-Cue segment_cue(const Segment& s);
+// probability}] with word timestamps: `with_words`, even when empty, as openai's result has them) into
+// the json output.
+Cue segment_cue(const Segment& s, bool with_words = false);
 
 // A recording's timed text: one cue per segment. `task`: "transcribe" or "translate";
 // `language_name` as verbose_json has it ("italian"). The one way every command and route turns

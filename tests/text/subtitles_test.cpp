@@ -122,6 +122,9 @@ TEST(Subtitles, WordCuesAsOpenaiWhispersWriter) {
   EXPECT_EQ(srt({}, {}),
             "1\n00:00:00,000 --> 00:00:02,000\nHello there, my friend.\n\n"
             "2\n00:00:03,000 --> 00:00:07,500\nHow are you?\n\n");
+  EXPECT_EQ(srt(12, {}),  // the width alone wraps each segment's cue
+            "1\n00:00:00,000 --> 00:00:02,000\nHello there,\nmy friend.\n\n"
+            "2\n00:00:03,000 --> 00:00:07,500\nHow are you?\n\n");
   EXPECT_EQ(srt(12, 2),
             "1\n00:00:00,000 --> 00:00:02,000\nHello there,\nmy friend.\n\n"
             "2\n00:00:03,000 --> 00:00:03,400\nHow are\n\n3\n00:00:07,000 --> 00:00:07,500\nyou?\n\n");

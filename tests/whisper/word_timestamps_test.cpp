@@ -171,24 +171,26 @@ void check_words(const Segment& g, const json& s, Measured& m) {
   }
 }
 
+// One segment against the reference's: window, tokens and text exactly, times within kTimeTol, words.
+void check_segment(const Segment& got, const json& want, Measured& m) {
+  SCOPED_TRACE("segment " + std::to_string(got.id));
+  EXPECT_EQ(got.seek, want["seek"].get<int64_t>());
+  EXPECT_EQ(got.tokens, want["tokens"].get<std::vector<int>>());
+  EXPECT_EQ(got.text, want["text"].get<std::string>());
+  const double start = want["start"], end = want["end"];
+  EXPECT_NEAR(got.start, start, kTimeTol);
+  EXPECT_NEAR(got.end, end, kTimeTol);
+  m.time = std::max({m.time, std::abs(got.start - start), std::abs(got.end - end)});
+  check_words(got, want, m);
+}
+
 void check_run(const Whisper& w, const json& run, Measured& m) {
   const std::vector<float> audio = audio::decode_file(data_path(run["audio"].get<std::string>()));
   const LongformResult r = w.transcribe_long(audio, options_of(run["options"]));
   EXPECT_EQ(r.text, run["text"].get<std::string>());
-  const json& segs = run["segments"];
-  ASSERT_EQ(r.segments.size(), segs.size());
-  for (size_t i = 0; i < segs.size(); ++i) {
-    SCOPED_TRACE("segment " + std::to_string(i));
-    const json& s = segs[i];
-    const Segment& g = r.segments[i];
-    EXPECT_EQ(g.seek, s["seek"].get<int64_t>());
-    EXPECT_EQ(g.tokens, s["tokens"].get<std::vector<int>>());
-    EXPECT_EQ(g.text, s["text"].get<std::string>());
-    EXPECT_NEAR(g.start, s["start"].get<double>(), kTimeTol);
-    EXPECT_NEAR(g.end, s["end"].get<double>(), kTimeTol);
-    m.time = std::max({m.time, std::abs(g.start - s["start"].get<double>()), std::abs(g.end - s["end"].get<double>())});
-    check_words(g, s, m);
-  }
+  ASSERT_EQ(r.segments.size(), run["segments"].size());
+  size_t i = 0;
+  for (const json& want : run["segments"]) check_segment(r.segments[i++], want, m);
 }
 
 // The model folder of a run: the fixture's, or a copy whose generation_config.json names the heads.
