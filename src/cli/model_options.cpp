@@ -79,4 +79,23 @@ void add_precision_option(CLI::App& cmd, std::string& precision) {
       ->capture_default_str();
 }
 
+void add_word_timestamp_options(CLI::App& cmd, bool& word_timestamps, subtitles::WordCueOptions& cues) {
+  cmd.add_flag("--word-timestamps", word_timestamps,
+               "Time every word (Whisper's cross-attention, as openai/whisper): `words` in each JSON segment, "
+               "SRT/VTT cues cut at words");
+  cmd.add_option("--max-line-width", cues.max_line_width,
+                 "With --word-timestamps: SRT/VTT lines of at most this many characters (each segment's cue wraps; "
+                 "with --max-line-count the words flow into cues of that many lines)")
+      ->check(CLI::Range(1, 100000));
+  cmd.add_option("--max-line-count", cues.max_line_count,
+                 "With --word-timestamps and --max-line-width: at most this many lines per SRT/VTT cue")
+      ->check(CLI::Range(1, 100000));
+}
+
+void check_word_cue_options(bool word_timestamps, const subtitles::WordCueOptions& cues) {
+  if ((cues.max_line_width || cues.max_line_count) && !word_timestamps)
+    invalid_argument("--max-line-width and --max-line-count cut subtitles at words: they need --word-timestamps");
+  if (cues.max_line_count && !cues.max_line_width) invalid_argument("--max-line-count needs --max-line-width");
+}
+
 }  // namespace parley::cli

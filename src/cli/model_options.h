@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "pipeline/pipeline.h"
+#include "text/subtitles.h"
 
 namespace CLI {
 class App;
@@ -34,5 +35,9 @@ std::pair<std::string, std::string> parse_language_model(std::string_view value,
 void add_threads_option(CLI::App& cmd, int& threads, const std::string& help);
 // --precision f32|bf16|int8: how the models hold their weights (tensor/precision.h).
 void add_precision_option(CLI::App& cmd, std::string& precision);
+// --word-timestamps, --max-line-width N, --max-line-count N (openai/whisper's word-level subtitles),
+// and the check that the limits come with --word-timestamps (and the count with the width): a usage error.
+void add_word_timestamp_options(CLI::App& cmd, bool& word_timestamps, subtitles::WordCueOptions& cues);
+void check_word_cue_options(bool word_timestamps, const subtitles::WordCueOptions& cues);
 
 }  // namespace parley::cli

@@ -2,7 +2,8 @@
 //
 //   parley transcribe --model DIR [--task transcribe|translate] [--language CODE|auto]
 //                     [--max-new-tokens N] [--beams N] [--timestamps] [--precision f32|bf16|int8] [--json]
-//                     [--output-format txt|json|srt|vtt] [-o FILE] [long-form options] AUDIO
+//                     [--output-format txt|json|srt|vtt] [-o FILE] [long-form options]
+//                     [--word-timestamps [--max-line-width N [--max-line-count N]]] AUDIO
 //
 // whisper.cpp's spellings work too: -m MODEL, -l LANG, -t THREADS, -tr (translate), and -otxt -osrt
 // -ovtt -ojson (any number of them) write AUDIO.txt, AUDIO.srt, ... beside the input, or NAME.txt, ...
@@ -11,7 +12,9 @@
 // Audio of up to 30 s printed as text (or --json, --timestamps) is decoded in one window with the
 // reference's generate() semantics. Longer audio, every --output-format other than txt, and any
 // long-form option (--prompt, --temperature, a threshold, ...) go through long-form decoding (openai's transcribe(): windows, prompts, temperature fallback, timed
-// segments) and is written as text, verbose_json, SRT or WebVTT (text/subtitles.h).
+// segments) and is written as text, verbose_json, SRT or WebVTT (text/subtitles.h). --word-timestamps
+// decodes in windows too and times each word (whisper/word_timing.h): `words` in the JSON segments,
+// SRT/VTT cues cut from the words.
 #include <algorithm>
 #include <cstdio>
 #include <memory>
@@ -62,6 +65,8 @@ struct TranscribeArgs {
   bool translate = false;                 // -tr
   std::vector<std::string> file_formats;  // -otxt -osrt -ovtt -ojson
   std::string file_base;                  // -of NAME
+  bool word_timestamps = false;
+  subtitles::WordCueOptions word_cues;    // --max-line-width, --max-line-count
 };
 
 double parse_number(const std::string& text, const std::string& option) {
@@ -102,6 +107,7 @@ whisper::LongformOptions longform_options(const TranscribeArgs& a, const whisper
   o.patience = a.patience;
   if (a.max_new_tokens_given) o.sample_len = std::min(a.options.max_new_tokens, c.max_target_positions / 2);
   o.seed = a.options.seed;
+  o.word_timestamps = a.word_timestamps;
   return o;
 }
 
@@ -138,13 +144,13 @@ int run_long(const TranscribeArgs& a, const whisper::Whisper& w, const std::vect
   progress.clear();
   subtitles::Transcript t = whisper::to_transcript(r, o.task);
   for (auto& [file_format, file] : files) {
-    file->write(subtitles::render(t, file_format));
+    file->write(subtitles::render(t, file_format, r.segments, a.word_cues));
     file->commit();
     std::fprintf(stderr, "wrote %s\n", file->name().c_str());
   }
   if (!files.empty() && a.output_file.empty()) return 0;  // whisper.cpp's files only
   // --json without --output-format: verbose_json, with the detection's probability as in the short form
-  out.write(subtitles::render(t, a.json ? subtitles::Format::Json : format));
+  out.write(subtitles::render(t, a.json ? subtitles::Format::Json : format, r.segments, a.word_cues));
   out.commit();
   return 0;
 }
@@ -165,6 +171,7 @@ std::string to_json(const whisper::TranscribeResult& r, const TranscribeArgs& a)
 
 int run(TranscribeArgs a) {
   const subtitles::Format format = subtitles::parse_format(a.output_format);
+  check_word_cue_options(a.word_timestamps, a.word_cues);
   if (a.translate) a.options.task = "translate";
   ops::set_threads(a.threads);
   // The outputs first: an unwritable path fails before any work.
@@ -181,7 +188,7 @@ int run(TranscribeArgs a) {
   const double seconds = static_cast<double>(samples.size()) / w.mel().config().sample_rate;
   // The service's rule too: a timed format is derived from one windowed decode, as the API's are.
   // Format files (-osrt, -ojson...) are timed formats.
-  const bool timed = format != subtitles::Format::Txt || !files.empty();
+  const bool timed = format != subtitles::Format::Txt || !files.empty() || a.word_timestamps;
   if (whisper::decode_in_windows(seconds, window_seconds, timed, a.long_form_asked))
     return run_long(a, w, samples, long_options, format, out, files);
   whisper::TranscribeResult r = w.transcribe(samples, a.options);
@@ -252,6 +259,7 @@ void register_transcribe(CLI::App& app, Runner& run_fn) {
       ->capture_default_str();
   cmd->add_option("--seed", args->options.seed, "Seed of the sampling at temperatures above 0 (repeatable results)")
       ->capture_default_str();
+  add_word_timestamp_options(*cmd, args->word_timestamps, args->word_cues);
   cmd->add_option("audio", args->audio, "Audio file (WAV, FLAC, MP3, OGG, Opus, WebM, M4A, ...), or - for stdin")->required();
   cmd->callback([&run_fn, args, cmd] {
     args->max_new_tokens_given = cmd->count("--max-new-tokens") > 0;

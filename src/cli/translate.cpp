@@ -5,7 +5,8 @@
 //                    [--asr-model X] [--tts-model [LANG=]X ...] [--mt-model X] [--vocoder X] [--max-new-tokens N]
 //                    [--threads N] [--precision f32|bf16|int8] [--format pcm16|f32] [--stream] [--prompt TEXT]
 //                    [--no-temperature-fallback] [--output-format txt|json|srt|vtt [--text-output FILE]]
-//                    [--source-subtitles FILE] [--progress auto|on|off|json | --no-progress]
+//                    [--source-subtitles FILE] [--word-timestamps [--max-line-width N [--max-line-count N]]]
+//                    [--progress auto|on|off|json | --no-progress]
 //
 // --to English (or none): Whisper "translate" -> SpeechT5 -> HiFi-GAN, as always. --to any other
 // language: Whisper "transcribe" -> MT sentence by sentence (--mt-model; skipped when the speech is
@@ -23,6 +24,9 @@
 // --output-format writes the English text with the source's timings, as `parley transcribe` does
 // (text/subtitles.h): to --text-output FILE, else to stdout when stdout is free (then the report goes
 // to stderr); with the audio (`-o -`) or --json on stdout, --text-output is required.
+// --word-timestamps times the recognised words (whisper/word_timing.h): English target: the
+// --output-format json segments carry `words` and srt/vtt cues are cut at words; other targets: the
+// same for --source-subtitles (the translated sentences have no words of their own).
 //
 // --stream synthesizes sentence by sentence and writes each sentence's audio as soon as it is made
 // (the WAV's header is fixed up at the end); `-o -` writes raw little-endian samples (--format) to
@@ -87,6 +91,8 @@ struct TranslateArgs {
   std::string to;             // target language; "" = English
   std::string source_subtitles;  // file for the source transcript's cues
   std::string progress = "auto";  // cli/progress.h
+  bool word_timestamps = false;  // the recognised segments' words (English target: the English words)
+  subtitles::WordCueOptions word_cues;
   const CLI::Option* voice_option = nullptr;
   // A target other than English (resolved at run time: a typo is a usage error with suggestions).
   const text::Language* target() const {
@@ -208,7 +214,7 @@ void write_source_subtitles(const TranslateArgs& a, const AsrResult& heard, Outp
                                                                                           : a.output_format;
   const subtitles::Transcript t =
       subtitles::transcript_of("transcribe", heard.language_name, heard.duration_s, heard.text, heard.segments);
-  file.write(subtitles::render(t, subtitles::parse_format(format)));
+  file.write(subtitles::render(t, subtitles::parse_format(format), heard.segments, a.word_cues));
   file.commit();
 }
 
@@ -218,7 +224,7 @@ void write_text(const TranslateArgs& a, const TranslateResult& result, OutputFil
   const std::string language = target ? lowercase(target->name) : result.language_name;
   const subtitles::Transcript t =
       subtitles::transcript_of("translate", language, result.duration_s, result.text, result.segments);
-  const std::string text = subtitles::render(t, subtitles::parse_format(a.output_format));
+  const std::string text = subtitles::render(t, subtitles::parse_format(a.output_format), result.segments, a.word_cues);
   if (text_file) {
     text_file->write(text);
     return text_file->commit();
@@ -228,6 +234,7 @@ void write_text(const TranslateArgs& a, const TranslateResult& result, OutputFil
 }
 
 void check_text_options(const TranslateArgs& a) {
+  check_word_cue_options(a.word_timestamps, a.word_cues);
   if (!a.source_subtitles.empty() && !a.target())
     invalid_argument("--source-subtitles needs --to a language other than English (the English path hears no "
                      "source transcript: Whisper translates as it listens)");
@@ -297,6 +304,7 @@ int run(const TranslateArgs& a) {
   request.seed = a.seed;
   request.prompt = a.prompt;
   request.temperature_fallback = !a.no_fallback;
+  request.word_timestamps = a.word_timestamps;
   const auto translate_start = Clock::now();
   double written_ms = 0;  // writing the streamed chunks
   AudioOutput sink(out, a.stream, sample_rate, a.sample_format());
@@ -365,6 +373,7 @@ void register_translate(CLI::App& app, Runner& run_fn) {
                   "txt, json (OpenAI verbose_json), srt or vtt (to stdout, or --text-output)")
       ->check(CLI::IsMember({"txt", "json", "srt", "vtt"}));
   cmd->add_option("--text-output", args->text_output, "File for the --output-format text (- : stdout)");
+  add_word_timestamp_options(*cmd, args->word_timestamps, args->word_cues);
   add_model_options(*cmd, args->models);
   add_target_model_options(*cmd, args->models);
   add_threads_option(*cmd, args->threads, "CPU threads for the models (0: every core)");

@@ -124,7 +124,8 @@ using WindowText = std::function<void(const whisper::LongformLanguage&, std::spa
 bool needs_long_form(const whisper::Whisper& w, std::span<const float> audio16k, const AsrRequest& request) {
   const audio::MelConfig& mc = w.mel().config();
   return whisper::decode_in_windows(static_cast<double>(audio16k.size()) / mc.sample_rate,
-                                    static_cast<double>(mc.n_samples) / mc.sample_rate, request.timestamps,
+                                    static_cast<double>(mc.n_samples) / mc.sample_rate,
+                                    request.timestamps || request.word_timestamps,
                                     !request.prompt.empty());
 }
 
@@ -186,6 +187,7 @@ whisper::LongformOptions longform_options(const whisper::Whisper& w, const AsrRe
   o.temperatures = temperature_list(request);
   o.initial_prompt = request.prompt;
   o.seed = request.seed.value_or(0);
+  o.word_timestamps = request.word_timestamps;
   if (max_new_tokens < w.config().max_target_positions / 2) o.sample_len = max_new_tokens;
   return o;
 }

@@ -53,6 +53,8 @@ struct AsrRequest {
   // caller that derives several formats from one result gets one text. The server sets it for
   // every response format. false (and no prompt, audio of one window): one generate() decode.
   bool timestamps = false;
+  // Each segment's words with their times (whisper/word_timing.h); decodes in windows like timestamps.
+  bool word_timestamps = false;
   // Audio longer than one 30 s window, timed, or any audio with a prompt, is decoded in windows the way
   // openai/whisper's transcribe() does (timed segments always); there a window whose text fails
   // openai's thresholds (compression ratio 2.4, log-probability -1.0) is decoded again at
@@ -135,6 +137,7 @@ struct TranslateRequest {
   std::optional<uint64_t> seed;
   std::string prompt;                // Whisper's initial prompt (see AsrRequest)
   bool temperature_fallback = true;  // (see AsrRequest)
+  bool word_timestamps = false;      // the recognised segments' words (see AsrRequest)
   std::function<void(const Segment&)> on_segment;  // English text as it forms (see AsrRequest)
   std::function<void(std::span<const float> audio, int sample_rate)> on_audio;  // (see TtsRequest)
   bool sentence_by_sentence = false;                                             // (see TtsRequest)

@@ -33,6 +33,7 @@ inline AsrRequest asr_request_of(const TranslateRequest& r, AsrTask task) {
   asr.language = r.language;
   asr.prompt = r.prompt;
   asr.temperature_fallback = r.temperature_fallback;
+  asr.word_timestamps = r.word_timestamps;
   asr.seed = r.seed;
   asr.on_segment = r.on_segment;
   asr.control = r.control;

@@ -19,6 +19,28 @@ using httplib::Response;
 
 constexpr int kOpenAIPcmRate = 24000;  // what OpenAI's clients assume for response_format "pcm"
 
+// OpenAI's timestamp_granularities[] (a repeated form field, or a query parameter): "segment" and/or
+// "word"; true when words are asked for. OpenAI gives them only in verbose_json: anything else is a 400.
+bool wants_words(const Request& req, const RequestBody& body, const std::string& format) {
+  std::vector<std::string> values;
+  for (const char* name : {"timestamp_granularities[]", "timestamp_granularities"}) {
+    for (const FormPart& p : body.parts)
+      if (p.filename.empty() && p.name == name) values.push_back(p.data);
+    for (size_t i = 0; i < req.get_param_value_count(name); ++i) values.push_back(req.get_param_value(name, i));
+  }
+  bool words = false;
+  for (const std::string& v : values) {
+    if (v != "word" && v != "segment")
+      throw ApiError(400, "invalid_parameter", "'timestamp_granularities[]' takes word and segment, not '" + v + "'",
+                     "timestamp_granularities");
+    words = words || v == "word";
+  }
+  if (!values.empty() && format != "verbose_json")
+    throw ApiError(400, "invalid_parameter", "'timestamp_granularities[]' needs response_format verbose_json",
+                   "timestamp_granularities");
+  return words;
+}
+
 // transcriptions (task transcribe) and translations (task translate into English).
 void speech_to_text(Context& ctx, AsrTask task, const Request& req, const RequestBody& body, Response& res) {
   auto start = std::chrono::steady_clock::now();
@@ -42,6 +64,7 @@ void speech_to_text(Context& ctx, AsrTask task, const Request& req, const Reques
   request.temperature = number_option(option(req, body, "temperature"), "temperature", 0, 1).value_or(0);
   // Every format is derived from one timed decode, so the text never depends on the format asked for.
   request.timestamps = true;
+  request.word_timestamps = wants_words(req, body, format);
   // Audio over 30 s is decoded in windows (openai's transcribe()); Parley's own field turns off the
   // retries at higher temperatures there.
   request.temperature_fallback = flag_option(option(req, body, "temperature_fallback"), "temperature_fallback", true);
@@ -64,9 +87,10 @@ void speech_to_text(Context& ctx, AsrTask task, const Request& req, const Reques
   timings.insert(timings.end(), result.timings.begin(), result.timings.end());
   timings_json(ctx, timings, ms_since(start));  // records the stages in the metrics
 
-  const subtitles::Transcript t = subtitles::transcript_of(task == AsrTask::Translate ? "translate" : "transcribe",
+  subtitles::Transcript t = subtitles::transcript_of(task == AsrTask::Translate ? "translate" : "transcribe",
                                                            result.language_name, result.duration_s, result.text,
                                                            result.segments);
+  if (request.word_timestamps) add_words(t, result.segments);
   FormattedTranscript out = format_transcript(t, format);
   res.set_content(out.body, out.content_type.c_str());
 }

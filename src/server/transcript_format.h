@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "text/subtitles.h"
 
@@ -17,5 +18,9 @@ struct FormattedTranscript {
   std::string content_type;
 };
 FormattedTranscript format_transcript(const subtitles::Transcript& t, const std::string& format);
+
+// timestamp_granularities[]=word: verbose_json's top-level `words` [{word, start, end}] as OpenAI
+// writes them (the word without its leading space), in place of the segments' own word lists.
+void add_words(subtitles::Transcript& t, const std::vector<Segment>& segments);
 
 }  // namespace parley::server

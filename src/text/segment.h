@@ -14,6 +14,13 @@
 
 namespace parley {
 
+// One word of a segment with its place in the recording (word timestamps: whisper/word_timing.h).
+struct Word {
+  std::string word;          // with its leading space (" Hello,"), punctuation merged in
+  double start = 0, end = 0; // seconds from the start of the recording, to 0.01 s
+  double probability = 0;    // mean probability of its tokens
+};
+
 struct Segment {
   int id = 0;                  // 0, 1, 2, ... in the recording
   int64_t seek = 0;            // start of the 30-second window it came from, in mel frames (10 ms)
@@ -24,6 +31,7 @@ struct Segment {
   std::optional<double> avg_logprob;        // mean log-probability of the window's tokens
   std::optional<double> compression_ratio;  // UTF-8 bytes / zlib bytes of the window's text
   std::optional<double> no_speech_prob;     // probability of <|nospeech|> at the window's start
+  std::vector<Word> words;     // with word timestamps only
 };
 
 }  // namespace parley

@@ -13,6 +13,7 @@
 // the text is written "->" so it cannot end a cue's timing line early.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,17 +36,30 @@ struct Transcript {
   double duration = 0;    // seconds of audio (0: unknown, no clamping to it)
   std::string text;       // the whole text
   std::vector<Cue> cues;
+  nlohmann::json extra = nlohmann::json::object();  // more top-level fields in json output (e.g. words)
 };
 
 // The cue of one recognised segment, carrying openai's per-segment fields (seek, tokens,
-// temperature and the decoding statistics that are known) into the json output.
-Cue segment_cue(const Segment& s);
+// temperature, the decoding statistics that are known, and `words` [{word, start, end,
+// probability}] with word timestamps: `with_words`, even when empty, as openai's result has them) into
+// the json output.
+Cue segment_cue(const Segment& s, bool with_words = false);
 
 // A recording's timed text: one cue per segment. `task`: "transcribe" or "translate";
 // `language_name` as verbose_json has it ("italian"). The one way every command and route turns
 // recognised segments into the formats below.
 Transcript transcript_of(const std::string& task, const std::string& language_name, double duration,
                          const std::string& text, const std::vector<Segment>& segments);
+
+// Word-level cues (openai/whisper's SubtitlesWriter.iterate_result over segments with words): without
+// both limits, one cue per segment, its words' times; with max_line_width (characters) and
+// max_line_count, lines filled with words up to the width and a cue of up to that many lines, a new
+// cue after a pause of over 3 s. Segments without words give no cue.
+struct WordCueOptions {
+  std::optional<int> max_line_width;
+  std::optional<int> max_line_count;
+};
+std::vector<Cue> word_cues(const std::vector<Segment>& segments, const WordCueOptions& options);
 
 enum class Format { Txt, Json, Srt, Vtt };
 
@@ -61,5 +75,8 @@ std::string to_json(const Transcript& t);
 std::string to_srt(const Transcript& t);
 std::string to_vtt(const Transcript& t);
 std::string render(const Transcript& t, Format f);
+// The same, but srt and vtt cut from the words when the segments have them (word timestamps), as
+// openai/whisper's writers do.
+std::string render(const Transcript& t, Format f, const std::vector<Segment>& segments, const WordCueOptions& o);
 
 }  // namespace parley::subtitles

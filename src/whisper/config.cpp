@@ -68,6 +68,27 @@ int eos_id(const json& j, const std::string& src) {
   return static_cast<int>(json_int(j, "eos_token_id", src));
 }
 
+// [[layer, head], ...] of the decoder's cross-attention heads that follow the speech (word timestamps).
+// Absent: every head of the last half of the decoder layers, openai/whisper's default.
+std::vector<std::pair<int, int>> read_alignment_heads(const json& j, int layers, int heads, const std::string& src) {
+  std::vector<std::pair<int, int>> out;
+  if (!j.contains("alignment_heads") || j["alignment_heads"].is_null()) {
+    for (int l = layers / 2; l < layers; ++l)
+      for (int h = 0; h < heads; ++h) out.emplace_back(l, h);
+    return out;
+  }
+  const auto& a = j["alignment_heads"];
+  const std::string what = src + ": \"alignment_heads\" must be a list of [layer, head] pairs within the decoder";
+  if (!a.is_array() || a.empty()) bad_model(what);
+  for (const auto& p : a) {
+    if (!p.is_array() || p.size() != 2 || !p[0].is_number_integer() || !p[1].is_number_integer()) bad_model(what);
+    const int l = p[0].get<int>(), h = p[1].get<int>();
+    if (l < 0 || l >= layers || h < 0 || h >= heads) bad_model(what);
+    out.emplace_back(l, h);
+  }
+  return out;
+}
+
 std::vector<std::pair<int, int>> forced_ids(const json& j, const std::string& src) {
   std::vector<std::pair<int, int>> out;
   if (!j.contains("forced_decoder_ids") || j["forced_decoder_ids"].is_null()) return out;
@@ -205,6 +226,7 @@ WhisperConfig WhisperConfig::from_json(const json& cj, const json* pj, const jso
   c.suppress_tokens = int_list(gj, "suppress_tokens", gsrc);
   c.begin_suppress_tokens = int_list(gj, "begin_suppress_tokens", gsrc);
   c.forced_decoder_ids = forced_ids(gj, gsrc);
+  c.alignment_heads = read_alignment_heads(gj, c.decoder_layers, c.decoder_heads, gsrc);
   if (gj.contains("max_initial_timestamp_index") && !gj["max_initial_timestamp_index"].is_null())
     c.max_initial_timestamp_index = static_cast<int>(json_int(gj, "max_initial_timestamp_index", gsrc));
   else

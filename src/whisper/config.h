@@ -61,6 +61,9 @@ struct WhisperConfig {
   // (position, token); token -1 = null (the reference leaves that position unforced).
   std::vector<std::pair<int, int>> forced_decoder_ids;
   std::optional<int> max_initial_timestamp_index;
+  // (decoder layer, head) pairs whose cross-attention follows the speech, for word timestamps;
+  // generation_config.json's alignment_heads, else every head of the last half of the layers (openai).
+  std::vector<std::pair<int, int>> alignment_heads;
   int max_length = 0;            // default total sequence length (prompt included)
   float length_penalty = 1.0f;   // beam search
   bool early_stopping = false;   // beam search (only the boolean forms)

@@ -1,6 +1,7 @@
 #include "whisper/longform.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include <zlib.h>
@@ -70,6 +71,7 @@ class Loop {
   std::vector<Segment> split(const WindowAttempt& a, int64_t segment_size);
   Segment make_segment(double start, double end, std::vector<int> tokens, const WindowAttempt& a) const;
   void keep(std::vector<Segment>& segments);
+  void align_words(std::vector<Segment>& segments, int64_t segment_size);
 
   const Tensor& mel_;
   int64_t content_frames_;
@@ -87,12 +89,15 @@ class Loop {
   std::vector<int> kept_tokens_;  // the text's tokens: those of the segments kept
   size_t prompt_reset_since_ = 0;
   int64_t seek_ = 0;
+  int64_t window_start_ = 0;             // seek_ when the current window began
+  bool single_timestamp_ending_ = false; // of the window split() last cut
+  double last_speech_timestamp_ = 0;     // end of the last word so far (word timestamps)
   LongformResult result_;
 };
 
 void Loop::window() {
   WindowTrace trace;
-  trace.seek = seek_;
+  trace.seek = window_start_ = seek_;
   trace.segment_size = std::min<int64_t>(s_.window_frames, content_frames_ - seek_);
   decoder_.set_window(window_features(mel_, seek_, trace.segment_size, s_.window_frames), seek_);
   if (o_.carry_initial_prompt) {
@@ -115,8 +120,9 @@ void Loop::window() {
     seek_ += trace.segment_size;
   } else {
     std::vector<Segment> segments = split(a, trace.segment_size);
+    if (o_.word_timestamps) align_words(segments, trace.segment_size);
     for (Segment& seg : segments)
-      if (seg.start == seg.end || strip_python(seg.text).empty()) seg.text.clear(), seg.tokens.clear();
+      if (seg.start == seg.end || strip_python(seg.text).empty()) seg.text.clear(), seg.tokens.clear(), seg.words.clear();
     for (const Segment& seg : segments) all_tokens_.insert(all_tokens_.end(), seg.tokens.begin(), seg.tokens.end());
     keep(segments);
     if (!o_.condition_on_previous_text || a.temperature > 0.5f) prompt_reset_since_ = all_tokens_.size();
@@ -173,6 +179,7 @@ std::vector<Segment> Loop::split(const WindowAttempt& a, int64_t segment_size) {
   const size_t n = tokens.size();
   const double time_offset = static_cast<double>(seek_ * s_.hop_length) / s_.sample_rate;
   const bool single_timestamp_ending = n >= 2 && tokens[n - 2] < ts && tokens[n - 1] >= ts;
+  single_timestamp_ending_ = single_timestamp_ending;
   std::vector<size_t> slices;
   for (size_t i = 0; i + 1 < n; ++i)
     if (tokens[i] >= ts && tokens[i + 1] >= ts) slices.push_back(i + 1);
@@ -203,12 +210,33 @@ std::vector<Segment> Loop::split(const WindowAttempt& a, int64_t segment_size) {
   return out;
 }
 
+// openai's add_word_timestamps for the window's segments, and where the next window starts.
+void Loop::align_words(std::vector<Segment>& segments, int64_t segment_size) {
+  if (segments.empty()) return;
+  std::vector<int> text_tokens;
+  for (const Segment& seg : segments)
+    for (int t : seg.tokens)
+      if (t < s_.eot) text_tokens.push_back(t);
+  std::vector<WordTiming> alignment;
+  if (!text_tokens.empty())
+    alignment = find_alignment(decoder_.align(text_tokens), text_tokens, segment_size, tok_, s_.language, s_.eot,
+                               o_.word_timing);
+  const double time_offset = static_cast<double>(window_start_ * s_.hop_length) / s_.sample_rate;
+  add_word_timestamps(segments, std::move(alignment), s_.eot, time_offset, last_speech_timestamp_, o_.word_timing);
+  const std::optional<double> end = last_word_end(segments);
+  const double frames_per_second = static_cast<double>(s_.sample_rate) / s_.hop_length;
+  if (!single_timestamp_ending_ && end && *end > time_offset)
+    seek_ = static_cast<int64_t>(std::nearbyint(*end * frames_per_second));
+  if (end) last_speech_timestamp_ = *end;
+}
+
 // Numbers the window's segments, clamps them to the audio and hands them out.
 void Loop::keep(std::vector<Segment>& segments) {
   for (Segment& seg : segments) {
     if (o_.clamp_to_duration) {
       if (seg.start >= audio_seconds_) continue;  // a random or confused model's time past the end
       seg.end = std::min(seg.end, audio_seconds_);
+      for (Word& w : seg.words) w.start = std::min(w.start, audio_seconds_), w.end = std::min(w.end, audio_seconds_);
     }
     seg.id = static_cast<int>(result_.segments.size());
     kept_tokens_.insert(kept_tokens_.end(), seg.tokens.begin(), seg.tokens.end());

@@ -14,7 +14,10 @@
 //  - a window whose no-speech probability exceeds the threshold is skipped unless its average
 //    log-probability is above the log-probability threshold;
 //  - segments are cut at consecutive timestamp tokens; the window advances to the last timestamp,
-//    or by the whole window when it ends on a single timestamp or has none.
+//    or by the whole window when it ends on a single timestamp or has none;
+//  - with word_timestamps, each kept window's words are aligned (word_timing.h: the decoder re-runs the
+//    window's text for its cross-attention), segment starts and ends may move to their words', and a
+//    window that does not end on a single timestamp advances to the end of its last word instead.
 // Times may be clamped to the audio's duration (segments that start after it are dropped).
 //
 // The loop calls a WindowDecoder to decode one window at one temperature, so tests can script it;
@@ -31,6 +34,7 @@
 #include "text/segment.h"
 #include "text/subtitles.h"
 #include "text/whisper_tokenizer.h"
+#include "whisper/word_timing.h"
 
 namespace parley::whisper {
 
@@ -57,6 +61,8 @@ struct LongformOptions {
   std::optional<std::vector<int>> suppress_tokens;  // none: openai's "-1" (non-speech symbols + specials)
   uint64_t seed = 0;       // sampling is seeded from this, the window and the attempt: repeatable
   bool clamp_to_duration = true;  // times within the audio; segments starting after its end dropped
+  bool word_timestamps = false;   // each segment's words with their times (openai's word_timestamps)
+  WordTimingOptions word_timing;  // punctuation merged into words, median filter width
 };
 
 using Segment = parley::Segment;  // text/segment.h
@@ -82,6 +88,8 @@ class WindowDecoder {
   // The next window's features [n_mels, window frames] (encoded once, decoded at several temperatures).
   virtual void set_window(const Tensor& features, int64_t seek) = 0;
   virtual WindowDecoding decode(const WindowRequest& request) = 0;
+  // Word timestamps: the current window's cross-attention over `text_tokens` (word_timing.h, step 1).
+  virtual AlignmentScores align(const std::vector<int>& text_tokens) = 0;
 };
 
 // One decode attempt and the loop's verdict, for tests and diagnostics.
@@ -119,6 +127,7 @@ struct LongformSetup {
   int n_text_ctx = 448;      // decoder positions
   int eot = 0;
   int timestamp_begin = 0;
+  std::string language;      // the code decoded in: how words are split (word timestamps)
 };
 
 // Runs the loop over `mel` [n_mels, content_frames + window_frames] (the log-mel of the audio with

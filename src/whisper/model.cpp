@@ -263,8 +263,54 @@ void DecoderSession::cross_attention(const DecoderLayer& L, int layer, int rows)
   else
     ops::attention(qkv_.data(), d_, cross_kv_.data() + at, head_dim_, cross_kv_.data() + v_at, head_dim_, attn_.data(),
                    d_, rows, enc_len_, heads_, head_dim_, scale, false, block, block);
+  if (capture_) capture_cross_scores(layer, rows);
   L.cross_out.forward(attn_, proj_);
   ops::add(x_, proj_);
+}
+
+void DecoderSession::capture_cross_scores(int layer, int rows) {
+  const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim_));
+  const int64_t block = static_cast<int64_t>(enc_len_) * head_dim_;
+  std::vector<float> key(static_cast<size_t>(head_dim_));
+  for (size_t i = 0; i < capture_heads_.size(); ++i) {
+    const auto [l, h] = capture_heads_[i];
+    if (l != layer) continue;
+    const int64_t at = (static_cast<int64_t>(layer) * 2 * heads_ + h) * block;
+    for (int t = 0; t < enc_len_; ++t) {
+      const int64_t k_at = at + static_cast<int64_t>(t) * head_dim_;
+      if (cross_bf16_)
+        for (int e = 0; e < head_dim_; ++e) {
+          const uint32_t bits = static_cast<uint32_t>(cross_kv16_[k_at + e]) << 16;
+          std::memcpy(&key[static_cast<size_t>(e)], &bits, sizeof(float));
+        }
+      else
+        std::memcpy(key.data(), cross_kv_.data() + k_at, sizeof(float) * head_dim_);
+      for (int r = 0; r < rows; ++r) {
+        const float* q = qkv_.row(r) + h * head_dim_;
+        float dot = 0;
+        for (int e = 0; e < head_dim_; ++e) dot += q[e] * key[static_cast<size_t>(e)];
+        (*capture_)[(static_cast<int64_t>(i) * rows + r) * enc_len_ + t] = dot * scale;
+      }
+    }
+  }
+}
+
+const Tensor& DecoderSession::decode_with_cross_scores(std::span<const int> tokens,
+                                                       std::span<const std::pair<int, int>> heads, Tensor& scores) {
+  const int layers = static_cast<int>(model_->dec_layers_.size());
+  for (const auto& [l, h] : heads)
+    if (l < 0 || l >= layers || h < 0 || h >= heads_)
+      invalid_argument("no cross-attention head (" + std::to_string(l) + ", " + std::to_string(h) + ") in this decoder");
+  reset(1);
+  const int n = static_cast<int>(tokens.size());
+  scores.resize({static_cast<int64_t>(heads.size()), n, enc_len_});
+  capture_heads_ = heads;
+  capture_ = &scores;
+  struct Release {
+    DecoderSession& s;
+    ~Release() { s.capture_ = nullptr, s.capture_heads_ = {}; }
+  } release{*this};
+  return decode(tokens, n, true);
 }
 
 const Tensor& DecoderSession::decode(std::span<const int> tokens, int n, bool all_positions) {

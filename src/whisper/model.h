@@ -131,6 +131,13 @@ class DecoderSession final : public generation::StepDecoder {
   // (sources.size() == beams() or a new count up to max_beams).
   void reorder(std::span<const int> sources) override;
 
+  // Word timestamps (openai's find_alignment re-runs the model on the final tokens): drops all
+  // hypotheses, runs `tokens` as one and returns the logits of every position [tokens, vocab]; `scores`
+  // gets the raw cross-attention scores q.k / sqrt(head_dim) of each (layer, head) of `heads`:
+  // [heads.size(), tokens, encoder positions]. Decoding without it computes no scores.
+  const Tensor& decode_with_cross_scores(std::span<const int> tokens, std::span<const std::pair<int, int>> heads,
+                                         Tensor& scores);
+
  private:
   float* self_k(int layer, int slot, int head);
   float* self_v(int layer, int slot, int head);
@@ -138,6 +145,7 @@ class DecoderSession final : public generation::StepDecoder {
   void embed(std::span<const int> tokens, int n);
   void self_attention(const SelfAttention& A, int layer, int n);
   void cross_attention(const DecoderLayer& L, int layer, int rows);
+  void capture_cross_scores(int layer, int rows);
 
   std::shared_ptr<const WhisperModel> model_;
   int d_ = 0, heads_ = 0, head_dim_ = 0;
@@ -156,6 +164,9 @@ class DecoderSession final : public generation::StepDecoder {
   LargeVector<uint16_t> cross_kv16_;
   bool cross_bf16_ = false;
   Tensor enc_kv_tmp_;
+  // decode_with_cross_scores: the heads asked for and where their scores go (null: none asked).
+  std::span<const std::pair<int, int>> capture_heads_;
+  Tensor* capture_ = nullptr;
   // activations
   Tensor x_, h_, qkv_, attn_, proj_, mlp_, last_, logits_;
 };

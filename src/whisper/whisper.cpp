@@ -181,9 +181,10 @@ LongformResult Whisper::transcribe_long(std::span<const float> samples16k, const
   setup.n_text_ctx = c.max_target_positions;
   setup.eot = c.eos_token_id;
   setup.timestamp_begin = c.timestamp_begin();
+  setup.language = c.multilingual() ? c.language_code(c.language_id(language)) : "en";
   const double seconds = static_cast<double>(samples16k.size()) / mc.sample_rate;
   LongformLanguage lang;
-  lang.code = c.multilingual() ? c.language_code(c.language_id(language)) : "en";
+  lang.code = setup.language;
   lang.name = language_name(lang.code).value_or(lang.code);
   lang.logprob = detected.language_logprob;
   std::function<void(const WindowTrace&)> window_done;

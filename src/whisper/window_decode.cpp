@@ -267,4 +267,25 @@ WindowDecoding ModelWindowDecoder::decode(const WindowRequest& request) {
   return WindowDecoding{std::move(r.tokens), r.avg_logprob, r.no_speech_prob};
 }
 
+AlignmentScores ModelWindowDecoder::align(const std::vector<int>& text_tokens) {
+  const WhisperConfig& c = model_->config();
+  AlignmentScores a;
+  a.sot_length = static_cast<int>(base_.sot_sequence.size());
+  std::vector<int> tokens = base_.sot_sequence;
+  tokens.push_back(c.no_timestamps_token_id);
+  tokens.insert(tokens.end(), text_tokens.begin(), text_tokens.end());
+  tokens.push_back(c.eos_token_id);
+  const Tensor& logits = session_.decode_with_cross_scores(tokens, c.alignment_heads, a.scores);
+  // Each text token's probability among the ids below <|endoftext|>, at the position before it.
+  const int eot = c.eos_token_id;
+  for (size_t i = 0; i < text_tokens.size(); ++i) {
+    const float* row = logits.row(a.sot_length + static_cast<int64_t>(i));
+    const float top = *std::max_element(row, row + eot);
+    double sum = 0;
+    for (int v = 0; v < eot; ++v) sum += std::exp(static_cast<double>(row[v] - top));
+    a.text_token_probs.push_back(std::exp(static_cast<double>(row[text_tokens[i]] - top)) / sum);
+  }
+  return a;
+}
+
 }  // namespace parley::whisper

@@ -58,6 +58,8 @@ class ModelWindowDecoder : public WindowDecoder {
   ModelWindowDecoder(std::shared_ptr<const WhisperModel> model, WindowDecodeOptions base);
   void set_window(const Tensor& features, int64_t seek) override;
   WindowDecoding decode(const WindowRequest& request) override;
+  // The decoder re-run on <sot sequence> <|notimestamps|> text <|endoftext|>: the alignment heads' scores.
+  AlignmentScores align(const std::vector<int>& text_tokens) override;
 
  private:
   std::shared_ptr<const WhisperModel> model_;

@@ -250,6 +250,48 @@ TEST_F(ApiTest, TranscriptionVerboseJsonHasOpenAIShape) {
   }
 }
 
+TEST_F(ApiTest, WordGranularityGivesOpenAIWords) {
+  auto c = srv.client();
+  auto r = c.Post("/v1/audio/transcriptions",
+                  form(es, "es.wav", {{"response_format", "verbose_json"}, {"timestamp_granularities[]", "word"},
+                                      {"timestamp_granularities[]", "segment"}}));
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_TRUE(srv.fake->asr_requests().back().word_timestamps);
+  const auto j = json_of(r);
+  AsrRequest asked;
+  asked.timestamps = asked.word_timestamps = true;
+  FakeSpeechService direct;
+  const AsrResult want = direct.speech_to_text(decode_wav(es), asked);
+  std::vector<Word> words;
+  for (const Segment& s : want.segments) words.insert(words.end(), s.words.begin(), s.words.end());
+  ASSERT_GT(words.size(), 3u);
+  ASSERT_EQ(j["words"].size(), words.size());
+  for (size_t i = 0; i < words.size(); ++i) {
+    const auto& w = j["words"][i];
+    EXPECT_EQ(w["word"], words[i].word.substr(1));  // OpenAI's words have no leading space
+    EXPECT_DOUBLE_EQ(w["start"].get<double>(), words[i].start);
+    EXPECT_DOUBLE_EQ(w["end"].get<double>(), words[i].end);
+    EXPECT_FALSE(w.contains("probability"));
+  }
+  EXPECT_FALSE(j["segments"][0].contains("words"));  // OpenAI's segments have none
+
+  auto segments_only = c.Post("/v1/audio/translations", form(es, "es.wav", {{"response_format", "verbose_json"},
+                                                                            {"timestamp_granularities[]", "segment"}}));
+  ASSERT_TRUE(segments_only);
+  ASSERT_EQ(segments_only->status, 200) << segments_only->body;
+  EXPECT_FALSE(json_of(segments_only).contains("words"));
+  EXPECT_FALSE(srv.fake->asr_requests().back().word_timestamps);
+
+  for (const auto& [format, value] : {std::pair<std::string, std::string>{"json", "word"}, {"verbose_json", "letter"}}) {
+    auto bad = c.Post("/v1/audio/transcriptions",
+                      form(es, "es.wav", {{"response_format", format}, {"timestamp_granularities[]", value}}));
+    ASSERT_TRUE(bad);
+    EXPECT_EQ(bad->status, 400) << format << " " << value;
+    EXPECT_EQ(error_code(bad->body), "invalid_parameter");
+  }
+}
+
 TEST_F(ApiTest, TranslationEveryFormat) {
   AsrResult want = expected_asr(es, AsrTask::Translate);
   auto c = srv.client();

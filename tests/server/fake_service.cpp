@@ -56,6 +56,18 @@ void FakeSpeechService::release() {
   released_.notify_all();
 }
 
+// Word timestamps: the text's words (with their leading spaces) evenly over the segment.
+void add_fake_words(Segment& s) {
+  std::vector<std::string> words;
+  for (char c : s.text) {
+    if (c == ' ' || words.empty()) words.emplace_back();
+    words.back() += c;
+  }
+  const double each = (s.end - s.start) / static_cast<double>(words.size());
+  for (size_t i = 0; i < words.size(); ++i)
+    s.words.push_back({words[i], s.start + each * static_cast<double>(i), s.start + each * static_cast<double>(i + 1), 0.5});
+}
+
 // One segment per 4 seconds, its text naming its number and loudness, so the output depends on the
 // audio the server decoded.
 AsrResult FakeSpeechService::speech_to_text(std::span<const float> audio, const AsrRequest& request) {
@@ -84,6 +96,7 @@ AsrResult FakeSpeechService::speech_to_text(std::span<const float> audio, const 
     s.avg_logprob = -0.25;
     s.compression_ratio = 1.5;
     s.no_speech_prob = 0.01;
+    if (request.word_timestamps) add_fake_words(s);
     if (request.on_segment) request.on_segment(s);
     r.segments.push_back(std::move(s));
   }

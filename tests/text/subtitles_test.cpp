@@ -107,6 +107,40 @@ TEST(Subtitles, JsonIsShapedLikeVerboseJson) {
   EXPECT_FALSE(j["segments"][0].contains("tokens"));
 }
 
+// Word-cut subtitles: the expected files are what openai/whisper's WriteSRT writes for these segments
+// (whisper/utils.py, iterate_result with these max_line_width / max_line_count options).
+TEST(Subtitles, WordCuesAsOpenaiWhispersWriter) {
+  std::vector<Segment> segs(2);
+  segs[0].start = 0, segs[0].end = 3, segs[0].text = " Hello there, my friend.";
+  segs[0].words = {{" Hello", 0.0, 0.5, 1}, {" there,", 0.5, 1.0, 1}, {" my", 1.2, 1.4, 1}, {" friend.", 1.4, 2.0, 1}};
+  segs[1].start = 3, segs[1].end = 9, segs[1].text = " How are you?";
+  segs[1].words = {{" How", 3.0, 3.2, 1}, {" are", 3.2, 3.4, 1}, {" you?", 7.0, 7.5, 1}};
+  const subtitles::Transcript t = subtitles::transcript_of("transcribe", "english", 9, "Hello there, my friend. How are you?", segs);
+  auto srt = [&](std::optional<int> width, std::optional<int> count) {
+    return subtitles::render(t, subtitles::Format::Srt, segs, {width, count});
+  };
+  EXPECT_EQ(srt({}, {}),
+            "1\n00:00:00,000 --> 00:00:02,000\nHello there, my friend.\n\n"
+            "2\n00:00:03,000 --> 00:00:07,500\nHow are you?\n\n");
+  EXPECT_EQ(srt(12, {}),  // the width alone wraps each segment's cue
+            "1\n00:00:00,000 --> 00:00:02,000\nHello there,\nmy friend.\n\n"
+            "2\n00:00:03,000 --> 00:00:07,500\nHow are you?\n\n");
+  EXPECT_EQ(srt(12, 2),
+            "1\n00:00:00,000 --> 00:00:02,000\nHello there,\nmy friend.\n\n"
+            "2\n00:00:03,000 --> 00:00:03,400\nHow are\n\n3\n00:00:07,000 --> 00:00:07,500\nyou?\n\n");
+  EXPECT_EQ(srt(12, 1),
+            "1\n00:00:00,000 --> 00:00:01,000\nHello there,\n\n2\n00:00:01,200 --> 00:00:02,000\nmy friend.\n\n"
+            "3\n00:00:03,000 --> 00:00:03,400\nHow are\n\n4\n00:00:07,000 --> 00:00:07,500\nyou?\n\n");
+  // Without words, the segments' own cues; json carries each segment's words.
+  std::vector<Segment> plain = segs;
+  for (Segment& s : plain) s.words.clear();
+  EXPECT_EQ(subtitles::render(t, subtitles::Format::Srt, plain, {12, 2}), subtitles::to_srt(t));
+  const auto j = nlohmann::json::parse(subtitles::to_json(t));
+  ASSERT_EQ(j["segments"][1]["words"].size(), 3u);
+  EXPECT_EQ(j["segments"][1]["words"][2]["word"], " you?");
+  EXPECT_DOUBLE_EQ(j["segments"][1]["words"][2]["start"].get<double>(), 7.0);
+}
+
 TEST(Subtitles, FormatNames) {
   for (const char* n : {"txt", "json", "srt", "vtt"}) EXPECT_STREQ(format_name(parse_format(n)), n);
   EXPECT_THROW(parse_format("xml"), Error);

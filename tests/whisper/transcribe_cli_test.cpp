@@ -212,6 +212,57 @@ TEST(TranscribeCli, APromptOnShortAudioIsUsedNotIgnored) {
   EXPECT_EQ(c.out, joined);
 }
 
+// --word-timestamps: the golden's words (cases/word_timestamps.json, run jfk_en) in each -f json
+// segment, clamped to the audio as the segments are; SRT cut at words within the line limits.
+TEST(TranscribeCli, WordTimestampsInJsonAndSubtitles) {
+  const json g = json::parse(read_file(data_path("cases/word_timestamps.json")));
+  const json* run = nullptr;
+  for (const json& r : g["runs"])
+    if (r["name"] == "jfk_en") run = &r;
+  ASSERT_NE(run, nullptr);
+  std::vector<std::string> args = {"transcribe", "--model", data_path("models/whisper-tiny-random").string(),
+                                   "--language", "en", "--temperature", "0", "--word-timestamps"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> a = args;
+    a.insert(a.end(), extra.begin(), extra.end());
+    a.push_back(data_path("audio/jfk.wav").string());
+    return run_parley(a, 60);
+  };
+  auto r = with({"-f", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json out = json::parse(r.out);
+  const double duration = out["duration"];
+  std::vector<json> kept;  // segments that start after the audio's end are dropped from the output
+  for (const json& s : (*run)["segments"])
+    if (s["start"].get<double>() < duration) kept.push_back(s);
+  ASSERT_EQ(out["segments"].size(), kept.size());
+  size_t words = 0;
+  for (size_t i = 0; i < kept.size(); ++i) {
+    const json got = out["segments"][i].value("words", json::array());
+    const json& want = kept[i]["words"];
+    ASSERT_EQ(got.size(), want.size()) << "segment " << i;
+    for (size_t k = 0; k < got.size(); ++k, ++words) {
+      EXPECT_EQ(got[k]["word"], want[k]["word"]);
+      EXPECT_NEAR(got[k]["start"].get<double>(), std::min(want[k]["start"].get<double>(), duration), 0.02);
+      EXPECT_NEAR(got[k]["end"].get<double>(), std::min(want[k]["end"].get<double>(), duration), 0.02);
+      EXPECT_TRUE(got[k].contains("probability"));
+    }
+  }
+  EXPECT_GT(words, 0u);
+
+  auto srt = with({"-f", "srt", "--max-line-width", "8", "--max-line-count", "2"});
+  ASSERT_EQ(srt.exit_code, 0) << srt.err;
+  std::vector<test::ParsedCue> cues;
+  ASSERT_TRUE(test::ValidSrt(srt.out, duration, &cues)) << srt.out;
+  ASSERT_FALSE(cues.empty());
+  for (const auto& c : cues) EXPECT_LE(std::count(c.text.begin(), c.text.end(), '\n'), 1) << c.text;
+
+  auto alone = run_parley({"transcribe", "--model", data_path("models/whisper-tiny-random").string(),
+                           "--max-line-width", "8", data_path("audio/jfk.wav").string()}, 60);
+  EXPECT_EQ(alone.exit_code, 2);
+  expect_one_line_error(alone, "--word-timestamps");
+}
+
 TEST(TranscribeCli, LongFormOptionsAreChecked) {
   for (std::vector<std::string> bad : {std::vector<std::string>{"--temperature", "0,hot"},
                                        {"--logprob-threshold", "low"},
