@@ -114,14 +114,14 @@ bool run_stream(Context& ctx, StreamJob& job, httplib::DataSink& sink) {
                               {"segments", segments_json(r.segments)},
                               {"elapsed_ms", round1(ms_since(job.start))}}));
     };
-    RunControl control;
-    control.on_progress = [&](const Progress& p) {
+    // Progress through the job's own RunControl (job.request.control points at it), the one the
+    // connection thread cancels when the client leaves.
+    job.control.on_progress = [&](const Progress& p) {
       ordered_json event = {{"stage", p.stage}, {"done", p.done}, {"total", p.total}, {"unit", p.unit}};
       if (!p.detail.empty()) event["detail"] = p.detail;
       event["elapsed_ms"] = round1(ms_since(job.start));
       send(sse_event("progress", event));
     };
-    job.request.control = &control;
     job.request.on_chunk = [&](const AudioChunk& c) {
       const std::string wav = ctx.codec.encode(c.audio, c.sample_rate, "wav");
       if (chunks++ == 0) {
