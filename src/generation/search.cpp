@@ -96,6 +96,7 @@ SearchResult greedy_search(StepDecoder& decoder, std::span<const int> prompt, co
   std::mt19937_64 rng(opt.seed);
   const float* logits = prefill(decoder, seq, opt, r);
   while (true) {
+    check(opt.control);
     std::memcpy(scores.data(), logits, sizeof(float) * vocab);
     processors.apply(seq, scores);
     const int next = opt.temperature > 0 ? sample_token(scores, opt.temperature, rng) : argmax(scores);
@@ -141,6 +142,7 @@ SearchResult beam_search(StepDecoder& decoder, std::span<const int> prompt, cons
   const Tensor* logits = nullptr;  // after the first step
   bool done = false;
   while (true) {
+    check(opt.control);
     // Before the first step the decoder holds one hypothesis, the prefix every beam starts as.
     const bool first = logits == nullptr;
     for (int b = 0; b < B; ++b)

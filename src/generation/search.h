@@ -2,6 +2,8 @@
 // (generation/utils.py greedy_search and beam_search, generation/beam_search.py BeamSearchScorer).
 #pragma once
 
+#include "core/run_control.h"
+
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -26,6 +28,9 @@ struct SearchOptions {
   uint64_t seed = 0;
   // Greedy: also sum the log-probabilities (after the processors) of the chosen tokens.
   bool compute_logprobs = false;
+  // Checked before every step (throws Error(Cancelled)): a cancelled request stops within one
+  // decoder step. Null: never cancelled.
+  const RunControl* control = nullptr;
   // >= 0: report the probability of this token (Whisper's <|nocaptions|>) at prompt position
   // no_speech_position (that of <|startoftranscript|>), as long-form decoding's no-speech test uses.
   int no_speech_token = -1;

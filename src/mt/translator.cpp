@@ -30,6 +30,7 @@ std::vector<int> Translator::generate(std::span<const int> input_ids, const Gene
   const GenerationDefaults& g = defaults_;
   generation::SearchOptions search;
   search.eos = g.eos_token_id;
+  search.control = o.control;
   search.num_beams = o.num_beams.value_or(g.num_beams);
   search.length_penalty = o.length_penalty.value_or(g.length_penalty);
   search.early_stopping = o.early_stopping.value_or(g.early_stopping);

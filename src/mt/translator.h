@@ -8,6 +8,7 @@
 #include <span>
 #include <vector>
 
+#include "core/run_control.h"
 #include "mt/config.h"
 #include "mt/model.h"
 #include "mt/tokenizer.h"
@@ -24,6 +25,7 @@ struct GenerateOptions {
   std::optional<float> repetition_penalty;
   std::optional<float> length_penalty;
   std::optional<bool> early_stopping;
+  const RunControl* control = nullptr;  // checked every decoder step (generation::SearchOptions)
 };
 
 class Translator {

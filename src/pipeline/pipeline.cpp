@@ -140,6 +140,7 @@ Recognition recognise_window(const whisper::Whisper& w, std::span<const float> a
   o.timestamps = false;  // timed segments are decoded in windows (needs_long_form)
   o.temperature = static_cast<float>(request.temperature);
   o.seed = request.seed.value_or(0);
+  o.control = request.control;
   w.check(o);
 
   const Tensor features = w.mel().whisper_features(audio16k);
@@ -188,6 +189,7 @@ whisper::LongformOptions longform_options(const whisper::Whisper& w, const AsrRe
   o.initial_prompt = request.prompt;
   o.seed = request.seed.value_or(0);
   o.word_timestamps = request.word_timestamps;
+  o.control = request.control;
   if (max_new_tokens < w.config().max_target_positions / 2) o.sample_len = max_new_tokens;
   return o;
 }
@@ -263,7 +265,7 @@ struct Delivery {
   std::function<void(const AudioChunk&)> on_chunk;
   Clock::time_point start;     // the call's start, for AudioChunk::elapsed_ms
   double* first_audio_ms = nullptr;  // set when the first piece is ready
-  const RunControl* control = nullptr;  // speech seconds made, after each piece
+  const RunControl* control = nullptr;  // speech seconds made, after each piece; cancellation
 };
 
 template <class Request>
@@ -282,6 +284,7 @@ class Speaker {
           const Tensor& speaker, const Delivery& d, RunStats& stats)
       : synth_(tts, vocoder), speaker_(speaker), d_(d), stats_(stats), masks_(d.seed.value_or(speecht5::kDefaultSeed)) {
     if (d.sentence_by_sentence) options_.split = speecht5::SplitMode::Sentences;
+    options_.generate.control = d.control;  // a cancelled request stops at the next decoder step
   }
 
   void say(std::string_view text) {

@@ -231,6 +231,7 @@ class SentenceSpeaker {
     request.text = sentence;
     request.from = from;
     request.to = out_.target_language;
+    request.generate.control = control_;
     std::string said = mt::translate_text(*translator_, request).text;
     mt_ms += ms_between(t0, Clock::now());
     ++translated_;

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "core/run_control.h"
 #include "speecht5/config.h"
 #include "speecht5/prenet_masks.h"
 #include "tensor/linear.h"
@@ -33,6 +34,7 @@ struct GenerateOptions {
   double threshold = 0.5;    // stop when any of a step's stop probabilities reaches this
   double minlenratio = 0.0;  // no stop before int(tokens * minlenratio / reduction_factor) steps
   double maxlenratio = 20.0; // stop at int(tokens * maxlenratio / reduction_factor) steps
+  const RunControl* control = nullptr;  // checked every step: a cancelled request stops there
   // Throws Error(InvalidArgument) for values the rule cannot use (negative or not finite).
   void validate() const;
 };

@@ -112,6 +112,7 @@ TtsResult TtsSession::generate(std::span<const int> ids, const Tensor& speaker, 
 
   int64_t step = 0;
   for (;; ++step) {
+    check(options.control);
     // Prenet on the previous frame: Linear, ReLU, dropout (always on) per layer; then the final
     // layer, the scaled position, and the speaker projection with ReLU.
     masks.next(c.prenet_layers, c.prenet_units, p, s.keep.data());

@@ -78,6 +78,7 @@ DecodingPlan make_plan(const WhisperConfig& c, const GenerateOptions& o) {
   plan.search.compute_logprobs = o.compute_logprobs;
   plan.search.temperature = o.temperature;
   plan.search.seed = o.seed;
+  plan.search.control = o.control;
   return plan;
 }
 

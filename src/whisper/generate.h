@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "core/run_control.h"
 #include "generation/logits.h"
 #include "generation/search.h"
 #include "whisper/model.h"
@@ -31,6 +32,7 @@ struct GenerateOptions {
   bool compute_logprobs = false;  // greedy: report the mean log-probability of the chosen tokens
   float temperature = 0.f;        // > 0: sample (greedy only; see generation::SearchOptions)
   uint64_t seed = 0;
+  const RunControl* control = nullptr;  // checked every step (generation::SearchOptions)
 };
 
 // Everything a search needs, derived from the config and the options (see make_plan).

@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "core/run_control.h"
 #include "tensor/tensor.h"
 #include "text/segment.h"
 #include "text/subtitles.h"
@@ -63,6 +64,7 @@ struct LongformOptions {
   bool clamp_to_duration = true;  // times within the audio; segments starting after its end dropped
   bool word_timestamps = false;   // each segment's words with their times (openai's word_timestamps)
   WordTimingOptions word_timing;  // punctuation merged into words, median filter width
+  const RunControl* control = nullptr;  // checked every decoder step (throws Error(Cancelled))
 };
 
 using Segment = parley::Segment;  // text/segment.h

@@ -40,6 +40,7 @@ GenerateOptions Whisper::generate_options(const TranscribeOptions& o, const std:
   g.compute_logprobs = true;
   g.temperature = o.temperature;
   g.seed = o.seed;
+  g.control = o.control;
   return g;
 }
 
@@ -163,6 +164,7 @@ LongformResult Whisper::transcribe_long(std::span<const float> samples16k, const
   base.best_of = o.best_of;
   base.length_penalty = o.length_penalty;
   base.sample_len = o.sample_len;
+  base.control = o.control;
   // openai: round(max_initial_timestamp / (CHUNK_LENGTH / n_audio_ctx))
   const double precision = static_cast<double>(mc.n_samples) / mc.sample_rate / c.max_source_positions;
   if (o.max_initial_timestamp > 0)

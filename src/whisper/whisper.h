@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "core/run_control.h"
 #include "audio/mel.h"
 #include "text/whisper_tokenizer.h"
 #include "whisper/generate.h"
@@ -34,6 +35,7 @@ struct TranscribeOptions {
   // > 0: sample each token at this temperature (greedy only), from a generator seeded by `seed`.
   float temperature = 0.f;
   uint64_t seed = 0;
+  const RunControl* control = nullptr;  // checked every decoder step (throws Error(Cancelled))
 };
 
 struct TranscribeResult {

@@ -121,6 +121,7 @@ void sample_group(DecoderSession& session, const Plan& p, const WindowDecodeOpti
   std::mt19937_64 rng(o.seed);
   const Tensor* logits = nullptr;
   while (true) {
+    check(o.control);
     bool all_done = true;
     for (int b = 0; b < n; ++b) {
       auto& seq = seqs[static_cast<size_t>(b)];
@@ -175,6 +176,7 @@ void beam_group(DecoderSession& session, const Plan& p, const WindowDecodeOption
   std::vector<Candidate> candidates;
   const Tensor* logits = nullptr;
   while (true) {
+    check(o.control);
     candidates.clear();
     for (int b = 0; b < B; ++b) {
       // Identical beams (all of them before the first step) propose identical candidates, which

@@ -13,6 +13,7 @@
 #include <optional>
 #include <vector>
 
+#include "core/run_control.h"
 #include "whisper/longform.h"
 #include "whisper/model.h"
 
@@ -35,6 +36,7 @@ struct WindowDecodeOptions {
   std::vector<int> suppress_tokens;  // every step (see default_suppress_tokens)
   std::vector<int> blank_tokens;     // at the first sampled position (empty: no SuppressBlank)
   uint64_t seed = 0;                 // sampling
+  const RunControl* control = nullptr;  // checked every decoder step: a cancelled request stops there
 };
 
 struct WindowDecodeResult {
