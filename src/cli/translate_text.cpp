@@ -46,7 +46,11 @@ std::string to_json(const mt::TextResult& r, double load_ms, double translate_ms
   j["to"] = r.to;
   if (r.sentences.size() == 1) j["tokens"] = r.sentences[0].tokens;
   j["sentences"] = nlohmann::ordered_json::array();
-  for (const auto& s : r.sentences) j["sentences"].push_back({{"source", s.source}, {"text", s.text}, {"tokens", s.tokens}});
+  for (const auto& s : r.sentences) {
+    nlohmann::ordered_json one = {{"source", s.source}, {"text", s.text}, {"tokens", s.tokens}};
+    if (s.cut_at_positions) one["cut_at_positions"] = true;
+    j["sentences"].push_back(std::move(one));
+  }
   j["timings"] = {{"load_ms", load_ms}, {"translate_ms", translate_ms}};
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
@@ -69,6 +73,12 @@ int run(const TranslateTextArgs& a) {
   request.generate.max_new_tokens = a.max_new_tokens;
   const auto t0 = Clock::now();
   const mt::TextResult r = mt::translate_text(translator, request);
+  // The reference fails past the positions; Parley stops there, and says so rather than cut silently.
+  for (size_t i = 0; i < r.sentences.size(); ++i)
+    if (r.sentences[i].cut_at_positions)
+      std::fprintf(stderr, "parley: warning: the translation of sentence %zu filled the model's %lld positions "
+                           "before it ended; it may be cut short\n",
+                   i + 1, static_cast<long long>(translator.model().max_positions()));
   const std::string out = a.json ? to_json(r, load_ms, ms_since(t0)) : r.text;
   std::fwrite(out.data(), 1, out.size(), stdout);
   std::fputc('\n', stdout);

@@ -106,6 +106,7 @@ TextResult translate_text(const Translator& t, const TextRequest& r) {
     s.source = piece;
     const std::vector<int> ids = t.tokenizer().encode_source(plan.prefix + piece, plan.source_token);
     s.tokens = t.generate(ids, options);
+    s.cut_at_positions = t.hit_positions(s.tokens);
     s.text = t.tokenizer().decode(s.tokens);
     if (!s.text.empty()) result.text += (result.text.empty() ? "" : separator) + s.text;
     result.sentences.push_back(std::move(s));

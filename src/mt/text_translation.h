@@ -27,6 +27,7 @@ struct TextRequest {
 struct TranslatedSentence {
   std::string source, text;
   std::vector<int> tokens;  // the whole generated sequence
+  bool cut_at_positions = false;  // generation stopped at the model's positions, not at </s>
 };
 
 struct TextResult {

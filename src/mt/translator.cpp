@@ -26,6 +26,11 @@ Translator Translator::load(const std::filesystem::path& folder) {
   return t;
 }
 
+bool Translator::hit_positions(std::span<const int> sequence) const {
+  return static_cast<int64_t>(sequence.size()) >= model_->max_positions() && !sequence.empty() &&
+         sequence.back() != defaults_.eos_token_id;
+}
+
 std::vector<int> Translator::generate(std::span<const int> input_ids, const GenerateOptions& o) const {
   const GenerationDefaults& g = defaults_;
   generation::SearchOptions search;

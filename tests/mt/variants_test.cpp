@@ -94,5 +94,25 @@ TEST(MtVariants, TextLongerThanThePositionsIsTranslatedSentenceBySentence) {
   EXPECT_NE(whole.err.find("positions"), std::string::npos) << whole.err;
 }
 
+// A translation that fills the model's 64 positions without </s> (the random model never ends): the
+// reference fails there, Parley stops and says so, in a warning and in --json.
+TEST(MtVariants, GenerationThatFillsThePositionsSaysSo) {
+  const std::string model = test::data_path("models/nllb-tiny-random").string();
+  auto r = test::run_parley({"translate-text", "--model", model, "--from", "it", "--to", "fr", "--json", "--beams", "1",
+                             "--max-new-tokens", "200", "Ciao a tutti."});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json out = json::parse(r.out);
+  EXPECT_EQ(out["tokens"].size(), 64u);
+  EXPECT_EQ(out["sentences"][0]["cut_at_positions"], true);
+  EXPECT_NE(r.err.find("parley: warning: the translation of sentence 1 filled the model's 64 positions"), std::string::npos)
+      << r.err;
+  // Stopped by --max-new-tokens instead: the caller's limit, nothing to say.
+  r = test::run_parley({"translate-text", "--model", model, "--from", "it", "--to", "fr", "--json", "--beams", "1",
+                        "--max-new-tokens", "10", "Ciao a tutti."});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(json::parse(r.out)["sentences"][0].contains("cut_at_positions"));
+  EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace parley::mt
