@@ -17,6 +17,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from safetensors_io import read_safetensors  # noqa: E402
 from transformers import (SpeechT5ForTextToSpeech, SpeechT5HifiGan, SpeechT5Tokenizer, WhisperFeatureExtractor,
                           WhisperForConditionalGeneration)
 
@@ -26,19 +29,9 @@ TEXT = "The quick brown fox jumps over the lazy dog, and then it runs far away i
 
 
 def load(cls, folder):
-    """cls from folder's config.json and model.safetensors, read here (no safetensors package)."""
-    import struct
+    """cls from folder's config.json and model.safetensors (tools/safetensors_io.py: no safetensors package)."""
     model = cls(cls.config_class.from_json_file(str(folder / "config.json")))
-    raw = (folder / "model.safetensors").read_bytes()
-    n = struct.unpack("<Q", raw[:8])[0]
-    header = json.loads(raw[8:8 + n])
-    state = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        a, b = info["data_offsets"]
-        state[name] = torch.from_numpy(np.frombuffer(raw, np.float32, (b - a) // 4, 8 + n + a).reshape(info["shape"]).copy())
-    model.load_state_dict(state, strict=False)  # proj_out is tied to the token embedding
+    model.load_state_dict(read_safetensors(folder / "model.safetensors"), strict=False)  # tied copies are stored once
     model.tie_weights()
     return model.eval()
 

@@ -16,16 +16,17 @@ repo's tiny fixtures (which carry the real vocabularies). Weights are transforme
 initialisation under a fixed seed: timings do not depend on the values, and random weights keep
 the benchmark free of downloads.
 
-safetensors is written here directly (an 8-byte header length, a JSON header, raw little-endian
-float32 data) so that the safetensors package is not needed.
+safetensors is written by tools/safetensors_io.py, so that the safetensors package is not needed.
 """
 import json
 import shutil
-import struct
 import sys
 from pathlib import Path
 
 import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from safetensors_io import write_safetensors  # noqa: E402
 from transformers import (M2M100Config, M2M100ForConditionalGeneration, MarianConfig, MarianMTModel,
                           SpeechT5Config, SpeechT5ForTextToSpeech, SpeechT5HifiGan, SpeechT5HifiGanConfig,
                           WhisperConfig, WhisperForConditionalGeneration)
@@ -56,22 +57,6 @@ OPUS_MT = dict(d_model=512, encoder_layers=6, decoder_layers=6, encoder_attentio
 TIED_TO_SHARED = ("lm_head.weight", "model.encoder.embed_tokens.weight", "model.decoder.embed_tokens.weight")
 
 
-def write_safetensors(state, path):
-    header, blobs, offset = {}, [], 0
-    for name, t in state.items():
-        data = t.detach().contiguous().to(torch.float32).numpy().tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    head = json.dumps(header).encode()
-    head += b" " * ((8 - len(head) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(head)))
-        f.write(head)
-        for b in blobs:
-            f.write(b)
-
-
 def make(out, fixture, overrides, config_cls, model_cls):
     if (out / "model.safetensors").exists():
         print(f"kept {out}")
@@ -92,7 +77,7 @@ def make(out, fixture, overrides, config_cls, model_cls):
     drop = ["proj_out.weight"] + (list(TIED_TO_SHARED) if "model.shared.weight" in state else [])
     for name in drop:
         state.pop(name, None)
-    write_safetensors(state, out / "model.safetensors")
+    write_safetensors(out / "model.safetensors", state)
     print(f"wrote {out} ({sum(t.numel() for t in state.values()) / 1e6:.1f} M parameters)")
 
 
