@@ -8,6 +8,12 @@
 // window by window, the same transcript gives the same sentences with the same times as
 // timed_sentences() on the whole (text/sentences.h splits on what follows a terminator only: a
 // space, a lower-case word, a closing quote).
+//
+// Speech without sentence punctuation (Thai has none; fast speech often comes out of Whisper without
+// it) would otherwise be one sentence until the recording ends, and a stream would say nothing until
+// then. So a sentence is also ended at the first end of one of Whisper's segments (its pauses) at
+// which it has gone on for kLongestSentenceS: the rule looks only at what came before the cut, so the
+// streamed and the whole runs still cut the same places.
 #pragma once
 
 #include <span>
@@ -18,6 +24,10 @@
 
 namespace parley::pipeline {
 
+// A sentence that has gone on this long (seconds, from the start of its first segment) ends at the
+// next segment end. Long enough for any punctuated sentence a person says in one breath.
+inline constexpr double kLongestSentenceS = 20.0;
+
 // One sentence of the transcript with the times of the segments it came from.
 struct TimedSentence {
   std::string text;
@@ -25,7 +35,8 @@ struct TimedSentence {
 };
 
 // The sentences of `text` (the segments' text, trimmed), each timed from the start of the segment
-// its first character lies in to the end of the segment its last character lies in.
+// its first character lies in to the end of the segment its last character lies in; a sentence
+// longer than kLongestSentenceS is cut at the segment ends where it reaches that length.
 std::vector<TimedSentence> timed_sentences(const std::string& text, const std::vector<Segment>& segments);
 
 class SentenceFeed {

@@ -71,11 +71,53 @@ TEST(SentenceFeed, FedWindowByWindowGivesTheWholeTranscriptsSentences) {
   }
 }
 
-TEST(SentenceFeed, TextWithoutTerminatorsWaitsForTheEnd) {
+// The sentences handed out window by window, then at the end, against timed_sentences() on the whole.
+void expect_fed_equals_whole(const std::vector<std::vector<Segment>>& windows, const std::vector<size_t>& handed_out) {
   SentenceFeed feed;
-  EXPECT_TRUE(feed.add(std::vector<Segment>{segment(0, 30, " sécurité monstr")}).empty());
-  EXPECT_TRUE(feed.add(std::vector<Segment>{segment(30, 45, " monstr")}).empty());
-  EXPECT_EQ(texts(feed.finish()), std::vector<std::string>{"sécurité monstr monstr"});
+  std::vector<Segment> all;
+  std::string text;
+  std::vector<TimedSentence> fed;
+  for (size_t w = 0; w < windows.size(); ++w) {
+    std::vector<TimedSentence> got = feed.add(windows[w]);
+    EXPECT_EQ(got.size(), handed_out[w]) << "window " << w << ": " << ::testing::PrintToString(texts(got));
+    for (auto& s : got) fed.push_back(std::move(s));
+    for (const auto& s : windows[w]) {
+      all.push_back(s);
+      text += s.text;
+    }
+  }
+  for (auto& s : feed.finish()) fed.push_back(std::move(s));
+  const std::vector<TimedSentence> whole = pipeline::timed_sentences(text.substr(1), all);
+  ASSERT_EQ(texts(fed), texts(whole));
+  for (size_t i = 0; i < fed.size(); ++i) {
+    EXPECT_EQ(fed[i].start, whole[i].start) << i;
+    EXPECT_EQ(fed[i].end, whole[i].end) << i;
+  }
+}
+
+// Speech without sentence punctuation (Thai, or Whisper leaving it out) is cut at the first segment
+// end at which the piece has gone on for 20 s, so a stream need not wait for the end of the recording.
+TEST(SentenceFeed, TextWithoutTerminatorsIsCutAtTheSegmentEndAfter20Seconds) {
+  const std::vector<Segment> all = {segment(0, 8, " uno dos"), segment(8, 17, " tres"),
+                                    segment(17, 24, " cuatro cinco"), segment(24, 30, " seis"),
+                                    segment(30, 41, " siete"), segment(41, 45, " ocho")};
+  const std::vector<TimedSentence> whole =
+      pipeline::timed_sentences("uno dos tres cuatro cinco seis siete ocho", all);
+  ASSERT_EQ(texts(whole), (std::vector<std::string>{"uno dos tres cuatro cinco", "seis siete ocho"}));
+  EXPECT_EQ(whole[0].start, 0);
+  EXPECT_EQ(whole[0].end, 24);
+  EXPECT_EQ(whole[1].start, 24);
+  EXPECT_EQ(whole[1].end, 45);
+  // Window by window: each piece with the window that makes it 20 s long ("seis" waits for the next).
+  expect_fed_equals_whole({{all[0], all[1], all[2], all[3]}, {all[4], all[5]}}, {1, 1});
+  expect_fed_equals_whole({{all[0], all[1], all[2], all[3]}, {all[4]}, {all[5]}}, {1, 0, 1});
+  // A piece that reaches 20 s at its window's last segment is handed out with that window: the
+  // whole run cuts it there too.
+  expect_fed_equals_whole({{segment(0, 12, " uno"), segment(12, 29, " dos")}, {segment(30, 45, " tres")}}, {1, 0});
+  // Unpunctuated speech waits while it is short (here until the second window makes it 36 s), and
+  // punctuated sentences are not cut short.
+  expect_fed_equals_whole({{segment(0, 9, " sécurité monstr")}, {segment(30, 36, " monstr")}}, {0, 1});
+  expect_fed_equals_whole(kWindows, {1, 2, 0});
 }
 
 }  // namespace
