@@ -254,10 +254,11 @@ std::vector<float> resample(std::span<const float> samples, int from_rate, int t
 
 std::string encode_audio(std::span<const float> samples, int sample_rate, const std::string& format) {
   if (sample_rate <= 0) invalid_argument("sample rate must be positive, got " + std::to_string(sample_rate));
-  // Compressed formats cannot represent nothing (some muxers write files their demuxers refuse).
-  if (samples.empty()) invalid_argument("no audio samples to encode");
+  // WAV and raw PCM can hold nothing (speech that says nothing: silence in, silence out); compressed
+  // formats cannot (some muxers write files their demuxers refuse).
   if (format == "wav") return encode_wav(samples, sample_rate, SampleFormat::Pcm16);
   if (format == "pcm") return encode_pcm16(samples);
+  if (samples.empty()) invalid_argument("no audio samples to encode");
   const FormatSpec* spec = find_spec(format);
   if (!spec) {
     std::string list;

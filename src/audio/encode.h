@@ -18,7 +18,7 @@ namespace parley::audio {
 // Integer formats clip to [-1, 1] as wav.h's to_pcm16 does; NaN becomes 0. Encoders that cannot take
 // `sample_rate` (Opus takes 8/12/16/24/48 kHz) get the audio resampled to the nearest rate they take.
 // Throws Error(InvalidArgument) for an unknown format, listing the supported ones, a non-positive
-// rate or no samples; Error(UnsupportedMedia) when this FFmpeg build lacks the encoder.
+// rate or no samples in a compressed format (wav and pcm hold zero samples); Error(UnsupportedMedia) when this FFmpeg build lacks the encoder.
 std::string encode_audio(std::span<const float> samples, int sample_rate, const std::string& format);
 
 // Mono float samples from `from_rate` to `to_rate` with libswresample's default filter (the one the
