@@ -126,13 +126,17 @@
     form.append("file", blob, "utterance.wav");
     form.append("language", from);
     form.append("to", to);
+    // Into English Whisper translates directly; ask for the speaker's own words too, so that every
+    // turn shows both texts (servers that do not know the field ignore it).
+    if (to === "en") form.append("transcribe_source", "true");
     return form;
   }
 
   // The texts of a turn as they arrive. For another target than English the server reports the
   // transcript (`source_text`) first and the translation sentence by sentence (each audio event's
-  // `text`), the whole in the done event. For English, Whisper translates directly: `source_text` is
-  // empty (or absent on older servers), and the spoken words are shown only when they were English.
+  // `text`), the whole in the done event. For English, Whisper translates directly and the server
+  // transcribes the speech as well (transcribe_source) for the done event's `source_text`; an older
+  // server leaves it empty, and the spoken words are then shown only when they were English.
   function showSource(item, answer, from) {
     const source = item.querySelector(".turn-source");
     if (typeof answer.source_text === "string" && answer.source_text) source.textContent = answer.source_text;

@@ -4,7 +4,7 @@
 //   parley translate IN -o OUT.wav [--language CODE|auto] [--to CODE] [--voice NAME|FILE.npy] [--seed N] [--json]
 //                    [--asr-model X] [--tts-model [LANG=]X ...] [--mt-model X] [--vocoder X] [--max-new-tokens N]
 //                    [--threads N] [--precision f32|bf16|int8] [--format pcm16|f32] [--stream] [--prompt TEXT]
-//                    [--no-temperature-fallback] [--output-format txt|json|srt|vtt [--text-output FILE]]
+//                    [--no-temperature-fallback] [--transcribe-source] [--output-format txt|json|srt|vtt [--text-output FILE]]
 //                    [--source-subtitles FILE] [--word-timestamps [--max-line-width N [--max-line-count N]]]
 //                    [--progress auto|on|off|json | --no-progress]
 //
@@ -86,6 +86,7 @@ struct TranslateArgs {
   bool stream = false;
   std::string prompt;
   bool no_fallback = false;
+  bool transcribe_source = false;
   std::string output_format;  // "" = no text output
   std::string text_output;    // "" = stdout; "-" = stdout
   std::string to;             // target language; "" = English
@@ -156,10 +157,9 @@ void print_text(std::FILE* out, const Report& r, const TranslateArgs& a) {
     language += p;
   }
   std::fprintf(out, "language: %s\n", language.c_str());
-  if (const text::Language* target = a.target()) {
-    std::fprintf(out, "source text: %s\n", r.result.source_text.c_str());
-    std::fprintf(out, "target: %s\n", text::describe(*target).c_str());
-  }
+  const text::Language* target = a.target();
+  if (target || !r.result.source_text.empty()) std::fprintf(out, "source text: %s\n", r.result.source_text.c_str());
+  if (target) std::fprintf(out, "target: %s\n", text::describe(*target).c_str());
   std::fprintf(out, "text: %s\n", r.result.text.c_str());
   const double seconds = static_cast<double>(r.result.audio.size()) / r.result.sample_rate;
   if (r.stats.spoken && a.target()) {
@@ -304,6 +304,7 @@ int run(const TranslateArgs& a) {
   request.seed = a.seed;
   request.prompt = a.prompt;
   request.temperature_fallback = !a.no_fallback;
+  request.transcribe_source = a.transcribe_source;
   request.word_timestamps = a.word_timestamps;
   const auto translate_start = Clock::now();
   double written_ms = 0;  // writing the streamed chunks
@@ -365,6 +366,9 @@ void register_translate(CLI::App& app, Runner& run_fn) {
       ->capture_default_str();
   cmd->add_option("--prompt", args->prompt,
                   "Whisper's initial prompt: text that comes before the first window (names, spelling, style)");
+  cmd->add_flag("--transcribe-source", args->transcribe_source,
+                "English target: also transcribe the speech in its own language (source_text; a second Whisper "
+                "pass after the speech is made)");
   cmd->add_flag("--no-temperature-fallback", args->no_fallback,
                 "Long audio: decode each window once, greedily, instead of retrying hotter when it fails "
                 "openai's thresholds");

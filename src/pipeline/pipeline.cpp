@@ -381,6 +381,25 @@ AsrResult asr_result(Recognition&& r, double duration_s) {
 
 }  // namespace
 
+namespace {
+
+// The speech's words in its own language for an English target (TranslateRequest::transcribe_source).
+std::string source_transcript(const Pipeline& pipeline, std::span<const float> audio16k,
+                              const TranslateRequest& request, const Recognition& english, Timings& timings) {
+  if (english.language == "en") return english.text;  // English speech: what Whisper heard
+  AsrRequest asr = asr_request_of(request, AsrTask::Transcribe);
+  asr.language = english.language;  // as detected for the translation: one answer, one language
+  asr.on_segment = nullptr;         // on_segment shows the English text as it forms
+  RunStats ignored;
+  const AsrResult heard = pipeline.speech_to_text(audio16k, asr, ignored);
+  double ms = 0;
+  for (const auto& [stage, t] : heard.timings) ms += t;
+  timings.emplace_back("asr_source", ms);
+  return heard.text;
+}
+
+}  // namespace
+
 TranslateResult Pipeline::translate(std::span<const float> audio16k, const TranslateRequest& request,
                                     const Tensor& speaker, RunStats& stats) const {
   if (const text::Language* target = other_target(request.target_language))
@@ -413,6 +432,7 @@ TranslateResult Pipeline::translate(std::span<const float> audio16k, const Trans
     if (speakable(*tts_, english.text)) voice.say(english.text);
   }
   if (stats.spoken) voice.report(clock);
+  if (request.transcribe_source) out.source_text = source_transcript(*this, audio16k, request, english, out.timings);
   out.audio = voice.take_audio();
   out.language = std::move(english.language);
   out.language_name = std::move(english.language_name);

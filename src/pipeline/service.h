@@ -138,6 +138,10 @@ struct TranslateRequest {
   std::string prompt;                // Whisper's initial prompt (see AsrRequest)
   bool temperature_fallback = true;  // (see AsrRequest)
   bool word_timestamps = false;      // the recognised segments' words (see AsrRequest)
+  // English target: also transcribe the speech in its own language (a second Whisper pass, after the
+  // speech is made, so the first audio comes no later), for source_text; a conversation shows both
+  // texts of every turn. Other targets always transcribe; English speech is its own transcript.
+  bool transcribe_source = false;
   std::function<void(const Segment&)> on_segment;  // English text as it forms (see AsrRequest)
   std::function<void(std::span<const float> audio, int sample_rate)> on_audio;  // (see TtsRequest)
   bool sentence_by_sentence = false;                                             // (see TtsRequest)
@@ -161,7 +165,8 @@ struct TranslateResult {
   std::string language;       // spoken language, ISO 639-1 code
   std::string language_name;  // its English name ("spanish")
   std::string text;           // the text that was spoken, in the target language
-  std::string source_text;    // Whisper's transcript in the spoken language (empty for English targets)
+  std::string source_text;    // Whisper's transcript in the spoken language (English targets: only
+                              // with transcribe_source, else empty)
   std::string target_language;  // ISO 639-1 code of the target where it has one ("fr"), else its table code
   // English: Whisper's segments. Other targets: one per translated sentence, timed by the source
   // segment(s) it came from.

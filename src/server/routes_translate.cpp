@@ -88,6 +88,7 @@ TranslateRequest translate_options(Context& ctx, const Request& req, const Reque
   request.seed = seed_option(option(req, body, "seed"));
   request.prompt = option(req, body, "prompt");
   request.temperature_fallback = flag_option(option(req, body, "temperature_fallback"), "temperature_fallback", true);
+  request.transcribe_source = flag_option(option(req, body, "transcribe_source"), "transcribe_source", false);
   return request;
 }
 

@@ -156,6 +156,38 @@ TEST(Pipeline, TranscribeTaskGivesTheReferenceTranscription) {
   EXPECT_NEAR(r.duration_s, c["samples"].get<double>() / fixture_sample_rate(), 1e-9);
 }
 
+// Into English with transcribe_source: the same text and speech, plus the speech's own words as
+// Whisper's transcription hears them; English speech is its own transcript.
+TEST(Pipeline, TranscribeSourceAddsTheTranscriptWithoutChangingTheTranslation) {
+  auto p = Pipeline::load(fixture_options(16));
+  const std::vector<float> audio = samples_of("audio/es.wav");
+  TranslateRequest plain;
+  plain.language = "es";
+  plain.seed = 3;
+  const TranslateResult without = p->translate(audio, plain);
+  EXPECT_EQ(without.source_text, "");
+  TranslateRequest asked = plain;
+  asked.transcribe_source = true;
+  const TranslateResult with = p->translate(audio, asked);
+  EXPECT_EQ(with.text, without.text);
+  EXPECT_EQ(with.audio, without.audio);
+  EXPECT_EQ(with.language, without.language);
+  AsrRequest transcribe;
+  transcribe.task = AsrTask::Transcribe;
+  transcribe.language = without.language;
+  const std::string heard = p->speech_to_text(audio, transcribe).text;
+  ASSERT_FALSE(heard.empty());
+  EXPECT_EQ(with.source_text, heard);
+  bool timed = false;
+  for (const auto& [stage, ms] : with.timings) timed = timed || stage == "asr_source";
+  EXPECT_TRUE(timed);
+
+  TranslateRequest english = asked;
+  english.language = "en";  // said to be English: the translation is the transcript
+  const TranslateResult own = p->translate(audio, english);
+  EXPECT_EQ(own.source_text, own.text);
+}
+
 TEST(Pipeline, ConcurrentCallsGiveTheSameResults) {
   auto p = Pipeline::load(fixture_options(12));
   const std::vector<float> audio = samples_of("audio/es.wav");
