@@ -97,8 +97,7 @@ TEST(SentenceFeed, TextWithoutTerminatorsIsCutAtTheSegmentEndAfter20Seconds) {
   // A piece that reaches 20 s at its window's last segment is handed out with that window: the
   // whole run cuts it there too.
   expect_fed_equals_whole({{segment(0, 12, " uno"), segment(12, 29, " dos")}, {segment(30, 45, " tres")}}, {1, 0});
-  // Unpunctuated speech waits while it is short (here until the second window makes it 36 s), and
-  // punctuated sentences are not cut short.
+  // Unpunctuated speech waits while it is short (here until the second window makes it 36 s).
   expect_fed_equals_whole({{segment(0, 9, " sécurité monstr")}, {segment(30, 36, " monstr")}}, {0, 1});
 }
 
