@@ -210,6 +210,20 @@ def seeds_server(out):
         put(out, "fuzz_hub", b"\x03" + name.encode())
 
 
+def seeds_http_head(out):
+    """Whole connections for fuzz_http_head: requests, pipelined requests, bodies, broken heads."""
+    host = "Host: localhost\r\n"
+    put(out, "fuzz_http_head", "GET /health HTTP/1.1\r\n" + host + "\r\n")
+    put(out, "fuzz_http_head", "GET /health HTTP/1.1\r\n" + host + "\r\nGET /health HTTP/1.1\r\n" + host + "\r\n")
+    put(out, "fuzz_http_head", "POST /echo HTTP/1.1\r\n" + host + "Content-Length: 5\r\n\r\nhello")
+    put(out, "fuzz_http_head", "POST /echo HTTP/1.1\r\n" + host + "Transfer-Encoding: chunked\r\n\r\n"
+        "5\r\nhello\r\n0\r\n\r\n")
+    put(out, "fuzz_http_head", "POST /echo HTTP/1.1\r\n" + host + "Content-Length: 10000000000\r\n\r\n")
+    put(out, "fuzz_http_head", "GET /" + "a" * 1100 + " HTTP/1.1\r\n" + host + "\r\n")
+    put(out, "fuzz_http_head", "GET /health HTTP/1.1\r\nX-Long: " + "b" * 1000 + "\r\n\r\n")
+    put(out, "fuzz_http_head", "GET /health HTTP/1.0\r\n\r\n")
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
@@ -220,6 +234,7 @@ def main():
     seeds_text(out)
     seeds_server(out)
     seeds_tokenizer_files(out)
+    seeds_http_head(out)
     for folder in sorted(out.iterdir()):
         print(f"{folder.name}: {len(list(folder.iterdir()))} seeds")
 

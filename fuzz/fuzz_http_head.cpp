@@ -1,0 +1,86 @@
+// Raw bytes of one client connection, through the server's own connection layer (server/connections.h:
+// the request head read under its size limit and deadline, keep-alive, lingering close) and httplib's
+// parsing, to two small routes, over a real loopback socket. The input is sent, the client's side shut
+// down (so every wait of the server ends at EOF, never at a timeout), and the answer read to its end.
+// Properties: the server closes the connection within 5 s; whatever it answered starts with an
+// HTTP/1.1 status line; and it keeps serving: a GET /health after every 64th input answers 200.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <string>
+
+#include "common.h"
+#include "server/connections.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// The server, started once per process: limits small enough that short inputs reach them.
+int server_port() {
+  static parley::server::HttpEngine http;
+  static const int port = [] {
+    http.Get("/health", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok", "text/plain"); });
+    http.Post("/echo", [](const httplib::Request& req, httplib::Response& res) {
+      res.set_content(std::to_string(req.body.size()) + " bytes", "text/plain");
+    });
+    parley::server::ConnectionLimits limits;
+    limits.max_head_bytes = 1024;
+    limits.head_timeout = 2s;
+    limits.read_timeout = 2s;
+    limits.keep_alive_timeout = 1s;
+    limits.linger = 20ms;
+    static parley::server::ConnectionServer server(http, limits);
+    return server.start("127.0.0.1", 0);
+  }();
+  return port;
+}
+
+// Sends `request` on a fresh connection, shuts down the sending side, returns everything the server
+// wrote until it closed; FUZZ_CHECKs that it closed within 5 s.
+std::string exchange(std::string_view request) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  FUZZ_CHECK(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(server_port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  FUZZ_CHECK(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  // The server may answer and close before reading everything (a refused head): a failed send is fine.
+  for (size_t sent = 0; sent < request.size();) {
+    const ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    sent += static_cast<size_t>(n);
+  }
+  ::shutdown(fd, SHUT_WR);
+  std::string answer;
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  char buffer[4096];
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    pollfd p{fd, POLLIN, 0};
+    FUZZ_CHECK(left.count() > 0 && ::poll(&p, 1, static_cast<int>(left.count())) > 0);  // closed in time
+    const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+    if (n <= 0) break;  // closed (or reset after a refused head)
+    answer.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return answer;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static size_t inputs = 0;
+  const std::string answer = exchange(parley::fuzz::as_text(data, size));
+  FUZZ_CHECK(answer.empty() || answer.rfind("HTTP/1.1 ", 0) == 0);
+  if (++inputs % 64 == 0) {
+    const std::string health = exchange("GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    FUZZ_CHECK(health.rfind("HTTP/1.1 200", 0) == 0);
+  }
+  return 0;
+}
