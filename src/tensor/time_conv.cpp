@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "tensor/fft_conv.h"
 #include "tensor/kernels.h"
 #include "tensor/onednn.h"
 #include "tensor/parallel.h"
@@ -24,6 +25,18 @@ constexpr int64_t kMinBlockRows = 1024;     // the same for a direct convolution
 
 void check(bool ok, const std::string& what) {
   if (!ok) throw Error(ErrorKind::Internal, "time_conv: " + what);
+}
+
+// Where Auto runs a layer on FFT overlap-save (tensor/fft_conv.h): measured on HiFi-GAN's residual
+// convolutions of the MMS-TTS shape (one thread, AVX-512, against Winograd and direct). FFT's
+// products are a smaller share of its time than Winograd's, so it wins where their products are
+// slow: float32, and 64-128 channels in bf16 (at 256, Winograd's bf16 products of 768 or more
+// inputs run 1.1-1.2x faster than FFT's; at 32 channels the direct products win in bf16).
+//   float32: kernel 11, 32-256 channels (1.1-2.7x over Winograd); kernel 7, 64-128 (1.1-1.3x).
+//   bf16:    kernel 11, 64-128 channels (1.2-2x); kernel 7, 128 (1.1x).
+bool fft_pays(int64_t kernel, int64_t channels, bool bf16) {
+  if (bf16) return (kernel >= 11 && channels >= 64 && channels <= 128) || (kernel >= 7 && channels == 128);
+  return (kernel >= 11 && channels >= 32) || (kernel >= 7 && channels >= 64 && channels <= 128);
 }
 
 // A bf16 layer keeps its re-laid-out weight as bf16 only.
@@ -126,9 +139,14 @@ TimeConv1d::TimeConv1d(const Tensor& weight, const Tensor& bias, int dilation, P
   cin_ = weight.dim(1);
   kernel_ = weight.dim(2);
   check((kernel_ - 1) * dilation_ % 2 == 0, "'same' padding needs an even span");
+  if (kernel_ % 2 == 1 && (algorithm == Algorithm::Fft ||
+                           (algorithm == Algorithm::Auto && cin_ == cout_ && fft_pays(kernel_, cout_, bf16_)))) {
+    fft_ = std::make_shared<const FftConv1d>(weight, bias, dilation, bf16_, FftConv1d::block_for(kernel_));
+    return;
+  }
   // Where Winograd measured faster on HiFi-GAN's shapes (2 cores, AVX-512): from 64 channels in
   // float32, from 128 in bf16. Narrower layers move more transformed data than they save products.
-  winograd_ = algorithm == Algorithm::Winograd ||
+  winograd_ = algorithm == Algorithm::Winograd || algorithm == Algorithm::Fft ||
               (algorithm == Algorithm::Auto && kernel_ >= 3 && cout_ >= (bf16_ ? 128 : 64));
   auto tap = [&](int64_t o, int64_t i, int64_t j) { return weight[(o * cin_ + i) * kernel_ + j]; };
   if (!winograd_) {
@@ -156,6 +174,7 @@ TimeConv1d::TimeConv1d(const Tensor& weight, const Tensor& bias, int dilation, P
 
 void TimeConv1d::forward(const float* x, int64_t rows, float slope, float* y, int64_t ldy, bool accumulate) const {
   if (rows <= 0) return;
+  if (fft_) return fft_->forward(x, rows, slope, y, ldy, accumulate);
   if (winograd_) return forward_winograd(x, rows, slope, y, ldy, accumulate);
   const int64_t item = bf16_ ? 2 : 4, pad = padding();
   const auto* w = bf16_ ? static_cast<const char*>(static_cast<const void*>(w16_.data()))

@@ -23,6 +23,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "tensor/precision.h"
@@ -42,6 +43,7 @@ struct Winograd {
 const Winograd& winograd_matrices();
 
 struct WinogradWork;
+class FftConv1d;
 
 // Whether a model of this precision runs its time-major convolutions in bf16 here.
 bool time_conv_bf16(Precision precision);
@@ -58,14 +60,16 @@ class TimeConv1d {
   int64_t padding() const { return (kernel_ - 1) * dilation_ / 2; }
   bool bf16() const { return bf16_; }
   bool winograd() const { return winograd_; }
+  bool fft() const { return fft_ != nullptr; }
 
   // y [rows, cout] (row stride ldy) = conv(act(x)), or y += conv(act(x)) when `accumulate`, for x
   // [rows, in_channels()] contiguous, act = leaky ReLU with `slope` (1: the identity), applied as
   // the layer reads x (in cache, a block at a time). y must not overlap x.
   void forward(const float* x, int64_t rows, float slope, float* y, int64_t ldy, bool accumulate) const;
 
-  // Auto: Winograd where it measured faster (see the constructor), else direct products.
-  enum class Algorithm { Auto, Direct, Winograd };
+  // Auto: FFT or Winograd where it measured faster (see the constructor), else direct products.
+  // Fft needs an odd kernel (tensor/fft_conv.h); Winograd stands in for it on an even one.
+  enum class Algorithm { Auto, Direct, Winograd, Fft };
   TimeConv1d(const Tensor& weight, const Tensor& bias, int dilation, Precision precision, Algorithm algorithm);
   // What the four-argument constructor uses: Auto, unless a test asks for one algorithm everywhere
   // (the golden tests' small models have too few channels for Auto to pick Winograd).
@@ -84,6 +88,7 @@ class TimeConv1d {
   std::vector<float> w32_;
   std::vector<uint16_t> w16_;
   Tensor bias_;
+  std::shared_ptr<const FftConv1d> fft_;  // set: the layer runs on it (and keeps no weights above)
 };
 
 // ConvTranspose1d: y rows = (x rows - 1) * stride - 2 * padding + kernel.
