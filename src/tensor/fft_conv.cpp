@@ -65,16 +65,20 @@ FftConv1d::FftConv1d(const Tensor& weight, const Tensor& bias, int dilation, boo
   // 1 / (2n): the forward split leaves the spectrum doubled, the inverse gives n times the signal.
   const double scale = 1.0 / (2.0 * static_cast<double>(n_));
   const int64_t k2 = 2 * cin_, n2 = 2 * cout_;
+  std::vector<double> cosine(static_cast<size_t>(n_)), sine(cosine.size());  // of 2 pi a / n
+  for (int64_t a = 0; a < n_; ++a) {
+    cosine[a] = std::cos(tau * static_cast<double>(a) / static_cast<double>(n_));
+    sine[a] = std::sin(tau * static_cast<double>(a) / static_cast<double>(n_));
+  }
   w32_.assign(static_cast<size_t>(freqs_ * k2 * n2), 0.f);
   for (int64_t f = 0; f < freqs_; ++f)
     for (int64_t i = 0; i < cin_; ++i)
       for (int64_t o = 0; o < cout_; ++o) {
         double re = 0, im = 0;
         for (int64_t j = 0; j < kernel_; ++j) {
-          const double angle = tau * static_cast<double>(f * j % n_) / static_cast<double>(n_);
           const double v = weight[(o * cin_ + i) * kernel_ + j];
-          re += v * std::cos(angle);
-          im += v * std::sin(angle);
+          re += v * cosine[f * j % n_];
+          im += v * sine[f * j % n_];
         }
         re *= scale, im *= scale;
         float* row_re = w32_.data() + (f * k2 + i) * n2;  // Y += Zre [Hre | Him] + Zim [-Him | Hre]
