@@ -27,18 +27,6 @@ void check(bool ok, const std::string& what) {
   if (!ok) throw Error(ErrorKind::Internal, "time_conv: " + what);
 }
 
-// Where Auto runs a layer on FFT overlap-save (tensor/fft_conv.h): measured on HiFi-GAN's residual
-// convolutions of the MMS-TTS shape (one thread, AVX-512, against Winograd and direct). FFT's
-// products are a smaller share of its time than Winograd's, so it wins where their products are
-// slow: float32, and 64-128 channels in bf16 (at 256, Winograd's bf16 products of 768 or more
-// inputs run 1.1-1.2x faster than FFT's; at 32 channels the direct products win in bf16).
-//   float32: kernel 11, 32-256 channels (1.1-2.7x over Winograd); kernel 7, 64-128 (1.1-1.3x).
-//   bf16:    kernel 11, 64-128 channels (1.2-2x); kernel 7, 128 (1.1x).
-bool fft_pays(int64_t kernel, int64_t channels, bool bf16) {
-  if (bf16) return (kernel >= 11 && channels >= 64 && channels <= 128) || (kernel >= 7 && channels == 128);
-  return (kernel >= 11 && channels >= 32) || (kernel >= 7 && channels >= 64 && channels <= 128);
-}
-
 // A bf16 layer keeps its re-laid-out weight as bf16 only.
 void narrow_if(bool bf16, std::vector<float>& w32, std::vector<uint16_t>& w16) {
   if (!bf16) return;
@@ -139,8 +127,9 @@ TimeConv1d::TimeConv1d(const Tensor& weight, const Tensor& bias, int dilation, P
   cin_ = weight.dim(1);
   kernel_ = weight.dim(2);
   check((kernel_ - 1) * dilation_ % 2 == 0, "'same' padding needs an even span");
-  if (kernel_ % 2 == 1 && (algorithm == Algorithm::Fft ||
-                           (algorithm == Algorithm::Auto && cin_ == cout_ && fft_pays(kernel_, cout_, bf16_)))) {
+  // FFT only when asked for: as the vocoder calls its layers (chunks of 2^17 values) it measured at
+  // most even with Winograd (see time_conv.h).
+  if (kernel_ % 2 == 1 && algorithm == Algorithm::Fft) {
     fft_ = std::make_shared<const FftConv1d>(weight, bias, dilation, bf16_, FftConv1d::block_for(kernel_));
     return;
   }

@@ -17,9 +17,12 @@
 // instead of one per tap. The transforms are exact in real arithmetic and run in float32 (their
 // rounding is measured in time_conv_test).
 //
-// A wide convolution whose products Winograd leaves slow (kernel 11, and kernel 7 at 128 channels;
-// see fft_pays in the .cpp) runs as FFT overlap-save (tensor/fft_conv.h): 0.22 of the direct
-// products for kernel 11 (block 64), 0.37 for kernel 7 (block 32).
+// Algorithm::Fft runs a layer as FFT overlap-save instead (tensor/fft_conv.h): 0.22 of the direct
+// products for kernel 11 (block 64), 0.37 for kernel 7 (block 32). Auto does not pick it: on the
+// MMS-TTS vocoder's layers, called as the vocoder calls them (chunks of 2^17 values), it measured
+// 1.2-1.5x faster than Winograd in float32 at kernel 11 and 64-128 channels, even in bf16, 0.6x at
+// 256 channels; its weights (33 x 4 C^2 values for kernel 11, Winograd's 21 C^2) stream through the
+// cache once per chunk, and the whole synthesis was no faster in either precision (docs/performance.md).
 //
 // Precision: float32, or (bf16 and int8 models, where the CPU has AVX-512 BF16) bf16 inputs and
 // weights with float32 sums: the activation is rounded as it is written into the block, or, for
@@ -71,7 +74,7 @@ class TimeConv1d {
   // the layer reads x (in cache, a block at a time). y must not overlap x.
   void forward(const float* x, int64_t rows, float slope, float* y, int64_t ldy, bool accumulate) const;
 
-  // Auto: FFT or Winograd where it measured faster (see the constructor), else direct products.
+  // Auto: Winograd where it measured faster (see the constructor), else direct products.
   // Fft needs an odd kernel (tensor/fft_conv.h); Winograd stands in for it on an even one.
   enum class Algorithm { Auto, Direct, Winograd, Fft };
   TimeConv1d(const Tensor& weight, const Tensor& bias, int dilation, Precision precision, Algorithm algorithm);

@@ -13,8 +13,7 @@
 //
 // Activations are time-major ([time, channels]) and the layers are tensor/time_conv.h's: float32,
 // or bf16 products (float32 sums) in a bf16/int8 model where the CPU has AVX-512 BF16; the wide
-// residual convolutions run as FFT overlap-save or Winograd F(4, 4), the narrow ones as direct
-// products (TimeConv1d's Auto picks by kernel, channels and precision).
+// residual convolutions run as Winograd F(4, 4), the narrow ones as direct products.
 //
 // Rates, kernel sizes, channels and dilations all come from the checkpoint's config.json. Immutable
 // once built; vocode() may run on several threads at once.

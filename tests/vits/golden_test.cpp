@@ -32,8 +32,8 @@ VitsOptions options_for(const VitsGoldenCase& c) {
 }
 
 // Token ids exact, durations exact, log durations and the waveform within the stated tolerances,
-// with every decoder convolution on `algorithm` (these models are too narrow for Auto's FFT and
-// Winograd layers, which the published ones run on).
+// with every decoder convolution on `algorithm` (Fft: tensor/fft_conv.h, which Auto does not pick;
+// these models' goldens check it through the whole network in under a second).
 void expect_cases_match(const std::string& name, size_t at_least,
                         TimeConv1d::Algorithm algorithm = TimeConv1d::Algorithm::Direct) {
   TimeConv1d::set_default_algorithm(algorithm);
