@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "tensor/fft_conv.h"
 #include "tensor/kernels.h"
 #include "tensor/onednn.h"
 #include "tensor/parallel.h"
@@ -126,9 +127,15 @@ TimeConv1d::TimeConv1d(const Tensor& weight, const Tensor& bias, int dilation, P
   cin_ = weight.dim(1);
   kernel_ = weight.dim(2);
   check((kernel_ - 1) * dilation_ % 2 == 0, "'same' padding needs an even span");
+  // FFT only when asked for: as the vocoder calls its layers (chunks of 2^17 values) it measured at
+  // most even with Winograd (see time_conv.h).
+  if (kernel_ % 2 == 1 && algorithm == Algorithm::Fft) {
+    fft_ = std::make_shared<const FftConv1d>(weight, bias, dilation, bf16_, FftConv1d::block_for(kernel_));
+    return;
+  }
   // Where Winograd measured faster on HiFi-GAN's shapes (2 cores, AVX-512): from 64 channels in
   // float32, from 128 in bf16. Narrower layers move more transformed data than they save products.
-  winograd_ = algorithm == Algorithm::Winograd ||
+  winograd_ = algorithm == Algorithm::Winograd || algorithm == Algorithm::Fft ||
               (algorithm == Algorithm::Auto && kernel_ >= 3 && cout_ >= (bf16_ ? 128 : 64));
   auto tap = [&](int64_t o, int64_t i, int64_t j) { return weight[(o * cin_ + i) * kernel_ + j]; };
   if (!winograd_) {
@@ -156,6 +163,7 @@ TimeConv1d::TimeConv1d(const Tensor& weight, const Tensor& bias, int dilation, P
 
 void TimeConv1d::forward(const float* x, int64_t rows, float slope, float* y, int64_t ldy, bool accumulate) const {
   if (rows <= 0) return;
+  if (fft_) return fft_->forward(x, rows, slope, y, ldy, accumulate);
   if (winograd_) return forward_winograd(x, rows, slope, y, ldy, accumulate);
   const int64_t item = bf16_ ? 2 : 4, pad = padding();
   const auto* w = bf16_ ? static_cast<const char*>(static_cast<const void*>(w16_.data()))

@@ -17,12 +17,20 @@
 // instead of one per tap. The transforms are exact in real arithmetic and run in float32 (their
 // rounding is measured in time_conv_test).
 //
+// Algorithm::Fft runs a layer as FFT overlap-save instead (tensor/fft_conv.h): 0.22 of the direct
+// products for kernel 11 (block 64), 0.37 for kernel 7 (block 32). Auto does not pick it: on the
+// MMS-TTS vocoder's layers, called as the vocoder calls them (chunks of 2^17 values), it measured
+// 1.2-1.5x faster than Winograd in float32 at kernel 11 and 64-128 channels, even in bf16, 0.6x at
+// 256 channels; its weights (33 x 4 C^2 values for kernel 11, Winograd's 21 C^2) stream through the
+// cache once per chunk, and the whole synthesis was no faster in either precision (docs/performance.md).
+//
 // Precision: float32, or (bf16 and int8 models, where the CPU has AVX-512 BF16) bf16 inputs and
 // weights with float32 sums: the activation is rounded as it is written into the block, or, for
 // Winograd layers, once transformed.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "tensor/precision.h"
@@ -42,6 +50,7 @@ struct Winograd {
 const Winograd& winograd_matrices();
 
 struct WinogradWork;
+class FftConv1d;
 
 // Whether a model of this precision runs its time-major convolutions in bf16 here.
 bool time_conv_bf16(Precision precision);
@@ -58,6 +67,7 @@ class TimeConv1d {
   int64_t padding() const { return (kernel_ - 1) * dilation_ / 2; }
   bool bf16() const { return bf16_; }
   bool winograd() const { return winograd_; }
+  bool fft() const { return fft_ != nullptr; }
 
   // y [rows, cout] (row stride ldy) = conv(act(x)), or y += conv(act(x)) when `accumulate`, for x
   // [rows, in_channels()] contiguous, act = leaky ReLU with `slope` (1: the identity), applied as
@@ -65,7 +75,8 @@ class TimeConv1d {
   void forward(const float* x, int64_t rows, float slope, float* y, int64_t ldy, bool accumulate) const;
 
   // Auto: Winograd where it measured faster (see the constructor), else direct products.
-  enum class Algorithm { Auto, Direct, Winograd };
+  // Fft needs an odd kernel (tensor/fft_conv.h); Winograd stands in for it on an even one.
+  enum class Algorithm { Auto, Direct, Winograd, Fft };
   TimeConv1d(const Tensor& weight, const Tensor& bias, int dilation, Precision precision, Algorithm algorithm);
   // What the four-argument constructor uses: Auto, unless a test asks for one algorithm everywhere
   // (the golden tests' small models have too few channels for Auto to pick Winograd).
@@ -84,6 +95,7 @@ class TimeConv1d {
   std::vector<float> w32_;
   std::vector<uint16_t> w16_;
   Tensor bias_;
+  std::shared_ptr<const FftConv1d> fft_;  // set: the layer runs on it (and keeps no weights above)
 };
 
 // ConvTranspose1d: y rows = (x rows - 1) * stride - 2 * padding + kernel.

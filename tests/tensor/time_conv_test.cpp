@@ -95,21 +95,23 @@ TEST(TimeConv, Conv1dInBlocksMatchesTheDefinition) {
 // Error relative to the sum of the terms' magnitudes, measured: float32 up to 4.8e-7 (direct
 // products: 9e-8; the transforms' coefficients reach 8); bf16 up to 7.5e-3 (direct: 1.4e-3; the
 // transformed input is rounded to 8 bits, then combined again by the output transform).
-TEST(TimeConv, WinogradConv1dMatchesTheDefinition) {
-  struct Case {
-    int64_t T, cin, cout;
-    int k, d;
-  };
+struct ConvCase {
+  int64_t T, cin, cout;
+  int k, d;
+};
+
+// The layer on `algorithm` against the definition in double precision, input activated by the layer
+// (view) or before it; the error relative to the sum of the terms' magnitudes below tol32 / tol16.
+void expect_conv_matches_definition(TimeConv1d::Algorithm algorithm, const std::vector<ConvCase>& cases, double tol32,
+                                    double tol16) {
   for (bool bf16 : precisions())
-    for (const Case& cs : {Case{37, 40, 8, 3, 1}, Case{1, 16, 8, 3, 1}, Case{5, 16, 8, 11, 5}, Case{61, 24, 16, 7, 3},
-                           Case{301, 32, 32, 11, 5}, Case{5000, 16, 8, 11, 1}, Case{23, 8, 12, 5, 1},
-                           Case{19, 8, 8, 1, 1}}) {
+    for (const ConvCase& cs : cases) {
       const int64_t T = cs.T, cin = cs.cin, cout = cs.cout;
       const int k = cs.k, d = cs.d;
       const Tensor x = random_tensor({T, cin}, 11), w = random_tensor({cout, cin, k}, 12), b = random_tensor({cout}, 13);
       const float slope = 0.1f;
-      TimeConv1d conv(w, b, d, bf16 ? Precision::BF16 : Precision::F32, TimeConv1d::Algorithm::Winograd);
-      ASSERT_TRUE(conv.winograd());
+      TimeConv1d conv(w, b, d, bf16 ? Precision::BF16 : Precision::F32, algorithm);
+      ASSERT_TRUE(algorithm == TimeConv1d::Algorithm::Fft ? conv.fft() : conv.winograd());
       Tensor activated = x.clone();
       for (int64_t i = 0; i < activated.numel(); ++i) activated[i] = x[i] >= 0 ? x[i] : x[i] * slope;
       for (bool view : {true, false}) {  // view: the layer applies the activation
@@ -131,10 +133,30 @@ TEST(TimeConv, WinogradConv1dMatchesTheDefinition) {
             worst = std::max(worst, std::fabs(y[t * cout + o] - want) / scale);
           }
         std::printf("[measured] T=%ld k=%d d=%d bf16=%d view=%d: worst relative error %.3g\n", (long)T, k, d, (int)bf16, (int)view, worst);
-        EXPECT_LT(worst, bf16 ? 1.5e-2 : 2e-6) << "T=" << T << " k=" << k << " d=" << d << " bf16=" << bf16
-                                             << " view=" << view;
+        EXPECT_LT(worst, bf16 ? tol16 : tol32) << "T=" << T << " k=" << k << " d=" << d << " bf16=" << bf16
+                                               << " view=" << view;
       }
     }
+}
+
+TEST(TimeConv, WinogradConv1dMatchesTheDefinition) {
+  expect_conv_matches_definition(TimeConv1d::Algorithm::Winograd,
+                                 {{37, 40, 8, 3, 1}, {1, 16, 8, 3, 1}, {5, 16, 8, 11, 5}, {61, 24, 16, 7, 3},
+                                  {301, 32, 32, 11, 5}, {5000, 16, 8, 11, 1}, {23, 8, 12, 5, 1}, {19, 8, 8, 1, 1}},
+                                 2e-6, 1.5e-2);
+}
+
+// FFT overlap-save (tensor/fft_conv.h): lengths shorter than a block, not a multiple of a block's
+// outputs (54 for kernel 11: block 64; 26, 28, 30, 32 for kernels 7, 5, 3, 1: block 32) nor of the
+// dilation, several chunks of 64 blocks, odd channel counts and cin != cout. Error relative to the
+// sum of the terms' magnitudes, measured: float32 up to 1.3e-7; bf16 up to 2.3e-3 (the
+// transformed input rounded to 8 bits).
+TEST(TimeConv, FftConv1dMatchesTheDefinition) {
+  expect_conv_matches_definition(TimeConv1d::Algorithm::Fft,
+                                 {{37, 40, 8, 3, 1}, {1, 16, 8, 3, 1}, {5, 16, 8, 11, 5}, {61, 24, 16, 7, 3},
+                                  {301, 32, 32, 11, 5}, {5000, 16, 8, 11, 1}, {23, 5, 7, 5, 1}, {19, 8, 8, 1, 1},
+                                  {1000, 16, 16, 7, 3}, {9000, 8, 8, 11, 5}},
+                                 2e-6, 1.5e-2);
 }
 
 // Aligned (kernel - 2 padding == stride) and not (kernel 6, stride 3: one more output row); the

@@ -31,10 +31,14 @@ VitsOptions options_for(const VitsGoldenCase& c) {
   return o;
 }
 
-// Token ids exact, durations exact, log durations and the waveform within the stated tolerances.
-void expect_cases_match(const std::string& name, size_t at_least) {
-  TimeConv1d::set_default_algorithm(TimeConv1d::Algorithm::Direct);
+// Token ids exact, durations exact, log durations and the waveform within the stated tolerances,
+// with every decoder convolution on `algorithm` (Fft: tensor/fft_conv.h, which Auto does not pick;
+// these models' goldens check it through the whole network in under a second).
+void expect_cases_match(const std::string& name, size_t at_least,
+                        TimeConv1d::Algorithm algorithm = TimeConv1d::Algorithm::Direct) {
+  TimeConv1d::set_default_algorithm(algorithm);
   const auto model = load(name);
+  TimeConv1d::set_default_algorithm(TimeConv1d::Algorithm::Direct);
   const auto cases = read_vits_golden(name);
   ASSERT_GE(cases.size(), at_least);
   for (const VitsGoldenCase& c : cases) {
@@ -62,6 +66,9 @@ TEST(VitsGolden, TokenizerGivesTheReferenceIds) {
 }
 
 TEST(VitsGolden, EveryCaseMatchesTheReference) { expect_cases_match(kVitsModel, 10); }
+TEST(VitsGolden, EveryCaseMatchesTheReferenceWithFftConvolutions) {
+  expect_cases_match(kVitsModel, 10, TimeConv1d::Algorithm::Fft);
+}
 
 // The plain duration predictor (no noise of its own), speaker conditioning everywhere a multi-speaker
 // model has it (read from a pytorch_model.bin), and a tokenizer that keeps capitals.
