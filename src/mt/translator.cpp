@@ -77,18 +77,24 @@ std::vector<int> Translator::generate(std::span<const int> input_ids, const Gene
 std::vector<std::vector<int>> Translator::generate_batch(std::span<const std::vector<int>> inputs,
                                                          const GenerateOptions& o) const {
   const Generation gen = generation_of(defaults_, *model_, o);
-  const int count = static_cast<int>(inputs.size());
-  if (count < 1) invalid_argument("nothing to translate: no input");
-  const Tensor states = model_->encode_batch(inputs);
-  std::vector<int> lengths;
-  for (const auto& ids : inputs) lengths.push_back(static_cast<int>(ids.size()));
-  DecoderSession session(model_, count * gen.search.num_beams, gen.search.max_length);
-  session.set_encoder_states(states, lengths);
-  const int start = defaults_.decoder_start_token_id;
-  std::vector<generation::SearchResult> found =
-      generation::search_batch(session, count, std::span<const int>(&start, 1), gen.processors, gen.search);
+  if (inputs.empty()) invalid_argument("nothing to translate: no input");
+  // The session's caches grow with its rows: at most kMaxRows (as many as the widest beam alone)
+  // per pass, so a large batch at a wide beam runs in several passes instead of exhausting memory.
+  constexpr int kMaxRows = 64;
+  const size_t per_pass = static_cast<size_t>(std::max(1, kMaxRows / gen.search.num_beams));
   std::vector<std::vector<int>> out;
-  for (auto& r : found) out.push_back(std::move(r.tokens));
+  for (size_t first = 0; first < inputs.size(); first += per_pass) {
+    const auto part = inputs.subspan(first, std::min(per_pass, inputs.size() - first));
+    const int count = static_cast<int>(part.size());
+    const Tensor states = model_->encode_batch(part);
+    std::vector<int> lengths;
+    for (const auto& ids : part) lengths.push_back(static_cast<int>(ids.size()));
+    DecoderSession session(model_, count * gen.search.num_beams, gen.search.max_length);
+    session.set_encoder_states(states, lengths);
+    const int start = defaults_.decoder_start_token_id;
+    for (auto& r : generation::search_batch(session, count, std::span<const int>(&start, 1), gen.processors, gen.search))
+      out.push_back(std::move(r.tokens));
+  }
   return out;
 }
 

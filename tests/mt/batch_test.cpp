@@ -59,6 +59,19 @@ TEST(MtBatch, PaddedBatchGivesTheReferenceTokensForEveryRow) {
   }
 }
 
+// A batch wider than the session's 64 rows (4 sentences at 32 beams) runs in passes: the same tokens.
+TEST(MtBatch, BatchWiderThanTheRowsRunsInPasses) {
+  const json& c = golden()["cases"][1];
+  const Translator t = Translator::load(test::data_path("models/" + c["model"].get<std::string>()));
+  const auto inputs = unpadded_inputs(c);
+  GenerateOptions o;
+  o.num_beams = 32;
+  o.max_new_tokens = 6;
+  const auto batched = t.generate_batch(inputs, o);
+  ASSERT_EQ(batched.size(), inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) EXPECT_EQ(batched[i], t.generate(inputs[i], o)) << "row " << i;
+}
+
 // Through the CLI: the same text split into its four sentences, batched by 4 and by 3 (a short last
 // batch) and one by one, gives every sentence the same tokens, and those of the reference.
 TEST(MtBatch, TranslateTextBatchedEqualsOneByOne) {
