@@ -6,7 +6,9 @@
 //         load, the encoder on a 25-token sentence, decoder steps at beam 1 (one row) and beam 4 (four
 //         rows, reordered every step as a beam search does), kMtSteps steps timed one by one whatever
 //         the random weights predict; the step is compared with reading the decoder's weights once
-//         at this machine's measured memory bandwidth.
+//         at this machine's measured memory bandwidth. Then kMtBatch sentences of different lengths
+//         translated (Translator::generate_batch, up to kMtSteps new tokens, greedy and beam 4) one
+//         by one and as one batch: sentences per second, each sentence the same tokens both ways.
 //   vits  mms-tts/ (facebook/mms-tts-*'s shape): noise scales 0 so that both sides make the same
 //         number of frames; real-time factor of a paragraph in one piece, and time to the first audio
 //         of that paragraph when it is spoken sentence by sentence as `--stream` does (the reference
@@ -18,6 +20,7 @@
 #include "bench_common.h"
 #include "mt/config.h"
 #include "mt/model.h"
+#include "mt/translator.h"
 #include "tensor/parallel.h"
 #include "text/sentences.h"
 #include "vits/model.h"
@@ -31,6 +34,7 @@ namespace {
 
 constexpr int kMtSentenceTokens = 25;
 constexpr int kMtSteps = 32;
+constexpr int kMtBatch = 8;
 const char* kParagraph =
     "The quick brown fox jumps over the lazy dog. Then it runs far away into the woods, where nobody "
     "can see it any more. The dog does not care at all, and goes back to sleep in the warm sun.";
@@ -73,10 +77,40 @@ std::vector<double> decoder_steps(mt::DecoderSession& s, int beams, int start, i
   return times;
 }
 
+// Sentences per second of kMtBatch sentences (10 to 31 ordinary tokens and </s>) at `beams`, one by
+// one and in one batch; fails if a sentence's tokens differ between the two.
+nlohmann::json time_mt_batch(const Args& a, const mt::Translator& t, int beams) {
+  const mt::MtConfig& c = t.model().config();
+  std::vector<std::vector<int>> sentences(kMtBatch);
+  for (int s = 0; s < kMtBatch; ++s) {
+    for (int i = 0; i < 10 + (s * 7) % 22; ++i)
+      sentences[s].push_back(4 + (100 + 37 * i + 11 * s) % static_cast<int>(c.vocab_size - 8));
+    sentences[s].push_back(t.defaults().eos_token_id);
+  }
+  mt::GenerateOptions o;
+  o.num_beams = beams;
+  o.max_new_tokens = kMtSteps;
+  std::vector<std::vector<int>> alone(kMtBatch), batched;
+  const double one_by_one = timed(a.repeats, [&] {
+    for (int s = 0; s < kMtBatch; ++s) alone[s] = t.generate(sentences[s], o);
+  });
+  const double batch = timed(a.repeats, [&] { batched = t.generate_batch(sentences, o); });
+  nlohmann::json r;
+  // f32 and bf16 give each sentence the same tokens both ways; int8 may not: a sentence alone runs
+  // the few-row kernels (activations rounded to int8 per row), a batch the many-row ones.
+  r["same_tokens"] = batched == alone;
+  r["sentences"] = kMtBatch;
+  r["one_by_one_sentences_per_s"] = kMtBatch / one_by_one;
+  r["batched_sentences_per_s"] = kMtBatch / batch;
+  r["speedup"] = one_by_one / batch;
+  return r;
+}
+
 nlohmann::json time_mt_model(const Args& a, const fs::path& folder) {
   nlohmann::json r;
   const double t0 = now();
-  const auto model = mt::MtModel::load(folder);
+  const mt::Translator translator = mt::Translator::load(folder);
+  const auto& model = translator.shared_model();
   r["load_s"] = now() - t0;
   const mt::MtConfig& c = model->config();
   const mt::GenerationDefaults g = mt::load_generation_defaults(folder);
@@ -100,6 +134,8 @@ nlohmann::json time_mt_model(const Args& a, const fs::path& folder) {
   const double layer = 4 * d * d + 2 * d * d + 2 * d * f;
   r["decoder_weight_bytes"] = (layer * static_cast<double>(c.decoder_layers) + d * static_cast<double>(vocab)) * bytes_per_weight;
   r["weight_bytes"] = folder_weight_bytes(folder);
+  r["batch_greedy"] = time_mt_batch(a, translator, 1);
+  r["batch_beam4"] = time_mt_batch(a, translator, 4);
   return r;
 }
 

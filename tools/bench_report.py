@@ -87,6 +87,22 @@ def speedup(ref_value, ours):
     return f"{ref_value / min(present):.1f}x" if ref_value and present else ""
 
 
+def batch_rows(runs, cols, model):
+    """Sentences per second one by one and batched (Parley only: the reference's generate() is not
+    timed on batches), with the batch's speed-up measured in the same run."""
+    lines = []
+    for key, beams in (("batch_greedy", "greedy"), ("batch_beam4", "beam 4")):
+        got = [runs[c]["parley"][model].get(key) for c in cols]
+        if not all(got):
+            continue
+        n = got[0]["sentences"]
+        lines.append(f"| {n} sentences, {beams}: sentences/s one by one | " +
+                     " | ".join(f"{g['one_by_one_sentences_per_s']:.2f}" for g in got) + " | | |")
+        lines.append(f"| {n} sentences, {beams}: sentences/s batched by {n} | " +
+                     " | ".join(f"{g['batched_sentences_per_s']:.2f} ({g['speedup']:.2f}x)" for g in got) + " | | |")
+    return lines
+
+
 def mt_tables(runs, ref):
     """Per model: the stages in every precision beside the reference, and the decoder step against
     one read of its weights at the measured bandwidth."""
@@ -114,6 +130,7 @@ def mt_tables(runs, ref):
             r = runs[c]["parley"]
             bound.append(r[model]["decoder_token_s"] / (r[model]["decoder_weight_bytes"] / (r["bandwidth_gb_s"] * 1e9)))
         lines.append("| step / one read of its weights | " + " | ".join(f"{b:.2f}x" for b in bound) + " | | |")
+        lines += batch_rows(runs, cols, model)
     lines.append("")
     lines.append("peak memory (both models, one process): " +
                  ", ".join(f"{c} {runs[c]['parley']['peak_rss_bytes'] / 1e6:.0f} MB" for c in cols) +

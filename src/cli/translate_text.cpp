@@ -1,7 +1,8 @@
 // parley translate-text: text in one language -> text in another (NLLB-200, M2M100, opus-mt).
 //
 //   parley translate-text [--model NAME|DIR] [--from CODE] [--to CODE] [--beams N] [--max-new-tokens N]
-//                         [--no-split] [--precision f32|bf16|int8] [--threads N] [--json] [TEXT | -]
+//                         [--no-split] [--batch-size N] [--precision f32|bf16|int8] [--threads N] [--json]
+//                         [TEXT | -]
 //
 // TEXT, or stdin when it is "-" or absent. Languages in any form of the language table (text/
 // languages.h). --json: {"text", "from", "to", "tokens" (one sequence only), "sentences", "timings"}.
@@ -35,6 +36,7 @@ struct TranslateTextArgs {
   std::optional<int> beams, max_new_tokens;
   bool no_split = false, json = false;
   int threads = 0;
+  int batch_size = mt::TextRequest::kDefaultBatchSize;
 };
 
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
@@ -71,6 +73,7 @@ int run(const TranslateTextArgs& a) {
   request.split = !a.no_split;
   request.generate.num_beams = a.beams;
   request.generate.max_new_tokens = a.max_new_tokens;
+  request.batch_size = a.batch_size;
   const auto t0 = Clock::now();
   const mt::TextResult r = mt::translate_text(translator, request);
   // The reference fails past the positions; Parley stops there, and says so rather than cut silently.
@@ -97,6 +100,10 @@ void register_translate_text(CLI::App& app, Runner& run_fn) {
   cmd->add_option("--beams", args->beams, "Beam width (default: the model's generation_config.json)")->check(CLI::Range(1, 64));
   cmd->add_option("--max-new-tokens", args->max_new_tokens, "Most tokens generated per sentence")->check(CLI::Range(1, 100000));
   cmd->add_flag("--no-split", args->no_split, "Translate the input as one sequence, as generate() does");
+  cmd->add_option("--batch-size", args->batch_size,
+                  "Sentences translated together, each exactly as alone (1: one by one; batches are faster: docs/mt.md)")
+      ->check(CLI::Range(1, mt::TextRequest::kMaxBatchSize))
+      ->capture_default_str();
   add_precision_option(*cmd, args->precision);
   add_threads_option(*cmd, args->threads, "CPU threads (0 = every core)");
   cmd->add_flag("--json", args->json, "Print one JSON object: text, from, to, tokens, sentences, timings");

@@ -61,127 +61,209 @@ void beam_scores_of(const float* logits, int vocab, const std::vector<int>& seq,
   for (float& v : out) v += running;
 }
 
-// Feeds the prefix to a fresh single hypothesis (one call) and returns the logits after its last
-// token. With a no-speech token, also records its probability at no_speech_position (the logits of
-// every prefix position are computed then).
-const float* prefill(StepDecoder& decoder, std::span<const int> prefix, const SearchOptions& opt, SearchResult& r) {
+// Feeds the prefix to `inputs` fresh hypotheses, one per encoded input (one call), and returns the
+// logits after the last prefix token of each. With a no-speech token, also records its probability
+// at no_speech_position (the logits of every prefix position are computed then).
+std::vector<const float*> prefill(StepDecoder& decoder, int inputs, std::span<const int> prefix,
+                                  const SearchOptions& opt, std::vector<SearchResult>& results) {
   const int n = static_cast<int>(prefix.size());
   const bool want_no_speech = opt.no_speech_token >= 0;
-  decoder.reset(1);
-  const Tensor& logits = decoder.decode(prefix, n, want_no_speech);
-  if (!want_no_speech) return logits.row(0);
+  std::vector<int> tokens;
+  tokens.reserve(static_cast<size_t>(inputs) * n);
+  for (int i = 0; i < inputs; ++i) tokens.insert(tokens.end(), prefix.begin(), prefix.end());
+  decoder.reset(inputs);
+  const Tensor& logits = decoder.decode(tokens, n, want_no_speech);
+  std::vector<const float*> last(inputs);
+  for (int i = 0; i < inputs; ++i) last[i] = logits.row(want_no_speech ? int64_t{i} * n + n - 1 : i);
+  if (!want_no_speech) return last;
   if (opt.no_speech_position < 0 || opt.no_speech_position >= n || opt.no_speech_token >= logits.dim(1))
     invalid_argument("no_speech_position / no_speech_token outside the prompt or the vocabulary");
-  std::span<const float> row(logits.row(opt.no_speech_position), static_cast<size_t>(logits.dim(1)));
-  r.no_speech_prob = static_cast<float>(std::exp(row[opt.no_speech_token] - log_sum_exp(row)));
-  return logits.row(n - 1);
+  for (int i = 0; i < inputs; ++i) {
+    std::span<const float> row(logits.row(int64_t{i} * n + opt.no_speech_position), static_cast<size_t>(logits.dim(1)));
+    results[i].no_speech_prob = static_cast<float>(std::exp(row[opt.no_speech_token] - log_sum_exp(row)));
+  }
+  return last;
+}
+
+// The prefix of every input, or an error when the decoder cannot hold `rows` hypotheses.
+std::vector<SearchResult> start_results(StepDecoder& decoder, int inputs, int rows, std::span<const int> prompt,
+                                        const LogitsProcessors& processors, const SearchOptions& opt) {
+  if (inputs < 1) invalid_argument("generation needs at least one input");
+  if (rows > decoder.max_beams())
+    invalid_argument("num_beams " + std::to_string(opt.num_beams) + " for " + std::to_string(inputs) +
+                     " inputs is more than the decoder's " + std::to_string(decoder.max_beams()) + " hypotheses");
+  return std::vector<SearchResult>(inputs, SearchResult{forced_prefix(prompt, processors, opt)});
+}
+
+// One input's beams during beam search.
+struct InputBeams {
+  std::vector<std::vector<int>> seqs;  // the running hypotheses
+  std::vector<float> running;          // their summed log-probabilities
+  FinishedHypotheses hyps;
+  bool done = false;
+};
+
+// BeamSearchScorer.process for one input: scores its beams (`logits[b]` the row of beam b), keeps
+// the best B continuations, files finished ones. Returns its next tokens and beams' sources (0..B-1).
+void step_input(InputBeams& in, const std::vector<const float*>& logits, int vocab, const LogitsProcessors& processors,
+                const SearchOptions& opt, std::vector<float>& scores, std::vector<Candidate>& top,
+                std::vector<int>& tokens, std::vector<int>& sources) {
+  const int B = opt.num_beams;
+  for (int b = 0; b < B; ++b)
+    beam_scores_of(logits[b], vocab, in.seqs[b], in.running[b], processors, opt,
+                   std::span<float>(scores.data() + static_cast<size_t>(b) * vocab, vocab));
+  top_k(scores, 2 * B, top);
+  const int cur_len = static_cast<int>(in.seqs[0].size());
+  // An eos among the best B candidates finishes a hypothesis; the best B others continue.
+  std::vector<float> next_running(B);
+  int kept = 0;
+  for (size_t rank = 0; rank < top.size() && kept < B; ++rank) {
+    const int beam = static_cast<int>(top[rank].index / vocab), token = static_cast<int>(top[rank].index % vocab);
+    if (token == opt.eos) {
+      if (static_cast<int>(rank) < B) in.hyps.add(in.seqs[beam], top[rank].score);
+      continue;
+    }
+    next_running[kept] = top[rank].score;
+    tokens[kept] = token;
+    sources[kept] = beam;
+    ++kept;
+  }
+  if (kept < B) fail(ErrorKind::Internal, "beam search: fewer candidates than beams");
+  in.done = in.hyps.is_done(top.front().score, cur_len + 1);
+  std::vector<std::vector<int>> next(B);
+  for (int b = 0; b < B; ++b) {
+    next[b].reserve(static_cast<size_t>(opt.max_length) + 1);
+    next[b].assign(in.seqs[sources[b]].begin(), in.seqs[sources[b]].end());
+    next[b].push_back(tokens[b]);
+  }
+  in.seqs.swap(next);
+  in.running.swap(next_running);
 }
 
 }  // namespace
 
 SearchResult search(StepDecoder& decoder, std::span<const int> prompt, const LogitsProcessors& processors,
                     const SearchOptions& options) {
-  return options.num_beams > 1 ? beam_search(decoder, prompt, processors, options)
-                               : greedy_search(decoder, prompt, processors, options);
+  return std::move(search_batch(decoder, 1, prompt, processors, options)[0]);
+}
+
+std::vector<SearchResult> search_batch(StepDecoder& decoder, int inputs, std::span<const int> prompt,
+                                       const LogitsProcessors& processors, const SearchOptions& options) {
+  return options.num_beams > 1 ? beam_search_batch(decoder, inputs, prompt, processors, options)
+                               : greedy_search_batch(decoder, inputs, prompt, processors, options);
 }
 
 SearchResult greedy_search(StepDecoder& decoder, std::span<const int> prompt, const LogitsProcessors& processors,
                            const SearchOptions& opt) {
-  SearchResult r;
-  r.tokens = forced_prefix(prompt, processors, opt);
-  std::vector<int>& seq = r.tokens;
-  if (finished(seq, opt)) return r;
-  const int vocab = decoder.vocab_size();
-  std::vector<float> scores(vocab);
-  std::mt19937_64 rng(opt.seed);
-  const float* logits = prefill(decoder, seq, opt, r);
-  while (true) {
-    check(opt.control);
-    std::memcpy(scores.data(), logits, sizeof(float) * vocab);
-    processors.apply(seq, scores);
-    const int next = opt.temperature > 0 ? sample_token(scores, opt.temperature, rng) : argmax(scores);
-    if (opt.compute_logprobs) {
-      r.sum_logprob += scores[next] - log_sum_exp(scores);
-      ++r.scored_tokens;
-    }
-    seq.push_back(next);
-    if (finished(seq, opt)) break;
-    logits = decoder.decode(std::span<const int>(&seq.back(), 1), 1).data();
-  }
-  if (r.scored_tokens > 0) r.score = static_cast<float>(r.sum_logprob / r.scored_tokens);
-  return r;
+  return std::move(greedy_search_batch(decoder, 1, prompt, processors, opt)[0]);
 }
 
 SearchResult beam_search(StepDecoder& decoder, std::span<const int> prompt, const LogitsProcessors& processors,
                          const SearchOptions& opt) {
+  return std::move(beam_search_batch(decoder, 1, prompt, processors, opt)[0]);
+}
+
+std::vector<SearchResult> greedy_search_batch(StepDecoder& decoder, int inputs, std::span<const int> prompt,
+                                              const LogitsProcessors& processors, const SearchOptions& opt) {
+  std::vector<SearchResult> results = start_results(decoder, inputs, inputs, prompt, processors, opt);
+  if (finished(results[0].tokens, opt)) return results;
+  const int vocab = decoder.vocab_size();
+  std::vector<float> scores(vocab);
+  std::mt19937_64 rng(opt.seed);
+  std::vector<const float*> logits = prefill(decoder, inputs, results[0].tokens, opt, results);
+  // Row r of the decoder holds input active[r]; a finished input's row is dropped.
+  std::vector<int> active(inputs), next_active, sources, tokens;
+  for (int i = 0; i < inputs; ++i) active[i] = i;
+  while (true) {
+    check(opt.control);
+    next_active.clear();
+    sources.clear();
+    tokens.clear();
+    for (size_t r = 0; r < active.size(); ++r) {
+      SearchResult& res = results[active[r]];
+      std::memcpy(scores.data(), logits[r], sizeof(float) * vocab);
+      processors.apply(res.tokens, scores);
+      const int next = opt.temperature > 0 ? sample_token(scores, opt.temperature, rng) : argmax(scores);
+      if (opt.compute_logprobs) {
+        res.sum_logprob += scores[next] - log_sum_exp(scores);
+        ++res.scored_tokens;
+      }
+      res.tokens.push_back(next);
+      if (finished(res.tokens, opt)) continue;
+      next_active.push_back(active[r]);
+      sources.push_back(static_cast<int>(r));
+      tokens.push_back(next);
+    }
+    if (next_active.empty()) break;
+    if (next_active.size() != active.size()) decoder.reorder(sources);  // finished rows stop costing work
+    active.swap(next_active);
+    const Tensor& step = decoder.decode(tokens, 1);
+    for (size_t r = 0; r < active.size(); ++r) logits[r] = step.row(static_cast<int64_t>(r));
+  }
+  for (SearchResult& res : results)
+    if (res.scored_tokens > 0) res.score = static_cast<float>(res.sum_logprob / res.scored_tokens);
+  return results;
+}
+
+std::vector<SearchResult> beam_search_batch(StepDecoder& decoder, int inputs, std::span<const int> prompt,
+                                            const LogitsProcessors& processors, const SearchOptions& opt) {
   const int B = opt.num_beams;
   if (opt.temperature > 0) invalid_argument("beam search does not sample: use temperature 0");
   if (B < 1 || B > decoder.max_beams())
     invalid_argument("num_beams " + std::to_string(B) + " is outside 1.." + std::to_string(decoder.max_beams()));
-  SearchResult r;
-  const std::vector<int> prefix = forced_prefix(prompt, processors, opt);
-  if (finished(prefix, opt)) {
-    r.tokens = prefix;
-    return r;
-  }
+  std::vector<SearchResult> results = start_results(decoder, inputs, inputs * B, prompt, processors, opt);
+  if (finished(results[0].tokens, opt)) return results;
   const int vocab = decoder.vocab_size();
   // Every beam starts as the prefix; only the first scores 0 (the others -1e9), so the first step
   // picks B different continuations of one hypothesis, as the reference does.
-  std::vector<std::vector<int>> seqs(B, prefix), next(B);
-  for (auto& s : seqs) s.reserve(static_cast<size_t>(opt.max_length) + 1);
-  for (auto& s : next) s.reserve(static_cast<size_t>(opt.max_length) + 1);
-  std::vector<float> running(B, -1e9f), next_running(B);
-  running[0] = 0.f;
-  std::vector<int> tokens(B), sources(B);
+  std::vector<InputBeams> beams(inputs, InputBeams{std::vector<std::vector<int>>(B, results[0].tokens),
+                                                   std::vector<float>(B, -1e9f),
+                                                   FinishedHypotheses(B, opt.length_penalty, opt.early_stopping)});
+  for (InputBeams& in : beams) in.running[0] = 0.f;
   std::vector<float> scores(static_cast<size_t>(B) * vocab);
   std::vector<Candidate> top;
   top.reserve(2 * static_cast<size_t>(B) + 1);
-  FinishedHypotheses done_hyps(B, opt.length_penalty, opt.early_stopping);
-
-  const float* prefix_logits = prefill(decoder, prefix, opt, r);
-  const Tensor* logits = nullptr;  // after the first step
-  bool done = false;
+  std::vector<int> tokens(B), sources(B), all_tokens, all_sources, active(inputs), next_active;
+  for (int i = 0; i < inputs; ++i) active[i] = i;
+  // Before the first step the decoder holds one row per input, the prefix every beam starts as;
+  // then B rows per input still searching, in the order of `active`.
+  std::vector<const float*> rows = prefill(decoder, inputs, results[0].tokens, opt, results);
+  int rows_per_input = 1;
+  std::vector<const float*> input_rows(B);
   while (true) {
     check(opt.control);
-    // Before the first step the decoder holds one hypothesis, the prefix every beam starts as.
-    const bool first = logits == nullptr;
-    for (int b = 0; b < B; ++b)
-      beam_scores_of(first ? prefix_logits : logits->row(b), vocab, seqs[b], running[b], processors, opt,
-                     std::span<float>(scores.data() + static_cast<size_t>(b) * vocab, vocab));
-    top_k(scores, 2 * B, top);
-    const int cur_len = static_cast<int>(seqs[0].size());
-    // BeamSearchScorer.process: an eos among the best B candidates finishes a hypothesis; the best
-    // B others continue.
-    int kept = 0;
-    for (size_t rank = 0; rank < top.size() && kept < B; ++rank) {
-      const int beam = static_cast<int>(top[rank].index / vocab), token = static_cast<int>(top[rank].index % vocab);
-      if (token == opt.eos) {
-        if (static_cast<int>(rank) < B) done_hyps.add(seqs[beam], top[rank].score);
-        continue;
+    all_tokens.clear();
+    all_sources.clear();
+    next_active.clear();
+    for (size_t a = 0; a < active.size(); ++a) {
+      InputBeams& in = beams[active[a]];
+      const int first_row = static_cast<int>(a) * rows_per_input;
+      for (int b = 0; b < B; ++b) input_rows[b] = rows[first_row + (rows_per_input == 1 ? 0 : b)];
+      step_input(in, input_rows, vocab, processors, opt, scores, top, tokens, sources);
+      if (in.done || static_cast<int>(in.seqs[0].size()) >= opt.max_length) continue;
+      next_active.push_back(active[a]);
+      for (int b = 0; b < B; ++b) {
+        all_tokens.push_back(tokens[b]);
+        all_sources.push_back(first_row + (rows_per_input == 1 ? 0 : sources[b]));
       }
-      next_running[kept] = top[rank].score;
-      tokens[kept] = token;
-      sources[kept] = first ? 0 : beam;
-      ++kept;
     }
-    if (kept < B) fail(ErrorKind::Internal, "beam search: fewer candidates than beams");
-    done = done_hyps.is_done(top.front().score, cur_len + 1);
-    for (int b = 0; b < B; ++b) {
-      next[b].assign(seqs[sources[b]].begin(), seqs[sources[b]].end());
-      next[b].push_back(tokens[b]);
-    }
-    seqs.swap(next);
-    running.swap(next_running);
-    if (done || cur_len + 1 >= opt.max_length) break;
-    decoder.reorder(sources);
-    logits = &decoder.decode(tokens, 1);
+    if (next_active.empty()) break;
+    active.swap(next_active);
+    decoder.reorder(all_sources);
+    rows_per_input = B;
+    const Tensor& step = decoder.decode(all_tokens, 1);
+    rows.resize(all_tokens.size());
+    for (size_t r = 0; r < rows.size(); ++r) rows[r] = step.row(static_cast<int64_t>(r));
   }
-  if (!done)
-    for (int b = 0; b < B; ++b) done_hyps.add(seqs[b], running[b]);
-  r.tokens = done_hyps.best_tokens();
-  if (static_cast<int>(r.tokens.size()) < opt.max_length) r.tokens.push_back(opt.eos);
-  r.score = static_cast<float>(done_hyps.best_score());
-  return r;
+  for (int i = 0; i < inputs; ++i) {
+    InputBeams& in = beams[i];
+    if (!in.done)
+      for (int b = 0; b < B; ++b) in.hyps.add(in.seqs[b], in.running[b]);
+    results[i].tokens = in.hyps.best_tokens();
+    if (static_cast<int>(results[i].tokens.size()) < opt.max_length) results[i].tokens.push_back(opt.eos);
+    results[i].score = static_cast<float>(in.hyps.best_score());
+  }
+  return results;
 }
 
 void FinishedHypotheses::add(const std::vector<int>& tokens, float sum_logprobs) {

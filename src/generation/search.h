@@ -58,6 +58,19 @@ SearchResult beam_search(StepDecoder& decoder, std::span<const int> prompt, cons
 SearchResult search(StepDecoder& decoder, std::span<const int> prompt, const LogitsProcessors& processors,
                     const SearchOptions& options);
 
+// The same searches over a batch: the decoder holds `inputs` encoded inputs (a translation model's
+// sentences) and the search runs (inputs x num_beams) hypotheses as the decoder's rows, input by
+// input. Every input starts from the same prompt with the same processors and options, and gets
+// exactly the result it gets alone (the reference's generate() on a padded batch). An input whose
+// search ends drops its rows (reorder), so it stops costing decoder work. The single-input searches
+// above are these with inputs = 1.
+std::vector<SearchResult> search_batch(StepDecoder& decoder, int inputs, std::span<const int> prompt,
+                                       const LogitsProcessors& processors, const SearchOptions& options);
+std::vector<SearchResult> greedy_search_batch(StepDecoder& decoder, int inputs, std::span<const int> prompt,
+                                              const LogitsProcessors& processors, const SearchOptions& options);
+std::vector<SearchResult> beam_search_batch(StepDecoder& decoder, int inputs, std::span<const int> prompt,
+                                            const LogitsProcessors& processors, const SearchOptions& options);
+
 // The reference's BeamHypotheses: the n best finished hypotheses of one input.
 class FinishedHypotheses {
  public:

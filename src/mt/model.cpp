@@ -1,5 +1,6 @@
 #include "mt/model.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -143,13 +144,29 @@ void MtModel::final_norm(const Norm& norm, Tensor& x, Tensor& tmp) const {
 // --------------------------------------------------------------------------------------- encoder
 
 Tensor MtModel::encode(std::span<const int> ids) const {
-  const int64_t T = static_cast<int64_t>(ids.size()), d = config_.d_model;
-  if (T < 1) invalid_argument("the encoder needs at least one token");
-  if (T > config_.max_position_embeddings)
-    invalid_argument(std::to_string(T) + " tokens are more than the model's " +
-                     std::to_string(config_.max_position_embeddings) + " positions");
-  Tensor x;
-  embed(ids, 0, x);
+  const std::vector<int> one(ids.begin(), ids.end());
+  return encode_batch(std::span<const std::vector<int>>(&one, 1));
+}
+
+Tensor MtModel::encode_batch(std::span<const std::vector<int>> inputs) const {
+  const int64_t d = config_.d_model;
+  int64_t rows = 0;
+  for (const auto& ids : inputs) {
+    const int64_t T = static_cast<int64_t>(ids.size());
+    if (T < 1) invalid_argument("the encoder needs at least one token");
+    if (T > config_.max_position_embeddings)
+      invalid_argument(std::to_string(T) + " tokens are more than the model's " +
+                       std::to_string(config_.max_position_embeddings) + " positions");
+    rows += T;
+  }
+  if (rows == 0) invalid_argument("the encoder needs at least one input");
+  Tensor x({rows, d}), one;
+  int64_t at = 0;
+  for (const auto& ids : inputs) {  // each input's positions count from 0, as right padding leaves them
+    embed(ids, 0, one);
+    std::memcpy(x.row(at), one.data(), sizeof(float) * one.numel());
+    at += static_cast<int64_t>(ids.size());
+  }
   Activations a;
   const int heads = config_.encoder_heads, hd = static_cast<int>(d) / heads;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
@@ -159,10 +176,14 @@ Tensor MtModel::encode(std::span<const int> ids) const {
     const Tensor& in = pre_norm() ? a.h : x;
     A.q.forward(in, a.q);
     A.kv.forward(in, a.kv);
-    a.attn.resize({T, d});
-    ops::attention(a.q.data(), static_cast<int>(d), a.kv.data(), static_cast<int>(2 * d), a.kv.data() + d,
-                   static_cast<int>(2 * d), a.attn.data(), static_cast<int>(d), static_cast<int>(T),
-                   static_cast<int>(T), heads, hd, scale, false);
+    a.attn.resize({rows, d});
+    at = 0;
+    for (const auto& ids : inputs) {  // the padding mask: an input's tokens attend to its own tokens
+      const int T = static_cast<int>(ids.size());
+      ops::attention(a.q.row(at), static_cast<int>(d), a.kv.row(at), static_cast<int>(2 * d), a.kv.row(at) + d,
+                     static_cast<int>(2 * d), a.attn.row(at), static_cast<int>(d), T, T, heads, hd, scale, false);
+      at += T;
+    }
     A.out.forward(a.attn, a.proj);
     ops::add(x, a.proj);
     if (!pre_norm()) normalize(x, A.norm, a.h);
@@ -190,19 +211,39 @@ DecoderSession::DecoderSession(std::shared_ptr<const MtModel> model, int max_bea
 }
 
 void DecoderSession::set_encoder_states(const Tensor& states) {
+  const int rows = states.ndim() == 2 ? static_cast<int>(states.dim(0)) : 0;
+  set_encoder_states(states, std::span<const int>(&rows, 1));
+}
+
+void DecoderSession::set_encoder_states(const Tensor& states, std::span<const int> lengths) {
   if (states.ndim() != 2 || states.dim(1) != d_ || states.dim(0) < 1)
     invalid_argument("encoder states must be [T, " + std::to_string(d_) + "], got " + states.shape_string());
-  enc_len_ = static_cast<int>(states.dim(0));
+  enc_offsets_.clear();
+  enc_lengths_.clear();
+  int64_t at = 0;
+  for (int n : lengths) {
+    if (n < 1) invalid_argument("an encoded input needs at least one state");
+    enc_offsets_.push_back(static_cast<int>(at));
+    enc_lengths_.push_back(n);
+    at += n;
+  }
+  if (enc_lengths_.empty() || at != states.dim(0))
+    invalid_argument("the inputs' lengths do not add up to the " + std::to_string(states.dim(0)) + " encoder states");
+  if (inputs() > max_beams_) invalid_argument("more inputs than the session's hypotheses");
   cross_kv_.resize(model_->dec_layers_.size());
   for (size_t l = 0; l < cross_kv_.size(); ++l) model_->dec_layers_[l].cross.kv.forward(states, cross_kv_[l]);
-  reset(1);
+  reset(inputs());
 }
 
 void DecoderSession::reset(int beams) {
   if (beams < 1 || beams > max_beams_)
     invalid_argument("beams must be between 1 and " + std::to_string(max_beams_) + ", got " + std::to_string(beams));
+  const int k = std::max(inputs(), 1);
+  if (beams % k != 0) invalid_argument("hypotheses must be a multiple of the " + std::to_string(k) + " inputs");
   beams_ = beams;
   length_ = 0;
+  row_input_.resize(beams);
+  for (int r = 0; r < beams; ++r) row_input_[r] = r / (beams / k);
 }
 
 void DecoderSession::self_attention(const Attention& A, int layer, int n) {
@@ -238,17 +279,25 @@ void DecoderSession::cross_attention(const Attention& A, int layer, int rows) {
   a_.attn.resize({rows, d_});
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim_));
   const Tensor& kv = cross_kv_[layer];
-  // Every hypothesis attends to the same encoder states: all rows in one call.
-  ops::attention(a_.q.data(), static_cast<int>(d_), kv.data(), static_cast<int>(2 * d_), kv.data() + d_,
-                 static_cast<int>(2 * d_), a_.attn.data(), static_cast<int>(d_), rows, enc_len_, heads_, head_dim_,
-                 scale, false);
+  // The hypotheses of one input attend to the same encoder states, their input's alone (the
+  // reference's encoder attention mask): each run of rows of one input in one call.
+  for (int r = 0; r < rows;) {
+    const int input = row_input_[r / (rows / beams_)];
+    int end = r + 1;
+    while (end < rows && row_input_[end / (rows / beams_)] == input) ++end;
+    const float* k = kv.row(enc_offsets_[input]);
+    ops::attention(a_.q.row(r), static_cast<int>(d_), k, static_cast<int>(2 * d_), k + d_, static_cast<int>(2 * d_),
+                   a_.attn.row(r), static_cast<int>(d_), end - r, enc_lengths_[input], heads_, head_dim_, scale,
+                   false);
+    r = end;
+  }
   A.out.forward(a_.attn, a_.proj);
   ops::add(x_, a_.proj);
   if (!pre) normalize(x_, A.norm, a_.h);
 }
 
 const Tensor& DecoderSession::decode(std::span<const int> tokens, int n, bool all_positions) {
-  if (enc_len_ == 0) fail(ErrorKind::Internal, "decoder: set_encoder_states was not called");
+  if (enc_lengths_.empty()) fail(ErrorKind::Internal, "decoder: set_encoder_states was not called");
   if (n < 1 || tokens.size() != static_cast<size_t>(beams_) * n)
     fail(ErrorKind::Internal, "decoder: " + std::to_string(tokens.size()) + " tokens for " + std::to_string(beams_) +
                                   " hypotheses of " + std::to_string(n));
@@ -286,8 +335,10 @@ void DecoderSession::reorder(std::span<const int> sources) {
   if (nb < 1 || nb > max_beams_) invalid_argument("reorder: " + std::to_string(nb) + " hypotheses");
   const size_t bytes = sizeof(float) * static_cast<size_t>(length_) * d_;
   const int layers = static_cast<int>(model_->dec_layers_.size());
+  row_input_next_.resize(nb);
   for (int b = 0; b < nb; ++b) {
     if (sources[b] < 0 || sources[b] >= beams_) fail(ErrorKind::Internal, "reorder: no hypothesis " + std::to_string(sources[b]));
+    row_input_next_[b] = row_input_[sources[b]];
     for (int l = 0; l < layers; ++l)
       for (int kv = 0; kv < 2; ++kv) {
         const float* from = cache(l, sources[b], kv);
@@ -295,6 +346,7 @@ void DecoderSession::reorder(std::span<const int> sources) {
       }
   }
   std::swap(self_kv_, self_kv_next_);
+  row_input_.swap(row_input_next_);
   beams_ = nb;
 }
 

@@ -66,6 +66,12 @@ class MtModel {
   // Encoder input ids (special tokens included) -> last hidden state [tokens, d_model]. Throws
   // Error(InvalidArgument) for an id outside the vocabulary or more tokens than the positions.
   Tensor encode(std::span<const int> ids) const;
+  // A batch of inputs -> their last hidden states packed one after another [sum of lengths, d_model].
+  // The reference pads the batch on the right and masks the padding out of attention (its positions,
+  // counted from the mask, are then the unpadded ones); here only the real tokens are computed, in one
+  // pass through every linear layer, and each input's attention sees its own tokens alone: the same
+  // states for every real token, without the padded rows' work.
+  Tensor encode_batch(std::span<const std::vector<int>> inputs) const;
 
   // Positions the model takes (the encoder's input, the decoder's sequence).
   int64_t max_positions() const { return config_.max_position_embeddings; }
@@ -100,6 +106,10 @@ class DecoderSession : public generation::StepDecoder {
   DecoderSession(std::shared_ptr<const MtModel> model, int max_beams, int max_tokens);
 
   void set_encoder_states(const Tensor& states);
+  // A batch: encode_batch's packed states and each input's length. Rows of input i attend to its
+  // states alone (the reference's encoder attention mask in cross-attention).
+  void set_encoder_states(const Tensor& states, std::span<const int> lengths);
+  int inputs() const { return static_cast<int>(enc_lengths_.size()); }
   int vocab_size() const override { return static_cast<int>(model_->config().vocab_size); }
   int max_beams() const override { return max_beams_; }
   int beams() const override { return beams_; }
@@ -117,7 +127,9 @@ class DecoderSession : public generation::StepDecoder {
   std::shared_ptr<const MtModel> model_;
   int64_t d_ = 0;
   int heads_ = 0, head_dim_ = 0;
-  int max_beams_ = 1, max_tokens_ = 0, beams_ = 0, length_ = 0, enc_len_ = 0;
+  int max_beams_ = 1, max_tokens_ = 0, beams_ = 0, length_ = 0;
+  std::vector<int> enc_offsets_, enc_lengths_;  // each input's first row and rows in the packed states
+  std::vector<int> row_input_, row_input_next_;  // the input each hypothesis belongs to
   Tensor self_kv_, self_kv_next_;  // [layer][slot][k|v][max_tokens][d]
   std::vector<Tensor> cross_kv_;   // per layer [enc_len, 2d]: k | v
   Tensor x_, last_, logits_;

@@ -1,5 +1,6 @@
 #include "mt/text_translation.h"
 
+#include <algorithm>
 #include <optional>
 
 #include "core/error.h"
@@ -101,15 +102,24 @@ TextResult translate_text(const Translator& t, const TextRequest& r) {
   GenerateOptions options = r.generate;
   if (plan.target_token) options.forced_bos_token_id = plan.target_token;
   const std::string separator = sentence_separator(plan.to);
-  for (const auto& piece : pieces_of(t, plan, r)) {
-    TranslatedSentence s;
-    s.source = piece;
-    const std::vector<int> ids = t.tokenizer().encode_source(plan.prefix + piece, plan.source_token);
-    s.tokens = t.generate(ids, options);
-    s.cut_at_positions = t.hit_positions(s.tokens);
-    s.text = t.tokenizer().decode(s.tokens);
-    if (!s.text.empty()) result.text += (result.text.empty() ? "" : separator) + s.text;
-    result.sentences.push_back(std::move(s));
+  if (r.batch_size < 1 || r.batch_size > TextRequest::kMaxBatchSize)
+    invalid_argument("the batch size must be between 1 and " + std::to_string(TextRequest::kMaxBatchSize));
+  const std::vector<std::string> pieces = pieces_of(t, plan, r);
+  for (size_t first = 0; first < pieces.size(); first += static_cast<size_t>(r.batch_size)) {
+    const size_t end = std::min(pieces.size(), first + static_cast<size_t>(r.batch_size));
+    std::vector<std::vector<int>> inputs;
+    for (size_t i = first; i < end; ++i)
+      inputs.push_back(t.tokenizer().encode_source(plan.prefix + pieces[i], plan.source_token));
+    std::vector<std::vector<int>> outputs = t.generate_batch(inputs, options);
+    for (size_t i = first; i < end; ++i) {
+      TranslatedSentence s;
+      s.source = pieces[i];
+      s.tokens = std::move(outputs[i - first]);
+      s.cut_at_positions = t.hit_positions(s.tokens);
+      s.text = t.tokenizer().decode(s.tokens);
+      if (!s.text.empty()) result.text += (result.text.empty() ? "" : separator) + s.text;
+      result.sentences.push_back(std::move(s));
+    }
   }
   return result;
 }

@@ -1,5 +1,6 @@
-// Text in, text out: languages in any form of the language table, sentences split and translated
-// one by one (text/sentences.h), and the checks a model's kind needs.
+// Text in, text out: languages in any form of the language table, sentences split (text/sentences.h)
+// and translated in batches of `batch_size` (each sentence gets the tokens it gets alone), and the
+// checks a model's kind needs.
 //
 //   NLLB-200 / M2M100   multilingual: `from` and `to` are required; the source token starts the
 //                       encoder input, the target token is forced after the decoder start.
@@ -22,6 +23,11 @@ struct TextRequest {
   std::string from, to;  // any form the language table accepts; empty: not given
   bool split = true;     // false: the text is one sequence, as generate() on the whole input
   GenerateOptions generate;
+  // Sentences translated together (Translator::generate_batch); 1: one by one. The default is where
+  // the benchmark (docs/mt.md) measured batching faster on this kind of machine.
+  int batch_size = kDefaultBatchSize;
+  static constexpr int kDefaultBatchSize = 8;
+  static constexpr int kMaxBatchSize = 64;
 };
 
 struct TranslatedSentence {

@@ -31,9 +31,17 @@ bool Translator::hit_positions(std::span<const int> sequence) const {
          sequence.back() != defaults_.eos_token_id;
 }
 
-std::vector<int> Translator::generate(std::span<const int> input_ids, const GenerateOptions& o) const {
-  const GenerationDefaults& g = defaults_;
+namespace {
+
+// generate()'s search settings and logits processors, from the options and the model's defaults.
+struct Generation {
   generation::SearchOptions search;
+  generation::LogitsProcessors processors;
+};
+
+Generation generation_of(const GenerationDefaults& g, const MtModel& model, const GenerateOptions& o) {
+  Generation out;
+  generation::SearchOptions& search = out.search;
   search.eos = g.eos_token_id;
   search.control = o.control;
   search.num_beams = o.num_beams.value_or(g.num_beams);
@@ -44,10 +52,10 @@ std::vector<int> Translator::generate(std::span<const int> input_ids, const Gene
   if (search.num_beams < 1 || search.num_beams > 64) invalid_argument("the number of beams must be between 1 and 64");
   if (search.max_length < 2) invalid_argument("at least one new token must be allowed");
   // The decoder has no positions past the model's (the reference fails there).
-  search.max_length = static_cast<int>(std::min<int64_t>(search.max_length, model_->max_positions()));
-  if (model_->config().architecture == Architecture::Marian) search.never_token = model_->config().pad_token_id;
+  search.max_length = static_cast<int>(std::min<int64_t>(search.max_length, model.max_positions()));
+  if (model.config().architecture == Architecture::Marian) search.never_token = model.config().pad_token_id;
 
-  generation::LogitsProcessors processors;
+  generation::LogitsProcessors& processors = out.processors;
   const float penalty = o.repetition_penalty.value_or(g.repetition_penalty);
   if (penalty != 1.0f) processors.add(std::make_unique<generation::RepetitionPenalty>(penalty));
   const int ngram = o.no_repeat_ngram_size.value_or(g.no_repeat_ngram_size);
@@ -56,12 +64,38 @@ std::vector<int> Translator::generate(std::span<const int> input_ids, const Gene
   if (o.forced_bos_token_id) processors.add(std::make_unique<generation::ForceTokens>(1, *o.forced_bos_token_id));
   if (g.forced_eos_token_id >= 0)
     processors.add(std::make_unique<generation::ForceTokens>(search.max_length - 1, g.forced_eos_token_id));
+  return out;
+}
 
-  const Tensor states = model_->encode(input_ids);
-  DecoderSession session(model_, search.num_beams, search.max_length);
-  session.set_encoder_states(states);
-  const int start = g.decoder_start_token_id;
-  return generation::search(session, std::span<const int>(&start, 1), processors, search).tokens;
+}  // namespace
+
+std::vector<int> Translator::generate(std::span<const int> input_ids, const GenerateOptions& o) const {
+  const std::vector<int> one(input_ids.begin(), input_ids.end());
+  return std::move(generate_batch(std::span<const std::vector<int>>(&one, 1), o)[0]);
+}
+
+std::vector<std::vector<int>> Translator::generate_batch(std::span<const std::vector<int>> inputs,
+                                                         const GenerateOptions& o) const {
+  const Generation gen = generation_of(defaults_, *model_, o);
+  if (inputs.empty()) invalid_argument("nothing to translate: no input");
+  // The session's caches grow with its rows: at most kMaxRows (as many as the widest beam alone)
+  // per pass, so a large batch at a wide beam runs in several passes instead of exhausting memory.
+  constexpr int kMaxRows = 64;
+  const size_t per_pass = static_cast<size_t>(std::max(1, kMaxRows / gen.search.num_beams));
+  std::vector<std::vector<int>> out;
+  for (size_t first = 0; first < inputs.size(); first += per_pass) {
+    const auto part = inputs.subspan(first, std::min(per_pass, inputs.size() - first));
+    const int count = static_cast<int>(part.size());
+    const Tensor states = model_->encode_batch(part);
+    std::vector<int> lengths;
+    for (const auto& ids : part) lengths.push_back(static_cast<int>(ids.size()));
+    DecoderSession session(model_, count * gen.search.num_beams, gen.search.max_length);
+    session.set_encoder_states(states, lengths);
+    const int start = defaults_.decoder_start_token_id;
+    for (auto& r : generation::search_batch(session, count, std::span<const int>(&start, 1), gen.processors, gen.search))
+      out.push_back(std::move(r.tokens));
+  }
+  return out;
 }
 
 }  // namespace parley::mt

@@ -42,6 +42,10 @@ class Translator {
   // The whole generated sequence (decoder start, forced language token and eos included) for the
   // encoder input `input_ids`.
   std::vector<int> generate(std::span<const int> input_ids, const GenerateOptions& options) const;
+  // Several encoder inputs translated as one batch (one pass through the weights per decoder step for
+  // all of them): each gets exactly the sequence generate() gives it alone.
+  std::vector<std::vector<int>> generate_batch(std::span<const std::vector<int>> inputs,
+                                               const GenerateOptions& options) const;
   // Whether a sequence generate() returned was stopped by the model's positions (it fills them and
   // does not end with </s>), not by the model or the caller's limit: the translation may be cut short.
   bool hit_positions(std::span<const int> sequence) const;
