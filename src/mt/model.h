@@ -75,6 +75,7 @@ class MtModel {
 
   // Positions the model takes (the encoder's input, the decoder's sequence).
   int64_t max_positions() const { return config_.max_position_embeddings; }
+  Precision precision() const { return lm_head_.precision(); }  // of every layer (loaded alike)
 
  private:
   friend class DecoderSession;

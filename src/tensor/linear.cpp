@@ -16,8 +16,6 @@ namespace parley {
 
 namespace {
 
-// Up to this many rows, forward() runs matrix-vector kernels (each weight read once).
-constexpr int64_t kSmallRows = 8;
 // Weight rows are dequantised for oneDNN in blocks of this many (bounded scratch memory).
 constexpr int64_t kDequantRows = 1024;
 // Floats per thread below which copying weights at load stays on one thread (256 KB).
@@ -145,7 +143,7 @@ void Linear::forward(const Tensor& x, Tensor& y) const {
 void Linear::forward(const float* x, int64_t n, int64_t ldx, float* y, int64_t ldy) const {
   if (n <= 0 || out_ == 0) return;
   const float* bias = bias_.empty() ? nullptr : bias_.data();
-  if (n <= kSmallRows) {
+  if (n <= kLinearRowsReadOnce) {
     // Memory-bound: the output rows go in pieces of at least ~64 KB of weights, about eight per
     // thread, taken in turn (the two cores' shares of the memory bus differ from call to call; a
     // decoder step measured 3-7 % faster than with halves fixed in advance). Multiples of four

@@ -19,6 +19,11 @@ namespace kernels {
 struct Table;
 }
 
+// Up to this many rows, forward() runs matrix-vector kernels: each weight read once, each row
+// computed on its own (the same result whatever rows share the call). More rows run oneDNN, where an
+// int8 layer's weights are widened to bf16 and its rows rounded differently.
+inline constexpr int64_t kLinearRowsReadOnce = 8;
+
 class Linear {
  public:
   Linear() = default;
