@@ -17,8 +17,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(c.max_text_positions > 0 && c.max_speech_positions > 0);
   });
   fuzz::refuse_cleanly([&] {
-    auto c = speecht5::HifiGanConfig::from_json(j, "fuzz/config.json");
-    FUZZ_CHECK(c.model_in_dim > 0 && c.sampling_rate > 0 && c.hop_length() > 0);
+    const auto c = speecht5::HifiGanConfig::from_json(j, "fuzz/config.json").generator;
+    FUZZ_CHECK(c.in_channels > 0 && c.sampling_rate > 0 && c.hop_length() > 0);
     FUZZ_CHECK(c.upsample_rates.size() == c.upsample_kernel_sizes.size());
     FUZZ_CHECK(c.resblock_kernel_sizes.size() == c.resblock_dilation_sizes.size());
   });

@@ -572,7 +572,7 @@ int Pipeline::sample_rate() const {
 
 int64_t Pipeline::samples_per_step() const {
   require_english_speech();
-  return tts_->config().reduction_factor * vocoder_->config().hop_length();
+  return tts_->config().reduction_factor * vocoder_->shape().hop_length();
 }
 
 int threads_per_worker(int total, int workers) {

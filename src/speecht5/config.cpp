@@ -82,56 +82,12 @@ TtsConfig TtsConfig::from_json(const nlohmann::json& j, const std::string& sourc
   return c;
 }
 
-int64_t HifiGanConfig::hop_length() const {
-  int64_t hop = 1;
-  for (int64_t r : upsample_rates) hop *= r;
-  return hop;
-}
-
 HifiGanConfig HifiGanConfig::from_json(const nlohmann::json& j, const std::string& source) {
   require_model_type(j, "hifigan", "a HiFi-GAN vocoder", source);
   HifiGanConfig c;
-  c.model_in_dim = positive(j, "model_in_dim", source);
-  c.sampling_rate = positive(j, "sampling_rate", source);
-  c.upsample_initial_channel = positive(j, "upsample_initial_channel", source);
-  c.upsample_rates = json_int_list_or(j, "upsample_rates", {}, source);
-  c.upsample_kernel_sizes = json_int_list_or(j, "upsample_kernel_sizes", {}, source);
-  c.resblock_kernel_sizes = json_int_list_or(j, "resblock_kernel_sizes", {}, source);
-  c.leaky_relu_slope = json_number_or(j, "leaky_relu_slope", 0.1, source);
+  // The default limits: required sampling_rate, sizes up to 4096, up to 15 upsampling layers.
+  c.generator = vocoder::HifiGanShape::from_json(j, source, positive(j, "model_in_dim", source), vocoder::HifiGanLimits{});
   c.normalize_before = json_bool_or(j, "normalize_before", true, source);
-
-  auto it = j.find("resblock_dilation_sizes");
-  require(it != j.end() && it->is_array(), source, "\"resblock_dilation_sizes\" must be a list of lists of integers");
-  for (const auto& row : *it) {
-    require(row.is_array() && !row.empty(), source, "\"resblock_dilation_sizes\" must be a list of lists of integers");
-    std::vector<int64_t> d;
-    for (const auto& v : row) {
-      require(v.is_number_integer() && v.get<int64_t>() > 0, source, "\"resblock_dilation_sizes\" must hold positive integers");
-      d.push_back(v.get<int64_t>());
-    }
-    c.resblock_dilation_sizes.push_back(std::move(d));
-  }
-
-  require(!c.upsample_rates.empty(), source, "\"upsample_rates\" is missing or empty");
-  require(c.upsample_rates.size() == c.upsample_kernel_sizes.size(), source,
-          "\"upsample_rates\" and \"upsample_kernel_sizes\" differ in length");
-  require(!c.resblock_kernel_sizes.empty(), source, "\"resblock_kernel_sizes\" is missing or empty");
-  require(c.resblock_kernel_sizes.size() == c.resblock_dilation_sizes.size(), source,
-          "\"resblock_kernel_sizes\" and \"resblock_dilation_sizes\" differ in length");
-  require(c.upsample_rates.size() < 16, source, "too many upsampling layers");
-  for (size_t i = 0; i < c.upsample_rates.size(); ++i) {
-    const int64_t r = c.upsample_rates[i], k = c.upsample_kernel_sizes[i];
-    require(r > 0 && k > 0 && k >= r && r <= 4096 && k <= 4096, source,
-            "upsampling layer " + std::to_string(i) + " needs 0 < rate <= kernel size");
-    require((c.upsample_initial_channel >> (i + 1)) > 0, source,
-            "upsample_initial_channel is too small for " + std::to_string(c.upsample_rates.size()) + " upsampling layers");
-  }
-  for (size_t i = 0; i < c.resblock_kernel_sizes.size(); ++i) {
-    const int64_t k = c.resblock_kernel_sizes[i];
-    // Padding (k*d - d)/2 keeps the length only when k is odd; otherwise the residual sum cannot add up.
-    require(k > 0 && k % 2 == 1 && k <= 4096, source, "resblock kernel sizes must be odd, got " + std::to_string(k));
-  }
-  require(std::isfinite(c.leaky_relu_slope), source, "leaky_relu_slope must be a number");
   return c;
 }
 

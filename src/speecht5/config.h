@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "vocoder/hifigan.h"
+
 namespace parley::speecht5 {
 
 // Activation functions a config's "hidden_act" may name (transformers' ACT2FN names).
@@ -42,20 +44,12 @@ struct TtsConfig {
   static TtsConfig from_json(const nlohmann::json& j, const std::string& source);
 };
 
-// The fields of transformers' SpeechT5HifiGanConfig.
+// The fields of transformers' SpeechT5HifiGanConfig: the generator's shape (in_channels: its
+// model_in_dim, the mel bins in) and the input normalisation.
 struct HifiGanConfig {
-  int64_t model_in_dim = 0;  // mel bins in
-  int64_t sampling_rate = 0;
-  int64_t upsample_initial_channel = 0;
-  std::vector<int64_t> upsample_rates;
-  std::vector<int64_t> upsample_kernel_sizes;
-  std::vector<int64_t> resblock_kernel_sizes;
-  std::vector<std::vector<int64_t>> resblock_dilation_sizes;
-  double leaky_relu_slope = 0.1;
+  vocoder::HifiGanShape generator;
   bool normalize_before = true;
 
-  // Samples per mel frame (the product of the upsampling rates).
-  int64_t hop_length() const;
   static HifiGanConfig from_json(const nlohmann::json& j, const std::string& source);
 };
 

@@ -14,16 +14,15 @@ std::shared_ptr<const HifiGan> HifiGan::load(const std::filesystem::path& folder
 }
 
 HifiGan::HifiGan(HifiGanConfig config, const Weights& weights)
-    : vocoder::HifiGan(vocoder::HifiGanShape::of(config, config.model_in_dim),
+    : vocoder::HifiGan(std::move(config.generator),
                        vocoder::HifiGanWeights{
                            weights, "",
                            [&weights](const std::string& name, const Shape& shape) {
                              return weights.get(name + ".weight", shape);
                            },
-                           /*post_bias=*/true}),
-      config_(std::move(config)) {
-  if (config_.normalize_before)
-    normalize_input(weights.get("mean", {config_.model_in_dim}), weights.get("scale", {config_.model_in_dim}));
+                           /*post_bias=*/true}) {
+  if (config.normalize_before)
+    normalize_input(weights.get("mean", {mel_bins()}), weights.get("scale", {mel_bins()}));
 }
 
 }  // namespace parley::speecht5

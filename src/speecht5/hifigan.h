@@ -18,11 +18,8 @@ class HifiGan : public vocoder::HifiGan {
   static std::shared_ptr<const HifiGan> load(const std::filesystem::path& folder);
   HifiGan(HifiGanConfig config, const Weights& weights);
 
-  const HifiGanConfig& config() const { return config_; }
-  int64_t mel_bins() const { return config_.model_in_dim; }
-
- private:
-  HifiGanConfig config_;
+  // The generator's sizes are shape()'s (its in_channels: the mel bins).
+  int64_t mel_bins() const { return in_channels(); }
 };
 
 }  // namespace parley::speecht5

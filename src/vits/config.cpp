@@ -38,43 +38,22 @@ double finite_positive(const nlohmann::json& j, const std::string& key, double f
   return v;
 }
 
-std::vector<int64_t> size_list(const nlohmann::json& j, const std::string& key, int64_t hi, const std::string& source) {
-  const std::vector<int64_t> v = json_int_list_or(j, key, {}, source);
-  require(!v.empty() && v.size() <= 8, source, "\"" + key + "\" must list 1 to 8 sizes");
-  for (int64_t x : v)
-    require(x >= 1 && x <= hi, source, "\"" + key + "\" has " + std::to_string(x) + ", outside [1, " + std::to_string(hi) + "]");
-  return v;
-}
-
-void read_decoder(const nlohmann::json& j, const std::string& source, VitsConfig& c) {
-  c.upsample_initial_channel = size(j, "upsample_initial_channel", kMaxChannels, source);
-  c.upsample_rates = size_list(j, "upsample_rates", 64, source);
-  c.upsample_kernel_sizes = size_list(j, "upsample_kernel_sizes", 4 * kMaxKernel, source);
-  require(c.upsample_rates.size() == c.upsample_kernel_sizes.size(), source,
-          "upsample_rates and upsample_kernel_sizes differ in length");
-  require((c.upsample_initial_channel >> c.upsample_rates.size()) >= 1, source,
-          "upsample_initial_channel is too small to halve at every upsampling layer");
-  for (size_t i = 0; i < c.upsample_rates.size(); ++i)
-    require(c.upsample_kernel_sizes[i] >= c.upsample_rates[i] && (c.upsample_kernel_sizes[i] - c.upsample_rates[i]) % 2 == 0,
-            source, "upsample kernel " + std::to_string(i) + " must exceed its rate by an even number");
-  c.resblock_kernel_sizes = size_list(j, "resblock_kernel_sizes", kMaxKernel, source);
-  require(j.contains("resblock_dilation_sizes") && j["resblock_dilation_sizes"].is_array() &&
-              j["resblock_dilation_sizes"].size() == c.resblock_kernel_sizes.size(),
-          source, "resblock_dilation_sizes must hold one list per resblock kernel");
-  for (const auto& d : j["resblock_dilation_sizes"]) {
-    require(d.is_array() && !d.empty() && d.size() <= 8, source, "resblock_dilation_sizes: 1 to 8 dilations per block");
-    std::vector<int64_t> ds;
-    for (const auto& x : d) {
-      require(x.is_number_integer() && x.get<int64_t>() >= 1 && x.get<int64_t>() <= 64, source,
-              "resblock_dilation_sizes holds a dilation outside [1, 64]");
-      ds.push_back(x.get<int64_t>());
-    }
-    c.resblock_dilation_sizes.push_back(ds);
-  }
-  for (int64_t k : c.resblock_kernel_sizes) require(k % 2 == 1, source, "resblock kernel sizes must be odd");
-  c.leaky_relu_slope = json_number_or(j, "leaky_relu_slope", 0.1, source);
-  require(std::isfinite(c.leaky_relu_slope), source, "leaky_relu_slope must be finite");
-}
+// The MMS-TTS configs' scale: at most 8 upsampling layers, residual blocks and dilations per block,
+// kernels that centre (an even excess over the rate), 1 to 384 kHz output (16 kHz when not given).
+constexpr vocoder::HifiGanLimits kDecoderLimits{
+    .max_channels = kMaxChannels,
+    .max_upsample_layers = 8,
+    .max_rate = 64,
+    .max_upsample_kernel = 4 * kMaxKernel,
+    .even_upsample_padding = true,
+    .max_resblocks = 8,
+    .max_resblock_kernel = kMaxKernel,
+    .max_dilations = 8,
+    .max_dilation = 64,
+    .default_sampling_rate = 16000,
+    .min_sampling_rate = 1000,
+    .max_sampling_rate = 384000,
+};
 
 void read_duration_predictor(const nlohmann::json& j, const std::string& source, VitsConfig& c) {
   c.use_stochastic_duration_prediction = json_bool_or(j, "use_stochastic_duration_prediction", true, source);
@@ -95,12 +74,6 @@ void read_duration_predictor(const nlohmann::json& j, const std::string& source,
 }
 
 }  // namespace
-
-int64_t VitsConfig::hop_length() const {
-  int64_t hop = 1;
-  for (int64_t r : upsample_rates) hop *= r;
-  return hop;
-}
 
 VitsConfig VitsConfig::from_json(const nlohmann::json& j, const std::string& source) {
   require(j.is_object(), source, "not a JSON object");
@@ -131,12 +104,11 @@ VitsConfig VitsConfig::from_json(const nlohmann::json& j, const std::string& sou
   c.wavenet_dilation_rate = bounded(j, "wavenet_dilation_rate", 1, 1, 8, source);
   require(std::pow(static_cast<double>(c.wavenet_dilation_rate), c.prior_encoder_num_wavenet_layers - 1) < 1e6, source,
           "wavenet_dilation_rate too large for the number of layers");
-  read_decoder(j, source, c);
+  c.generator = vocoder::HifiGanShape::from_json(j, source, c.flow_size, kDecoderLimits);
   c.num_speakers = bounded(j, "num_speakers", 1, 1, kMaxSpeakers, source);
   c.speaker_embedding_size = bounded(j, "speaker_embedding_size", 0, 0, kMaxChannels, source);
   require(c.num_speakers == 1 || c.speaker_embedding_size > 0, source,
           "a multi-speaker model needs a speaker_embedding_size");
-  c.sampling_rate = bounded(j, "sampling_rate", 16000, 1000, 384000, source);
   c.speaking_rate = finite_positive(j, "speaking_rate", 1.0, source);
   c.noise_scale = json_number_or(j, "noise_scale", 0.667, source);
   c.noise_scale_duration = json_number_or(j, "noise_scale_duration", 0.8, source);

@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "vocoder/hifigan.h"
+
 namespace parley::vits {
 
 enum class Activation { Relu, Gelu };
@@ -41,16 +43,11 @@ struct VitsConfig {
   int64_t wavenet_kernel_size = 0;
   int64_t wavenet_dilation_rate = 1;
 
-  int64_t upsample_initial_channel = 0;
-  std::vector<int64_t> upsample_rates;
-  std::vector<int64_t> upsample_kernel_sizes;
-  std::vector<int64_t> resblock_kernel_sizes;
-  std::vector<std::vector<int64_t>> resblock_dilation_sizes;
-  double leaky_relu_slope = 0.1;
+  // The HiFi-GAN decoder's shape (in_channels: flow_size; sampling_rate 16000 when not given).
+  vocoder::HifiGanShape generator;
 
   int64_t num_speakers = 1;
   int64_t speaker_embedding_size = 0;
-  int64_t sampling_rate = 16000;
 
   // Synthesis defaults (the options override them).
   double speaking_rate = 1.0;
@@ -58,8 +55,6 @@ struct VitsConfig {
   double noise_scale_duration = 0.8;
 
   int64_t head_dim() const { return hidden_size / num_attention_heads; }
-  // Waveform samples per spectrogram frame (the product of the upsampling rates).
-  int64_t hop_length() const;
 
   // Reads and validates; throws Error(BadModel) naming `source` and the field.
   static VitsConfig from_json(const nlohmann::json& j, const std::string& source);

@@ -5,13 +5,13 @@
 namespace parley::vits {
 
 Decoder::Decoder(const Weights& w, const VitsConfig& c)
-    : hifigan_(vocoder::HifiGanShape::of(c, c.flow_size),
+    : hifigan_(c.generator,
                vocoder::HifiGanWeights{
                    w, "decoder.",
                    [&w](const std::string& name, const Shape& shape) { return load_conv_weight(w, name, shape); },
                    /*post_bias=*/false}) {
   if (c.speaker_embedding_size > 0) {
-    cond_ = load_pointwise(w, "decoder.cond", c.upsample_initial_channel, c.speaker_embedding_size);
+    cond_ = load_pointwise(w, "decoder.cond", c.generator.upsample_initial_channel, c.speaker_embedding_size);
     has_cond_ = true;
   }
 }

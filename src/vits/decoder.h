@@ -19,7 +19,7 @@ class Decoder {
  public:
   Decoder() = default;
   Decoder(const Weights& w, const VitsConfig& c);
-  // latent [frames, flow_size] -> frames * hop_length() samples in [-1, 1].
+  // latent [frames, flow_size] -> frames * generator.hop_length() samples in [-1, 1].
   std::vector<float> forward(const Tensor& latent, const Tensor& speaker) const;
 
  private:

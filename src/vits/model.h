@@ -5,7 +5,7 @@
 //   hidden ─► duration predictor (stochastic, in reverse from noise; or plain) ─► log durations
 //   durations = ceil(exp(log_duration) / speaking_rate) frames per token
 //   prior latent per frame = mean + noise · exp(log_scale) · noise_scale of its token
-//   ─► prior flow in reverse ─► HiFi-GAN decoder ─► waveform at config().sampling_rate
+//   ─► prior flow in reverse ─► HiFi-GAN decoder ─► waveform at config().generator.sampling_rate
 //
 // Multi-speaker checkpoints condition the duration predictor, the flow and the decoder on a
 // speaker embedding (one row of embed_speaker per speaker id). Immutable once loaded; synthesize()
@@ -47,7 +47,7 @@ class VitsModel {
 
   const VitsConfig& config() const { return config_; }
   const VitsTokenizer& tokenizer() const { return *tokenizer_; }
-  int sample_rate() const { return static_cast<int>(config_.sampling_rate); }
+  int sample_rate() const { return static_cast<int>(config_.generator.sampling_rate); }
 
   // Checks options against the model; throws Error(InvalidArgument).
   void check(const VitsOptions& options) const;

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "hf/model_dir.h"
 #include "tensor/ops.h"
 #include "tensor/parallel.h"
 #include "tensor/precision.h"
@@ -15,12 +16,83 @@ namespace {
 
 constexpr float kFinalLeakySlope = 0.01f;  // the reference calls leaky_relu() without a slope here
 
+void require(bool ok, const std::string& source, const std::string& what) {
+  if (!ok) bad_model(source + ": " + what);
+}
+
+// A list of 1 to max_count sizes, each in [1, hi].
+std::vector<int64_t> size_list(const nlohmann::json& j, const std::string& key, size_t max_count, int64_t hi,
+                               const std::string& source) {
+  const std::vector<int64_t> v = json_int_list_or(j, key, {}, source);
+  require(!v.empty(), source, "\"" + key + "\" is missing or empty");
+  require(v.size() <= max_count, source, "\"" + key + "\" lists more than " + std::to_string(max_count) + " sizes");
+  for (int64_t x : v)
+    require(x >= 1 && x <= hi, source, "\"" + key + "\" has " + std::to_string(x) + ", outside [1, " + std::to_string(hi) + "]");
+  return v;
+}
+
+void read_upsampling(const nlohmann::json& j, const std::string& source, const HifiGanLimits& limits, HifiGanShape& s) {
+  s.upsample_initial_channel = json_int_in(j, "upsample_initial_channel", 1, limits.max_channels, source);
+  s.upsample_rates = size_list(j, "upsample_rates", limits.max_upsample_layers, limits.max_rate, source);
+  s.upsample_kernel_sizes = size_list(j, "upsample_kernel_sizes", limits.max_upsample_layers, limits.max_upsample_kernel, source);
+  require(s.upsample_rates.size() == s.upsample_kernel_sizes.size(), source,
+          "upsample_rates and upsample_kernel_sizes differ in length");
+  require((s.upsample_initial_channel >> s.upsample_rates.size()) >= 1, source,
+          "upsample_initial_channel is too small to halve at every upsampling layer");
+  for (size_t i = 0; i < s.upsample_rates.size(); ++i) {
+    const int64_t excess = s.upsample_kernel_sizes[i] - s.upsample_rates[i];
+    require(excess >= 0, source, "upsample kernel " + std::to_string(i) + " is shorter than its rate");
+    require(!limits.even_upsample_padding || excess % 2 == 0, source,
+            "upsample kernel " + std::to_string(i) + " must exceed its rate by an even number");
+  }
+}
+
+void read_resblocks(const nlohmann::json& j, const std::string& source, const HifiGanLimits& limits, HifiGanShape& s) {
+  s.resblock_kernel_sizes = size_list(j, "resblock_kernel_sizes", limits.max_resblocks, limits.max_resblock_kernel, source);
+  // Padding (k*d - d)/2 keeps the length only when k is odd; otherwise the residual sum cannot add up.
+  for (int64_t k : s.resblock_kernel_sizes)
+    require(k % 2 == 1, source, "resblock kernel sizes must be odd, got " + std::to_string(k));
+  const auto it = j.find("resblock_dilation_sizes");
+  require(it != j.end() && it->is_array() && it->size() == s.resblock_kernel_sizes.size(), source,
+          "resblock_dilation_sizes must hold one list per resblock kernel");
+  const bool bounded = limits.max_dilations != SIZE_MAX || limits.max_dilation != INT64_MAX;
+  const std::string bad_dilation =
+      bounded ? "resblock_dilation_sizes must hold lists of 1 to " + std::to_string(limits.max_dilations) +
+                    " integers in [1, " + std::to_string(limits.max_dilation) + "]"
+              : "resblock_dilation_sizes must hold non-empty lists of positive integers";
+  for (const auto& row : *it) {
+    require(row.is_array() && !row.empty() && row.size() <= limits.max_dilations, source, bad_dilation);
+    std::vector<int64_t> d;
+    for (const auto& x : row) {
+      require(x.is_number_integer() && x.get<int64_t>() >= 1 && x.get<int64_t>() <= limits.max_dilation, source,
+              bad_dilation);
+      d.push_back(x.get<int64_t>());
+    }
+    s.resblock_dilation_sizes.push_back(std::move(d));
+  }
+}
+
 }  // namespace
 
 int64_t HifiGanShape::hop_length() const {
   int64_t hop = 1;
   for (int64_t r : upsample_rates) hop *= r;
   return hop;
+}
+
+HifiGanShape HifiGanShape::from_json(const nlohmann::json& j, const std::string& source, int64_t in_channels,
+                                     const HifiGanLimits& limits) {
+  HifiGanShape s;
+  s.in_channels = in_channels;
+  s.sampling_rate = limits.default_sampling_rate < 0
+                        ? json_int_in(j, "sampling_rate", limits.min_sampling_rate, limits.max_sampling_rate, source)
+                        : json_int_in_or(j, "sampling_rate", limits.default_sampling_rate, limits.min_sampling_rate,
+                                         limits.max_sampling_rate, source);
+  read_upsampling(j, source, limits, s);
+  read_resblocks(j, source, limits, s);
+  s.leaky_relu_slope = json_number_or(j, "leaky_relu_slope", 0.1, source);
+  require(std::isfinite(s.leaky_relu_slope), source, "leaky_relu_slope must be a number");
+  return s;
 }
 
 HifiGan::HifiGan(HifiGanShape shape, const HifiGanWeights& w) : shape_(std::move(shape)) {

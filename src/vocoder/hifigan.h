@@ -19,17 +19,37 @@
 // once built; vocode() may run on several threads at once.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "tensor/tensor.h"
 #include "tensor/time_conv.h"
 #include "weights/weights.h"
 
 namespace parley::vocoder {
+
+// The bounds a family puts on the generator's fields in its config.json. The families accept
+// different ranges (SpeechT5's reader only refuses absurd sizes; VITS's mirrors the MMS-TTS
+// configs' scale), so each passes its own; every bound is inclusive.
+struct HifiGanLimits {
+  int64_t max_channels = 1 << 20;  // upsample_initial_channel
+  size_t max_upsample_layers = 15;
+  int64_t max_rate = 4096;
+  int64_t max_upsample_kernel = 4096;
+  bool even_upsample_padding = false;  // kernel - rate must be even
+  size_t max_resblocks = SIZE_MAX;
+  int64_t max_resblock_kernel = 4096;
+  size_t max_dilations = SIZE_MAX;  // per residual block
+  int64_t max_dilation = INT64_MAX;
+  int64_t default_sampling_rate = -1;  // when config.json has none; -1: required
+  int64_t min_sampling_rate = 1, max_sampling_rate = 1 << 20;
+};
 
 // The generator's shape, as both families' config.json give it.
 struct HifiGanShape {
@@ -45,12 +65,11 @@ struct HifiGanShape {
   // Samples per input frame (the product of the upsampling rates).
   int64_t hop_length() const;
 
-  // From a family's config, which names these fields alike (speecht5::HifiGanConfig, vits::VitsConfig).
-  template <class Config>
-  static HifiGanShape of(const Config& c, int64_t in_channels) {
-    return {in_channels,           c.sampling_rate,         c.upsample_initial_channel, c.upsample_rates,
-            c.upsample_kernel_sizes, c.resblock_kernel_sizes, c.resblock_dilation_sizes, c.leaky_relu_slope};
-  }
+  // The generator's fields of a config.json (SpeechT5HifiGanConfig's or VitsConfig's, which name
+  // them alike) within `limits`, for `in_channels` input channels (the family reads those: SpeechT5's
+  // model_in_dim, VITS's flow_size). Throws Error(BadModel) naming `source` and the field.
+  static HifiGanShape from_json(const nlohmann::json& j, const std::string& source, int64_t in_channels,
+                                const HifiGanLimits& limits);
 };
 
 // Where a checkpoint keeps the generator's layers.

@@ -79,7 +79,7 @@ TEST(Vocoder, TilesWithContextGiveTheSamplesOfOnePass) {
     const int64_t frames = 301;
     const Tensor mel = wavy_mel(frames, v->mel_bins(), 0.37);
     const std::vector<float> whole = v->vocode(mel, 0);
-    ASSERT_EQ(static_cast<int64_t>(whole.size()), frames * v->config().hop_length()) << name;
+    ASSERT_EQ(static_cast<int64_t>(whole.size()), frames * v->shape().hop_length()) << name;
     EXPECT_GT(v->context_frames(), 2) << name;
     for (int64_t tile : {int64_t{40}, int64_t{97}}) {
       const std::vector<float> tiled = v->vocode(mel, tile);
@@ -173,7 +173,7 @@ TEST(Synthesis, LongTextIsSplitIntoPiecesThatFitAndNothingIsLost) {
     EXPECT_EQ(p.ids, model->tokenizer().encode(p.text));
     joined += p.text;
     frames += p.mel.dim(0);
-    samples += p.mel.dim(0) * vocoder("hifigan-small-a")->config().hop_length();
+    samples += p.mel.dim(0) * vocoder("hifigan-small-a")->shape().hop_length();
   }
   auto letters = [](const std::string& s) {
     std::string o;
