@@ -39,6 +39,14 @@ void read_upsampling(const nlohmann::json& j, const std::string& source, const H
           "upsample_rates and upsample_kernel_sizes differ in length");
   require((s.upsample_initial_channel >> s.upsample_rates.size()) >= 1, source,
           "upsample_initial_channel is too small to halve at every upsampling layer");
+  // Samples per input frame (256 in the published models): a product of up to 15 rates of up to
+  // 4096 overflows int64 long before any real shape, so it is bounded as it is formed.
+  int64_t hop = 1;
+  for (int64_t rate : s.upsample_rates) {
+    hop *= rate;
+    require(hop <= kMaxHopLength, source,
+            "upsample_rates multiply to more than " + std::to_string(kMaxHopLength) + " samples per frame");
+  }
   for (size_t i = 0; i < s.upsample_rates.size(); ++i) {
     const int64_t excess = s.upsample_kernel_sizes[i] - s.upsample_rates[i];
     require(excess >= 0, source, "upsample kernel " + std::to_string(i) + " is shorter than its rate");
@@ -55,11 +63,9 @@ void read_resblocks(const nlohmann::json& j, const std::string& source, const Hi
   const auto it = j.find("resblock_dilation_sizes");
   require(it != j.end() && it->is_array() && it->size() == s.resblock_kernel_sizes.size(), source,
           "resblock_dilation_sizes must hold one list per resblock kernel");
-  const bool bounded = limits.max_dilations != SIZE_MAX || limits.max_dilation != INT64_MAX;
-  const std::string bad_dilation =
-      bounded ? "resblock_dilation_sizes must hold lists of 1 to " + std::to_string(limits.max_dilations) +
-                    " integers in [1, " + std::to_string(limits.max_dilation) + "]"
-              : "resblock_dilation_sizes must hold non-empty lists of positive integers";
+  const std::string count = limits.max_dilations == SIZE_MAX ? "non-empty lists" : "lists of 1 to " + std::to_string(limits.max_dilations);
+  const std::string bad_dilation = "resblock_dilation_sizes must hold " + count + " of integers in [1, " +
+                                   std::to_string(limits.max_dilation) + "]";
   for (const auto& row : *it) {
     require(row.is_array() && !row.empty() && row.size() <= limits.max_dilations, source, bad_dilation);
     std::vector<int64_t> d;

@@ -37,6 +37,11 @@ namespace parley::vocoder {
 // The bounds a family puts on the generator's fields in its config.json. The families accept
 // different ranges (SpeechT5's reader only refuses absurd sizes; VITS's mirrors the MMS-TTS
 // configs' scale), so each passes its own; every bound is inclusive.
+// The most samples per input frame (the product of the upsampling rates) any config may ask for.
+inline constexpr int64_t kMaxHopLength = 1 << 16;
+// Dilations are ints in the layers.
+inline constexpr int64_t kMaxDilation = 1 << 16;
+
 struct HifiGanLimits {
   int64_t max_channels = 1 << 20;  // upsample_initial_channel
   size_t max_upsample_layers = 15;
@@ -46,7 +51,7 @@ struct HifiGanLimits {
   size_t max_resblocks = SIZE_MAX;
   int64_t max_resblock_kernel = 4096;
   size_t max_dilations = SIZE_MAX;  // per residual block
-  int64_t max_dilation = INT64_MAX;
+  int64_t max_dilation = kMaxDilation;
   int64_t default_sampling_rate = -1;  // when config.json has none; -1: required
   int64_t min_sampling_rate = 1, max_sampling_rate = 1 << 20;
 };

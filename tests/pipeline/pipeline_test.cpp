@@ -159,7 +159,7 @@ TEST(Pipeline, TranscribeTaskGivesTheReferenceTranscription) {
 // Into English with transcribe_source: the same text and speech, plus the speech's own words as
 // Whisper's transcription hears them; English speech is its own transcript.
 TEST(Pipeline, TranscribeSourceAddsTheTranscriptWithoutChangingTheTranslation) {
-  auto p = Pipeline::load(fixture_options(16));
+  auto p = Pipeline::load(fixture_options(8));
   const std::vector<float> audio = samples_of("audio/es.wav");
   TranslateRequest plain;
   plain.language = "es";

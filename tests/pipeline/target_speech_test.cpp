@@ -192,7 +192,9 @@ TEST(TargetSpeech, LongAudioStreamedWindowByWindowEqualsTheWholeRun) {
     EXPECT_EQ(asr[i]->detail.rfind("window " + std::to_string(i + 1) + " of ", 0), 0u) << asr[i]->detail;
     EXPECT_EQ(asr[i]->total, 45.0);
     EXPECT_EQ(asr[i]->unit, "s");
-    if (i > 0) EXPECT_GE(asr[i]->done, asr[i - 1]->done);
+    if (i > 0) {
+      EXPECT_GE(asr[i]->done, asr[i - 1]->done);
+    }
   }
   EXPECT_EQ(asr.front()->done, 30.0);
   EXPECT_EQ(asr.back()->done, 45.0);

@@ -88,7 +88,7 @@ TEST(HifiGanShape, EachFamilyKeepsItsBounds) {
   h["resblock_dilation_sizes"][0][0] = 65;
   EXPECT_EQ(read_hifigan(h).generator.resblock_dilation_sizes[0][0], 65);
   h["resblock_dilation_sizes"][0][0] = 0;
-  EXPECT_NE(refusal(read_hifigan, h).find("non-empty lists of positive integers"), std::string::npos);
+  EXPECT_NE(refusal(read_hifigan, h).find("non-empty lists of integers in [1, 65536]"), std::string::npos);
 
   v = vits_config();
   h = hifigan_config();
@@ -104,6 +104,23 @@ TEST(HifiGanShape, EachFamilyKeepsItsBounds) {
   h = hifigan_config();
   h["resblock_kernel_sizes"] = {3, 4};
   EXPECT_NE(refusal(read_hifigan, h).find("resblock kernel sizes must be odd, got 4"), std::string::npos);
+}
+
+// Sizes no real checkpoint has, which the layers could not hold: refused with one line by both
+// families (a product of 15 rates of 4096 would overflow hop_length()'s int64; dilations are ints).
+TEST(HifiGanShape, AbsurdHopOrDilationIsRefused) {
+  nlohmann::json h = hifigan_config();
+  h["upsample_rates"] = std::vector<int64_t>(15, 4096);
+  h["upsample_kernel_sizes"] = std::vector<int64_t>(15, 4096);
+  h["upsample_initial_channel"] = 1 << 20;
+  const std::string hop = refusal(read_hifigan, h);
+  EXPECT_NE(hop.find("samples per frame"), std::string::npos) << hop;
+  EXPECT_EQ(hop.find('\n'), std::string::npos) << hop;
+  h = hifigan_config();
+  h["resblock_dilation_sizes"][0][0] = int64_t{1} << 40;
+  const std::string dilation = refusal(read_hifigan, h);
+  EXPECT_NE(dilation.find("resblock_dilation_sizes must hold non-empty lists of integers in [1, 65536]"),
+            std::string::npos) << dilation;
 }
 
 }  // namespace
