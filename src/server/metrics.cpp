@@ -52,9 +52,24 @@ void Metrics::observe(Histogram& h, const std::vector<double>& bounds, double va
   h.sum += value;
 }
 
+namespace {
+
+// The method as a label: HTTP's own methods, anything else "other". The method is what the client
+// sent, so taken as is it would let any client add series without end (and bytes a scraper refuses:
+// fuzz_http_head's requests left control characters and invalid UTF-8 in /metrics).
+std::string method_label(const std::string& method) {
+  static const char* const kKnown[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE"};
+  for (const char* known : kKnown)
+    if (method == known) return method;
+  return "other";
+}
+
+}  // namespace
+
 void Metrics::observe_request(const std::string& route, const std::string& method, int status, double seconds) {
   std::lock_guard lock(mutex_);
-  ++requests_[label("route", route) + "," + label("method", method) + "," + label("status", std::to_string(status))];
+  ++requests_[label("route", route) + "," + label("method", method_label(method)) + "," +
+              label("status", std::to_string(status))];
   observe(request_seconds_[label("route", route)], kLatencyBounds, seconds);
 }
 

@@ -207,5 +207,19 @@ TEST(MetricsRender, EscapesLabelValues) {
   EXPECT_NE(text.find(R"(route="/a\"b\\c\nd")"), std::string::npos) << text;
 }
 
+// A method is what the client sent: anything but HTTP's own methods counts as "other", so no client
+// can add series without end or put bytes a scraper refuses into /metrics.
+TEST(MetricsRender, MethodsOutsideHttpsOwnAreOther) {
+  Metrics m;
+  m.observe_request("web", "POST", 400, 0.001);
+  for (const std::string& method : std::vector<std::string>{"\rlGET", "0\"st", "x\xff\xfe", "", "get", std::string(200, 'A')})
+    m.observe_request("web", method, 400, 0.001);
+  const std::string text = m.render();
+  EXPECT_NE(text.find(R"(parley_http_requests_total{route="web",method="POST",status="400"} 1)"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"(parley_http_requests_total{route="web",method="other",status="400"} 6)"), std::string::npos) << text;
+  EXPECT_EQ(text.find('\xff'), std::string::npos);
+  EXPECT_EQ(text.find('\r'), std::string::npos);
+}
+
 }  // namespace
 }  // namespace parley::server
