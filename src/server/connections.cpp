@@ -459,6 +459,7 @@ void ConnectionServer::Impl::linger(size_t index, int fd) {
   for (size_t total = 0; total < (8u << 20) && Clock::now() < end;) {
     if (wait_for(fd, POLLIN, end - Clock::now()) <= 0) return;
     ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return;
     total += static_cast<size_t>(n);
   }
