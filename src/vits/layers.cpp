@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "tensor/ops.h"
+#include "tensor/parallel.h"
 #include "tensor/precision.h"
 
 namespace parley::vits {
@@ -110,23 +111,29 @@ Tensor WaveNet::forward(Tensor& x, const Tensor& speaker) const {
   for (size_t i = 0; i < in_layers_.size(); ++i) {
     in_layers_[i].forward(x.data(), T, 1.f, h.data(), 2 * H, false);
     const float* g = cond.empty() ? nullptr : cond.data() + i * 2 * H;
-    for (int64_t t = 0; t < T; ++t)
-      for (int64_t c = 0; c < H; ++c) {
-        float a = h[t * 2 * H + c], b = h[t * 2 * H + H + c];
-        if (g) a += g[c], b += g[H + c];
-        acts[t * H + c] = std::tanh(a) * (1.f / (1.f + std::exp(-b)));
-      }
+    // The gated activation on every core: its tanh and exp per value were a tenth of the prior
+    // flow's time on one thread, and all of it serial on two.
+    parallel::for_range(T, 8, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t)
+        for (int64_t c = 0; c < H; ++c) {
+          float a = h[t * 2 * H + c], b = h[t * 2 * H + H + c];
+          if (g) a += g[c], b += g[H + c];
+          acts[t * H + c] = std::tanh(a) * (1.f / (1.f + std::exp(-b)));
+        }
+    });
     res_skip_[i].forward(acts, rs);
     const bool last = i + 1 == in_layers_.size();
-    for (int64_t t = 0; t < T; ++t)
-      for (int64_t c = 0; c < H; ++c) {
-        if (last) {
-          out[t * H + c] += rs[t * H + c];
-        } else {
-          x[t * H + c] += rs[t * 2 * H + c];
-          out[t * H + c] += rs[t * 2 * H + H + c];
+    parallel::for_range(T, 32, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t)
+        for (int64_t c = 0; c < H; ++c) {
+          if (last) {
+            out[t * H + c] += rs[t * H + c];
+          } else {
+            x[t * H + c] += rs[t * 2 * H + c];
+            out[t * H + c] += rs[t * 2 * H + H + c];
+          }
         }
-      }
+    });
   }
   return out;
 }
