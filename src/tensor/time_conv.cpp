@@ -133,10 +133,12 @@ TimeConv1d::TimeConv1d(const Tensor& weight, const Tensor& bias, int dilation, P
     fft_ = std::make_shared<const FftConv1d>(weight, bias, dilation, bf16_, FftConv1d::block_for(kernel_));
     return;
   }
-  // Where Winograd measured faster on HiFi-GAN's shapes (2 cores, AVX-512): from 64 channels in
-  // float32, from 128 in bf16. Narrower layers move more transformed data than they save products.
+  // Where Winograd measured faster on HiFi-GAN's shapes (AVX-512): from 64 channels, in float32 and
+  // bf16 (MMS-TTS's 64-channel stage in bf16 on Zen 4: 7 % less time for the whole paragraph on one
+  // thread, and even on Zen 5; speecht5_hifigan unchanged; 32 channels 9 % slower). Narrower layers
+  // move more transformed data than they save products.
   winograd_ = algorithm == Algorithm::Winograd || algorithm == Algorithm::Fft ||
-              (algorithm == Algorithm::Auto && kernel_ >= 3 && cout_ >= (bf16_ ? 128 : 64));
+              (algorithm == Algorithm::Auto && kernel_ >= 3 && cout_ >= 64);
   auto tap = [&](int64_t o, int64_t i, int64_t j) { return weight[(o * cin_ + i) * kernel_ + j]; };
   if (!winograd_) {
     w32_.resize(static_cast<size_t>(kernel_ * cin_ * cout_));
