@@ -185,9 +185,14 @@ void HifiGan::average_resblocks(size_t stage, const float* y, int64_t rows, Tens
 int64_t HifiGan::stage_chunk_rows(size_t stage, int64_t rows, int64_t chunk_values) const {
   // A chunk is worth its context only with enough of them for every thread, and only where the
   // upsampler's output rows line up with its input rows (what exact tiles need too).
-  const int64_t reach = stage_reach(stage);
-  const int64_t chunk = std::max(16 * reach, chunk_values / upsamples_[stage].out_channels());
-  return tiles_align_ && (rows + chunk - 1) / chunk >= 2 * parallel::threads() ? chunk : 0;
+  const int64_t reach = stage_reach(stage), threads = parallel::threads();
+  const int64_t longest = std::max(16 * reach, chunk_values / upsamples_[stage].out_channels());
+  const int64_t count = (rows + longest - 1) / longest;
+  if (!tiles_align_ || count < 2 * threads) return 0;
+  // As many chunks on every thread: MMS-TTS's 256-channel stage made 5 chunks of a paragraph, 3 on
+  // one thread and 2 on the other.
+  const int64_t even = (count + threads - 1) / threads * threads;
+  return (rows + even - 1) / even;
 }
 
 int64_t HifiGan::stage_reach(size_t stage) const {
