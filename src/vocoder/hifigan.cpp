@@ -146,37 +146,51 @@ void HifiGan::normalize_input(Tensor mean, Tensor scale) {
   scale_ = std::move(scale);
 }
 
-void HifiGan::resblock(const ResBlock& block, Tensor& h, Tensor& u) const {
+void HifiGan::resblock(const ResBlock& block, Tensor& h, Tensor& u, Rows rows) const {
   const float slope = static_cast<float>(shape_.leaky_relu_slope);
-  const int64_t rows = h.dim(0), channels = h.dim(1);
-  u.resize({rows, channels});
+  const int64_t channels = h.dim(1);
+  u.resize({h.dim(0), channels});
   for (size_t i = 0; i < block.conv1.size(); ++i) {
-    block.conv1[i].forward(h.data(), rows, slope, u.data(), channels, false);
-    block.conv2[i].forward(u.data(), rows, slope, h.data(), channels, true);  // h += conv2(...), the residual
+    const int64_t at = rows.lo * channels;
+    block.conv1[i].forward(h.data() + at, rows.hi - rows.lo, slope, u.data() + at, channels, false);
+    rows = rows.after(block.conv1[i].padding());
+    const int64_t from = rows.lo * channels;  // h += conv2(...), the residual
+    block.conv2[i].forward(u.data() + from, rows.hi - rows.lo, slope, h.data() + from, channels, true);
+    rows = rows.after(block.conv2[i].padding());
   }
+}
+
+int64_t HifiGan::resblock_reach(const ResBlock& block) {
+  int64_t reach = 0;
+  for (size_t d = 0; d < block.conv1.size(); ++d) reach += block.conv1[d].padding() + block.conv2[d].padding();
+  return reach;
 }
 
 int64_t HifiGan::resblocks_reach(size_t stage) const {
   const size_t kernels = shape_.resblock_kernel_sizes.size();
   int64_t widest = 0;  // the residual blocks run side by side: the widest one counts
-  for (size_t j = 0; j < kernels; ++j) {
-    const ResBlock& b = resblocks_[stage * kernels + j];
-    int64_t reach = 0;
-    for (size_t d = 0; d < b.conv1.size(); ++d) reach += b.conv1[d].padding() + b.conv2[d].padding();
-    widest = std::max(widest, reach);
-  }
+  for (size_t j = 0; j < kernels; ++j) widest = std::max(widest, resblock_reach(resblocks_[stage * kernels + j]));
   return widest;
 }
 
-void HifiGan::average_resblocks(size_t stage, const float* y, int64_t rows, Tensor& sum, Tensor& h, Tensor& u) const {
+void HifiGan::average_resblocks(size_t stage, const float* y, int64_t rows, Rows wanted, Tensor& sum, Tensor& h,
+                                Tensor& u) const {
   // Summed in the reference's order, then divided, not scaled by 1/k: the reference's rounding.
   const size_t kernels = shape_.resblock_kernel_sizes.size();
   const int64_t channels = resblocks_[stage * kernels].conv1[0].in_channels();
   for (size_t j = 0; j < kernels; ++j) {
+    const ResBlock& block = resblocks_[stage * kernels + j];
+    // The rows this block needs: the wanted ones and its own reach on each side that is not the
+    // signal's edge (a narrower block than the stage's widest skips the rest of the context).
+    Rows in = wanted;
+    const int64_t reach = resblock_reach(block);
+    if (!in.signal_lo) in.lo -= reach;
+    if (!in.signal_hi) in.hi += reach;
+    assert(in.lo >= 0 && in.hi <= rows);
     Tensor& x = j == 0 ? sum : h;
     x.resize({rows, channels});
-    std::copy(y, y + rows * channels, x.data());
-    resblock(resblocks_[stage * kernels + j], x, u);
+    std::copy(y, y + rows * channels, x.data());  // all of it: the rows left out stay finite
+    resblock(block, x, u, in);
     if (j > 0 && j + 1 < kernels) ops::add(sum, h);
     if (j > 0 && j + 1 == kernels) ops::add_then_divide(sum, h, static_cast<float>(kernels));
   }
@@ -217,7 +231,12 @@ void HifiGan::stage_chunk(size_t stage, const float* in, int64_t in_rows, int64_
   // on for_range's threads, where an exception may not escape, hence an assertion, not a throw.
   const int64_t offset = from - t0 * s;
   assert(offset >= 0 && offset + (to - from) <= b.up.dim(0));
-  average_resblocks(stage, b.up.data() + offset * channels, to - from, b.sum, b.h, b.u);
+  // The rows the stage's output needs from the residual blocks: [r0, r1), and for the output
+  // convolution its padding on each side; the signal's own edges where the chunk reaches them.
+  const int64_t post = last ? conv_post_.padding() : 0;
+  const bool signal_lo = from == 0, signal_hi = to == rows;
+  const Rows wanted{signal_lo ? 0 : r0 - post - from, signal_hi ? to - from : r1 + post - from, signal_lo, signal_hi};
+  average_resblocks(stage, b.up.data() + offset * channels, to - from, wanted, b.sum, b.h, b.u);
   if (!last) {
     std::copy(b.sum.data() + (r0 - from) * channels, b.sum.data() + (r1 - from) * channels, out + r0 * channels);
     return;
@@ -328,7 +347,7 @@ void HifiGan::vocode_range(const Tensor& mel, int64_t begin, int64_t end, int64_
       continue;
     }
     upsamples_[i].forward(s.y.data(), in_rows, slope, s.sum, s.taps);
-    average_resblocks(i, s.sum.data(), rows, s.y, s.h, s.u);
+    average_resblocks(i, s.sum.data(), rows, Rows{0, rows}, s.y, s.h, s.u);
   }
   s.x.resize({rows, 1});
   conv_post_.forward(s.y.data(), rows, kFinalLeakySlope, s.x.data(), 1, false);

@@ -138,13 +138,29 @@ class HifiGan {
   struct ChunkBuffers {
     Tensor up, taps, sum, h, u, post;
   };
-  // h = the residual block's output for input h (in place, pair by pair, as the reference); u is
-  // work space.
-  void resblock(const ResBlock& block, Tensor& h, Tensor& u) const;
-  // Rows on each side of a row that can change it through a stage's residual blocks.
+  // The rows of a chunk's buffer a layer computes: [lo, hi). An edge that is the signal's own keeps
+  // its zero padding (as the reference); at one inside the signal (a chunk's context) a layer's
+  // padding rows come out wrong, so the next layer leaves them out.
+  struct Rows {
+    int64_t lo = 0, hi = 0;
+    bool signal_lo = true, signal_hi = true;  // lo / hi are the signal's own edges (then lo is 0)
+    Rows after(int64_t padding) const {
+      return {signal_lo ? lo : lo + padding, signal_hi ? hi : hi - padding, signal_lo, signal_hi};
+    }
+  };
+  // h = the residual block's output for input h (in place, pair by pair, as the reference), right
+  // on rows [rows.lo + reach, rows.hi - reach) (reach: the block's, not at the signal's edges); u
+  // is work space.
+  void resblock(const ResBlock& block, Tensor& h, Tensor& u, Rows rows) const;
+  // Rows on each side of a row that can change it through a residual block, or the widest of a
+  // stage's.
+  static int64_t resblock_reach(const ResBlock& block);
   int64_t resblocks_reach(size_t stage) const;
-  // sum = the average of the stage's residual blocks over y [rows, channels]; h and u: work space.
-  void average_resblocks(size_t stage, const float* y, int64_t rows, Tensor& sum, Tensor& h, Tensor& u) const;
+  // sum = the average of the stage's residual blocks over y [rows, channels], right on the rows
+  // `wanted` (each block runs over those and its own reach, not the stage's widest); h and u: work
+  // space.
+  void average_resblocks(size_t stage, const float* y, int64_t rows, Rows wanted, Tensor& sum, Tensor& h,
+                         Tensor& u) const;
   // Rows on each side of a stage's output row that can change it from the upsampled signal: the
   // residual blocks', and after the last stage the output convolution's.
   int64_t stage_reach(size_t stage) const;
