@@ -13,7 +13,9 @@ WORK=$(mktemp -d /tmp/parley-deploy-XXXXXX)
 chmod 755 "$WORK"
 pids=()
 cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  # By the pid files: the restarted replica is started by a background subshell, so this shell's
+  # `pids` never holds it (it outlived the test until the pid files).
+  for f in "$WORK"/replica*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true; done
   [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
   wait 2>/dev/null || true
   rm -rf "$WORK"
@@ -27,6 +29,7 @@ start_replica() {  # index port
   "$PARLEY" serve --port "$2" --asr-model "$MODELS/whisper-tiny-random" --tts-model "$MODELS/speecht5-tiny-random" \
     --vocoder "$MODELS/hifigan-tiny-random" --workers 1 --queue 16 --threads 1 --quiet >"$WORK/replica$1.log" 2>&1 &
   pids[$1]=$!
+  echo "$!" >"$WORK/replica$1.pid"
   for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$2/health" && return 0; sleep 0.1; done
   fail "replica $1 did not start"
 }
